@@ -1,0 +1,52 @@
+//! An account. Username, mobile and email are each unique when present.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `users`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// As the user typed it.
+    pub username: Option<String>,
+    /// Lower-cased username: the unique key, so `Alice` and `alice` collide.
+    #[sea_orm(unique)]
+    pub username_key: Option<String>,
+    pub nickname: Option<String>,
+    /// E.164, e.g. `+8613113690000`.
+    #[sea_orm(unique)]
+    pub mobile: Option<String>,
+    /// Normalised (lower-case domain and local part).
+    #[sea_orm(unique)]
+    pub email: Option<String>,
+    pub avatar: Option<String>,
+    /// 0 unknown, 1 female, 2 male (ShopXO's numbering).
+    pub gender: i32,
+    pub password_hash: Option<String>,
+    pub pay_password_hash: Option<String>,
+    pub pay_password_failures: i32,
+    pub pay_password_locked_until: Option<DateTimeUtc>,
+    /// `USER` or `ADMIN`.
+    pub role: String,
+    /// `ACTIVE` or `DISABLED`.
+    pub status: String,
+    /// Bumped to revoke every access token issued before.
+    pub token_version: i32,
+    pub referrer_id: Option<i64>,
+    pub invite_code: Option<String>,
+    /// Set by a VERIFY code; opens the REBIND window.
+    pub mobile_verified_at: Option<DateTimeUtc>,
+    /// Too many failed codes or passwords: sign-in refused until then.
+    pub locked_until: Option<DateTimeUtc>,
+    pub register_ip: Option<String>,
+    pub last_login_ip: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub last_login_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,31 @@
+//! Database migrations of zhanghao, one change per file, each with a real `down()`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_users;
+mod m20261121_000002_create_sessions;
+mod m20261121_000003_create_captchas;
+mod m20261121_000004_create_settings;
+mod m20261121_000005_create_rate_counters;
+mod m20261121_000006_create_codes;
+mod m20261121_000007_create_bind_tickets;
+mod m20261121_000008_create_third_party_bindings;
+
+/// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_users::Migration),
+            Box::new(m20261121_000002_create_sessions::Migration),
+            Box::new(m20261121_000003_create_captchas::Migration),
+            Box::new(m20261121_000004_create_settings::Migration),
+            Box::new(m20261121_000005_create_rate_counters::Migration),
+            Box::new(m20261121_000006_create_codes::Migration),
+            Box::new(m20261121_000007_create_bind_tickets::Migration),
+            Box::new(m20261121_000008_create_third_party_bindings::Migration),
+        ]
+    }
+}

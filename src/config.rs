@@ -1,0 +1,313 @@
+//! Every setting, as a CLI flag and an environment variable with its default
+//! (`zhanghao serve --help`), parsed once into one typed [`Config`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use ipnet::IpNet;
+use secrecy::SecretString;
+
+/// Where the server runs: production refuses unsafe defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// How SMS codes leave the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SmsProvider {
+    Outbox,
+    Webhook,
+    Aliyun,
+    Tencent,
+}
+
+/// How email codes leave the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EmailProvider {
+    Outbox,
+    Smtp,
+    Webhook,
+}
+
+/// The raw settings as clap reads them from flags and the environment.
+#[derive(Args, Clone, Debug)]
+pub struct Settings {
+    /// Address to bind.
+    #[arg(long, env = "ZHANGHAO_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://zhanghao.db?mode=rwc")]
+    pub database_url: String,
+    /// Maximum pooled database connections.
+    #[arg(long, env = "ZHANGHAO_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    pub db_max_connections: u32,
+    /// `production` refuses to start without a JWT secret and with the outbox.
+    #[arg(long = "env", env = "ZHANGHAO_ENV", value_enum, default_value = "development")]
+    pub environment: Environment,
+    /// HS256 key, at least 32 bytes. Development generates one and keeps it in the database.
+    #[arg(long, env = "ZHANGHAO_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// `iss` claim of access tokens.
+    #[arg(long, env = "ZHANGHAO_JWT_ISSUER", default_value = "zhanghao")]
+    pub jwt_issuer: String,
+    /// `aud` claim of access tokens.
+    #[arg(long, env = "ZHANGHAO_JWT_AUDIENCE", default_value = "zhanghao")]
+    pub jwt_audience: String,
+    /// Access token lifetime, seconds.
+    #[arg(long, env = "ZHANGHAO_ACCESS_TTL", default_value_t = 3600)]
+    pub access_ttl: u64,
+    /// Refresh token lifetime, seconds.
+    #[arg(long, env = "ZHANGHAO_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_ttl: u64,
+    /// SMS delivery.
+    #[arg(long, env = "ZHANGHAO_SMS_PROVIDER", value_enum, default_value = "outbox")]
+    pub sms_provider: SmsProvider,
+    /// Email delivery.
+    #[arg(long, env = "ZHANGHAO_EMAIL_PROVIDER", value_enum, default_value = "outbox")]
+    pub email_provider: EmailProvider,
+    /// File the outbox provider appends to.
+    #[arg(long, env = "ZHANGHAO_OUTBOX", default_value = "outbox.jsonl")]
+    pub outbox: PathBuf,
+    /// Allow the outbox provider in production (`1`).
+    #[arg(long, env = "ZHANGHAO_ALLOW_OUTBOX", default_value_t = false, value_parser = parse_flag)]
+    pub allow_outbox: bool,
+    /// `+8613800000000=246810,…`: fixed codes for review accounts; nothing is sent to them.
+    #[arg(long, env = "ZHANGHAO_TEST_NUMBERS", default_value = "")]
+    pub test_numbers: String,
+    /// Comma-separated IPs or CIDRs whose `X-Forwarded-For` is believed.
+    #[arg(long, env = "ZHANGHAO_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// Region for mobiles written without a country code.
+    #[arg(long, env = "ZHANGHAO_DEFAULT_REGION", default_value = "CN")]
+    pub default_region: String,
+    /// Shortest password accepted.
+    #[arg(long, env = "ZHANGHAO_PASSWORD_MIN", default_value_t = 8)]
+    pub password_min: usize,
+    /// Longest password accepted.
+    #[arg(long, env = "ZHANGHAO_PASSWORD_MAX", default_value_t = 128)]
+    pub password_max: usize,
+    /// argon2id memory cost, KiB.
+    #[arg(long, env = "ZHANGHAO_ARGON2_MEMORY_KIB", default_value_t = 19456)]
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    #[arg(long, env = "ZHANGHAO_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// Concurrent password hashes (0 = one per core).
+    #[arg(long, env = "ZHANGHAO_HASH_WORKERS", default_value_t = 0)]
+    pub hash_workers: usize,
+    /// Verification code lifetime, seconds.
+    #[arg(long, env = "ZHANGHAO_CODE_TTL", default_value_t = 300)]
+    pub code_ttl: u64,
+    /// Wrong tries that burn a code.
+    #[arg(long, env = "ZHANGHAO_CODE_MAX_ATTEMPTS", default_value_t = 5)]
+    pub code_max_attempts: i32,
+    /// Seconds between two sends to one target.
+    #[arg(long, env = "ZHANGHAO_SEND_INTERVAL", default_value_t = 60)]
+    pub send_interval: u64,
+    /// Sends per target per day.
+    #[arg(long, env = "ZHANGHAO_SENDS_PER_TARGET_DAILY", default_value_t = 10)]
+    pub sends_per_target_daily: u32,
+    /// Sends per client IP per hour.
+    #[arg(long, env = "ZHANGHAO_SENDS_PER_IP_HOURLY", default_value_t = 20)]
+    pub sends_per_ip_hourly: u32,
+    /// Wrong codes or passwords per account per hour before it is locked.
+    #[arg(long, env = "ZHANGHAO_ACCOUNT_FAILURES_HOURLY", default_value_t = 100)]
+    pub account_failures_hourly: u32,
+    /// How long a locked account (or pay password) stays locked, seconds.
+    #[arg(long, env = "ZHANGHAO_LOCKOUT", default_value_t = 900)]
+    pub lockout: u64,
+    /// Image captcha lifetime, seconds.
+    #[arg(long, env = "ZHANGHAO_CAPTCHA_TTL", default_value_t = 300)]
+    pub captcha_ttl: u64,
+    /// Accept new accounts (`false` answers REGISTRATION_CLOSED).
+    #[arg(long, env = "ZHANGHAO_REGISTRATION_OPEN", default_value_t = true, value_parser = parse_flag)]
+    pub registration_open: bool,
+    /// Platforms whose openid the seed's register-and-bind may take on the
+    /// client's word (the weaker, compatible mode); others need `thirdPartyLogin`.
+    #[arg(
+        long,
+        env = "ZHANGHAO_TRUST_CLIENT_OPENID",
+        default_value = "wx_app,wx_public,wx_small,apple,qq,wb"
+    )]
+    pub trust_client_openid: String,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "ZHANGHAO_LOG_JSON", default_value_t = false, value_parser = parse_flag)]
+    pub log_json: bool,
+}
+
+fn parse_flag(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("expected 1/0 or true/false, got {other:?}")),
+    }
+}
+
+/// The typed configuration every layer reads, through the app state only.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub environment: Environment,
+    /// `None` in development until the server loads or creates the stored one.
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub sms_provider: SmsProvider,
+    pub email_provider: EmailProvider,
+    pub outbox: PathBuf,
+    pub test_numbers: Vec<(String, String)>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub default_region: phonenumber::country::Id,
+    pub password_min: usize,
+    pub password_max: usize,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub hash_workers: usize,
+    pub code_ttl: Duration,
+    pub code_max_attempts: i32,
+    pub send_interval: Duration,
+    pub sends_per_target_daily: u32,
+    pub sends_per_ip_hourly: u32,
+    pub account_failures_hourly: u32,
+    pub lockout: Duration,
+    pub captcha_ttl: Duration,
+    pub registration_open: bool,
+    pub trust_client_openid: Vec<String>,
+    pub log_json: bool,
+}
+
+/// A setting that cannot work, with what to set instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Checks and converts the raw settings; the message says what to change.
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let production = s.environment == Environment::Production;
+        let jwt_secret = match s.jwt_secret.filter(|v| !v.is_empty()) {
+            Some(secret) if secret.len() < 32 => {
+                return Err(ConfigError("ZHANGHAO_JWT_SECRET must be at least 32 bytes".into()));
+            }
+            Some(secret) => Some(SecretString::from(secret)),
+            None if production => {
+                return Err(ConfigError(
+                    "ZHANGHAO_ENV=production needs ZHANGHAO_JWT_SECRET (at least 32 random bytes, e.g. `openssl rand -base64 48`)".into(),
+                ));
+            }
+            None => None,
+        };
+        let uses_outbox = s.sms_provider == SmsProvider::Outbox || s.email_provider == EmailProvider::Outbox;
+        if production && uses_outbox && !s.allow_outbox {
+            return Err(ConfigError(
+                "ZHANGHAO_ENV=production refuses the outbox message provider: set ZHANGHAO_SMS_PROVIDER and ZHANGHAO_EMAIL_PROVIDER to a real provider, or ZHANGHAO_ALLOW_OUTBOX=1".into(),
+            ));
+        }
+        let default_region = s.default_region.parse().map_err(|_| {
+            ConfigError(format!(
+                "ZHANGHAO_DEFAULT_REGION {:?} is not a region code such as CN",
+                s.default_region
+            ))
+        })?;
+        if s.password_min == 0 || s.password_min > s.password_max {
+            return Err(ConfigError(
+                "ZHANGHAO_PASSWORD_MIN must be at least 1 and at most ZHANGHAO_PASSWORD_MAX".into(),
+            ));
+        }
+        Ok(Config {
+            listen: s.listen,
+            database_url: s.database_url,
+            db_max_connections: s.db_max_connections.max(1),
+            environment: s.environment,
+            jwt_secret,
+            jwt_issuer: s.jwt_issuer,
+            jwt_audience: s.jwt_audience,
+            access_ttl: Duration::from_secs(s.access_ttl),
+            refresh_ttl: Duration::from_secs(s.refresh_ttl),
+            sms_provider: s.sms_provider,
+            email_provider: s.email_provider,
+            outbox: s.outbox,
+            test_numbers: parse_test_numbers(&s.test_numbers)?,
+            trusted_proxies: parse_proxies(&s.trusted_proxies)?,
+            default_region,
+            password_min: s.password_min,
+            password_max: s.password_max,
+            argon2_memory_kib: s.argon2_memory_kib,
+            argon2_iterations: s.argon2_iterations,
+            hash_workers: s.hash_workers,
+            code_ttl: Duration::from_secs(s.code_ttl),
+            code_max_attempts: s.code_max_attempts.max(1),
+            send_interval: Duration::from_secs(s.send_interval),
+            sends_per_target_daily: s.sends_per_target_daily,
+            sends_per_ip_hourly: s.sends_per_ip_hourly,
+            account_failures_hourly: s.account_failures_hourly,
+            lockout: Duration::from_secs(s.lockout),
+            captcha_ttl: Duration::from_secs(s.captcha_ttl),
+            registration_open: s.registration_open,
+            trust_client_openid: s
+                .trust_client_openid
+                .split(',')
+                .map(|p| p.trim().to_ascii_lowercase())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            log_json: s.log_json,
+        })
+    }
+
+    /// True when the seed flow may bind `platform` (wire name) on the client's word.
+    pub fn trusts_client_openid(&self, platform: &str) -> bool {
+        self.trust_client_openid.iter().any(|p| p == platform)
+    }
+
+    /// The app id openids of `platform` belong to ("" when none is configured).
+    pub fn platform_app_id(&self, platform: &str) -> String {
+        let _ = platform;
+        String::new()
+    }
+
+    /// True when GraphQL introspection and suggestions must be off.
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+}
+
+/// Raw `mobile=code` pairs; mobiles are normalised later, with the region known.
+fn parse_test_numbers(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let (mobile, code) = entry
+                .split_once('=')
+                .ok_or_else(|| ConfigError(format!("ZHANGHAO_TEST_NUMBERS entry {entry:?} is not mobile=code")))?;
+            let code = code.trim();
+            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ConfigError(format!(
+                    "ZHANGHAO_TEST_NUMBERS code for {mobile} must be 6 digits"
+                )));
+            }
+            Ok((mobile.trim().to_string(), code.to_string()))
+        })
+        .collect()
+}
+
+fn parse_proxies(raw: &str) -> Result<Vec<IpNet>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| ConfigError(format!("ZHANGHAO_TRUSTED_PROXIES entry {entry:?} is not an IP or CIDR")))
+        })
+        .collect()
+}

@@ -1,0 +1,92 @@
+use phonenumber::country::Id as Region;
+
+/// A valid phone number in E.164 (`+8613113690000`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mobile(String);
+
+impl Mobile {
+    /// Accepts national (`13113690000`), international (`+86 131-1369-0000`)
+    /// and bare country-code (`8613113690000`) forms; `None` for anything
+    /// libphonenumber does not consider a valid number.
+    pub fn parse(raw: &str, default_region: Region) -> Option<Self> {
+        let raw = raw.trim();
+        if raw.is_empty() || raw.len() > 32 {
+            return None;
+        }
+        let valid = |text: &str, region: Option<Region>| {
+            phonenumber::parse(region, text)
+                .ok()
+                .filter(phonenumber::is_valid)
+                .map(|number| Mobile(number.format().mode(phonenumber::Mode::E164).to_string()))
+        };
+        valid(raw, Some(default_region)).or_else(|| {
+            // `8613113690000`: digits that only make sense with a leading `+`.
+            let digits_only = raw.bytes().all(|b| b.is_ascii_digit());
+            if digits_only && raw.len() > 10 {
+                valid(&format!("+{raw}"), None)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Builds from a value already stored in E.164.
+    pub fn from_e164(stored: String) -> Self {
+        Mobile(stored)
+    }
+
+    /// The E.164 form, as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number without its country code for mainland numbers (what
+    /// Chinese apps display), the E.164 form otherwise.
+    pub fn national(&self) -> &str {
+        self.0.strip_prefix("+86").unwrap_or(&self.0)
+    }
+
+    /// `131****0001`: shown to anyone but the owner and admins.
+    pub fn masked(&self) -> String {
+        mask_mobile(self.national())
+    }
+}
+
+/// Masks all but the first three and last four digits of a number.
+pub fn mask_mobile(national: &str) -> String {
+    let chars: Vec<char> = national.chars().collect();
+    if chars.len() < 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_spellings_are_one_number() {
+        let region = Region::CN;
+        let expected = Some(Mobile("+8613113690000".into()));
+        assert_eq!(Mobile::parse("13113690000", region), expected);
+        assert_eq!(Mobile::parse("+86 131-1369-0000", region), expected);
+        assert_eq!(Mobile::parse("8613113690000", region), expected);
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for raw in ["", "abc", "123", "1311369000", "+86 131", "99999999999999999"] {
+            assert_eq!(Mobile::parse(raw, Region::CN), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn masks_like_the_legacy_apps() {
+        let mobile = Mobile::parse("13113690001", Region::CN).expect("valid");
+        assert_eq!(mobile.masked(), "131****0001");
+        assert_eq!(mobile.national(), "13113690001");
+    }
+}

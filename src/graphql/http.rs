@@ -1,0 +1,281 @@
+//! POST and GET /graphql per the GraphQL-over-HTTP specification: media
+//! types, status codes, no batching, no mutations over GET, GraphiQL for
+//! browsers.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use axum::body::Bytes;
+use axum::extract::{Query as UrlQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::ZhanghaoSchema;
+use super::errors::LANG;
+use crate::error::Lang;
+use crate::http::{bearer_token, request_meta};
+use crate::service::auth;
+use crate::state::AppState;
+
+/// The media type of the GraphQL-over-HTTP specification.
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// The state the GraphQL routes need.
+#[derive(Clone)]
+pub struct GraphqlState {
+    pub app: AppState,
+    pub schema: ZhanghaoSchema,
+}
+
+/// Which response media type the client accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    /// `application/graphql-response+json`: request errors get 4xx.
+    GraphqlResponse,
+    /// `application/json` (legacy): always 200 for well-formed requests.
+    Json,
+}
+
+fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(Flavor::Json);
+    };
+    let types: Vec<String> = accept
+        .split(',')
+        .map(|part| part.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .collect();
+    if types.iter().any(|t| t == GRAPHQL_RESPONSE) {
+        Some(Flavor::GraphqlResponse)
+    } else if types
+        .iter()
+        .any(|t| t == "application/json" || t == "application/*" || t == "*/*")
+    {
+        Some(Flavor::Json)
+    } else {
+        None
+    }
+}
+
+/// POST /graphql.
+pub async fn graphql_post(State(gql): State<GraphqlState>, parts: Parts, body: Bytes) -> Response {
+    let lang = Lang::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let Some(flavor) = negotiate(&parts.headers) else {
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            Flavor::Json,
+            lang,
+            "Accept must allow application/graphql-response+json or application/json",
+        );
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            flavor,
+            lang,
+            "Content-Type must be application/json",
+        );
+    }
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(_) => return request_error(StatusCode::BAD_REQUEST, flavor, lang, "The body is not valid JSON"),
+    };
+    if value.is_array() {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            flavor,
+            lang,
+            "Batched requests (JSON arrays) are not supported",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(request) => request,
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                flavor,
+                lang,
+                "The body must be an object with a string `query`",
+            );
+        }
+    };
+    execute(&gql, &parts, request, flavor, lang).await
+}
+
+/// The query string of GET /graphql.
+#[derive(serde::Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// GET /graphql: GraphiQL for browsers, queries (never mutations) for clients.
+pub async fn graphql_get(
+    State(gql): State<GraphqlState>,
+    UrlQuery(params): UrlQuery<GetParams>,
+    parts: Parts,
+) -> Response {
+    let lang = Lang::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let wants_html = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let Some(query) = params.query else {
+        if wants_html {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .title("zhanghao GraphiQL")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            negotiate(&parts.headers).unwrap_or(Flavor::Json),
+            lang,
+            "The `query` parameter is required",
+        );
+    };
+    let Some(flavor) = negotiate(&parts.headers) else {
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            Flavor::Json,
+            lang,
+            "Accept must allow application/graphql-response+json or application/json",
+        );
+    };
+    if is_mutation(&query, params.operation_name.as_deref()) {
+        let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, flavor, lang, "Mutations must use POST");
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(raw) = params.variables {
+        match serde_json::from_str::<Value>(&raw) {
+            Ok(vars) => request = request.variables(async_graphql::Variables::from_json(vars)),
+            Err(_) => {
+                return request_error(
+                    StatusCode::BAD_REQUEST,
+                    flavor,
+                    lang,
+                    "`variables` must be a JSON object",
+                );
+            }
+        }
+    }
+    if let Some(raw) = params.extensions
+        && serde_json::from_str::<Value>(&raw).is_err()
+    {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            flavor,
+            lang,
+            "`extensions` must be a JSON object",
+        );
+    }
+    execute(&gql, &parts, request, flavor, lang).await
+}
+
+/// True when the operation GET would run is a mutation (or subscription).
+fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false; // execution reports the syntax error
+    };
+    let chosen = doc.operations.iter().find(|(name, _)| match operation_name {
+        Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+        None => true,
+    });
+    chosen.is_some_and(|(_, op)| op.node.ty != OperationType::Query)
+}
+
+async fn execute(
+    gql: &GraphqlState,
+    parts: &Parts,
+    request: async_graphql::Request,
+    flavor: Flavor,
+    lang: Lang,
+) -> Response {
+    let state = &gql.app;
+    let meta = request_meta(&parts.headers, &parts.extensions, &state.config.trusted_proxies);
+    let viewer = match auth::authenticate(state, bearer_token(&parts.headers)).await {
+        Ok(viewer) => viewer,
+        Err(err) => {
+            err.log_if_server_side();
+            return request_error(StatusCode::SERVICE_UNAVAILABLE, flavor, lang, &err.message(lang));
+        }
+    };
+    let started = std::time::Instant::now();
+    let request = request.data(viewer).data(meta);
+    let response = LANG.scope(lang, gql.schema.execute(request)).await;
+    metrics::histogram!("zhanghao_graphql_seconds").record(started.elapsed().as_secs_f64());
+    encode(response, flavor, parts.method == Method::GET)
+}
+
+/// Serialises an execution result, adding BAD_USER_INPUT to errors that
+/// async-graphql raised without a code (syntax, validation, coercion).
+fn encode(response: async_graphql::Response, flavor: Flavor, _is_get: bool) -> Response {
+    let request_failed = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = match serde_json::to_value(&response) {
+        Ok(body) => body,
+        Err(_) => json!({"errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL"}}]}),
+    };
+    if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
+        for error in errors {
+            let ext = error
+                .as_object_mut()
+                .map(|e| e.entry("extensions").or_insert_with(|| json!({})));
+            if let Some(Value::Object(ext)) = ext
+                && !ext.contains_key("code")
+            {
+                ext.insert("code".into(), json!("BAD_USER_INPUT"));
+            }
+        }
+    }
+    let status = if request_failed && flavor == Flavor::GraphqlResponse {
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    respond(status, flavor, body)
+}
+
+fn request_error(status: StatusCode, flavor: Flavor, lang: Lang, english: &str) -> Response {
+    let message = match lang {
+        Lang::En => english.to_string(),
+        Lang::Zh => format!("请求无效：{english}"),
+    };
+    let body = json!({"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]});
+    let status = if flavor == Flavor::Json && status == StatusCode::OK {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    };
+    respond(status, flavor, body)
+}
+
+fn respond(status: StatusCode, flavor: Flavor, body: Value) -> Response {
+    let media = match flavor {
+        Flavor::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        Flavor::Json => "application/json; charset=utf-8",
+    };
+    (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response()
+}

@@ -1,0 +1,47 @@
+//! The GraphQL front door: schema, limits, and the HTTP endpoint.
+
+mod errors;
+mod http;
+mod limits;
+mod mutation;
+mod query;
+pub mod types;
+
+use async_graphql::{EmptySubscription, Schema};
+
+pub use errors::LANG;
+pub use http::{GraphqlState, graphql_get, graphql_post};
+pub use mutation::Mutation;
+pub use query::Query;
+
+use crate::state::AppState;
+
+/// The executable schema.
+pub type ZhanghaoSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema with the limits of DESIGN §4; production hides
+/// introspection and field suggestions.
+pub fn build_schema(state: Option<AppState>) -> ZhanghaoSchema {
+    let production = state.as_ref().is_some_and(|s| s.config.is_production());
+    let mut builder = Schema::build(Query, Mutation, EmptySubscription)
+        .limit_depth(12)
+        .limit_complexity(500)
+        .extension(limits::OneCredentialCheck);
+    if production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    if let Some(state) = state {
+        builder = builder.data(state);
+    }
+    builder.finish()
+}
+
+/// The SDL, as `zhanghao schema` prints it and `schema.graphql` holds it.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}
+
+/// The router state of the GraphQL routes.
+pub fn http_state(app: AppState, schema: ZhanghaoSchema) -> GraphqlState {
+    GraphqlState { app, schema }
+}

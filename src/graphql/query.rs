@@ -1,0 +1,82 @@
+//! The root query: the signed-in user, user lookups, sessions.
+
+use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
+
+use super::types::{PageInfo, Session, User, UserConnection, UserEdge, cursor_of, parse_cursor, parse_user_id};
+use crate::service::{self, auth::Viewer};
+use crate::state::AppState;
+
+/// Root query type.
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The signed-in user; null without a valid access token.
+    async fn me(&self, ctx: &Context<'_>) -> Option<User> {
+        let viewer = ctx.data_opt::<Viewer>()?;
+        viewer.user().map(|me| User::owned(me.clone()))
+    }
+
+    /// Yourself, or anyone for an ADMIN; else FORBIDDEN.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
+        let state = ctx.data::<AppState>()?;
+        let viewer = ctx.data::<Viewer>()?;
+        let id = parse_user_id(&id).map_err(|e| e.extend())?;
+        let row = service::accounts::user_by_id(state, viewer, id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(row.map(|row| User::seen_by(row, viewer.user())))
+    }
+
+    /// All users, in id order (ADMIN only).
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+        search: Option<String>,
+    ) -> Result<UserConnection> {
+        let state = ctx.data::<AppState>()?;
+        let viewer = ctx.data::<Viewer>()?;
+        let after = after.as_deref().map(parse_cursor).transpose().map_err(|e| e.extend())?;
+        let page = service::accounts::list_users(state, viewer, i64::from(first), after, search.as_deref())
+            .await
+            .map_err(|e| e.extend())?;
+        let end_cursor = page.users.last().map(|u| cursor_of(u.id));
+        let edges = page
+            .users
+            .into_iter()
+            .map(|row| UserEdge {
+                cursor: cursor_of(row.id),
+                node: User::seen_by(row, viewer.user()),
+            })
+            .collect();
+        Ok(UserConnection {
+            edges,
+            page_info: PageInfo {
+                has_next_page: page.has_next_page,
+                end_cursor,
+            },
+            total_count: page.total_count as i64,
+        })
+    }
+
+    /// Your live refresh-token sessions.
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let state = ctx.data::<AppState>()?;
+        let viewer = ctx.data::<Viewer>()?;
+        let me = viewer.require().map_err(|e| e.extend())?;
+        let sessions = service::tokens::sessions(state, me).await.map_err(|e| e.extend())?;
+        Ok(sessions
+            .into_iter()
+            .map(|s| Session {
+                id: ID(s.id),
+                created_at: s.created_at,
+                last_used_at: s.last_used_at,
+                expires_at: s.expires_at,
+                ip: s.ip,
+                user_agent: s.user_agent,
+            })
+            .collect())
+    }
+}

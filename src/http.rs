@@ -1,0 +1,69 @@
+//! What both front doors need from an HTTP request: client IP (through
+//! trusted proxies only), user agent, language and bearer token.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderMap, header};
+use ipnet::IpNet;
+
+use crate::error::Lang;
+use crate::service::RequestMeta;
+
+/// Builds the request metadata from headers and the socket peer.
+pub fn request_meta(headers: &HeaderMap, extensions: &Extensions, trusted: &[IpNet]) -> RequestMeta {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    RequestMeta {
+        ip: peer.map(|peer| client_ip(peer, headers, trusted)),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect()),
+        lang: Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())),
+    }
+}
+
+/// The peer, unless the peer is a trusted proxy: then the right-most
+/// `X-Forwarded-For` address that is not itself trusted (left-most entries
+/// are whatever the client chose to write).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
+}
+
+/// The token of `Authorization: Bearer …`.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_read_only_behind_a_trusted_proxy() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.1.1.1, 2.2.2.2, 10.0.0.2".parse().expect("header"));
+        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        let proxy: IpAddr = "10.0.0.1".parse().expect("ip");
+        let stranger: IpAddr = "3.3.3.3".parse().expect("ip");
+        assert_eq!(
+            client_ip(proxy, &headers, &proxies),
+            "2.2.2.2".parse::<IpAddr>().expect("ip")
+        );
+        assert_eq!(client_ip(stranger, &headers, &proxies), stranger);
+        assert_eq!(client_ip(proxy, &headers, &[]), proxy);
+    }
+}

@@ -1,0 +1,80 @@
+//! zhanghao (账号): an account server with a GraphQL API and a REST layer
+//! that speaks the legacy ShopXO, Discuz! Q and third-party-bind endpoints.
+//!
+//! Read from here down: [`app`] builds the router; `graphql` and `rest` are
+//! the front doors; `service` holds every account rule; `store` the queries.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod messaging;
+pub mod service;
+pub mod state;
+pub mod store;
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub use state::AppState;
+
+/// Largest request body accepted (DESIGN §4).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The whole HTTP surface: GraphQL, the legacy REST paths, health and metrics.
+pub fn app(state: AppState) -> Router {
+    let schema = graphql::build_schema(Some(state.clone()));
+    let graphql_routes = Router::new()
+        .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
+        .with_state(graphql::http_state(state.clone(), schema));
+    let ops_routes = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(state.clone());
+    Router::new()
+        .merge(graphql_routes)
+        .merge(ops_routes)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if store::ping(&state.db).await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+async fn metrics_text() -> impl IntoResponse {
+    match prometheus() {
+        Some(handle) => (StatusCode::OK, handle.render()),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable".to_string(),
+        ),
+    }
+}
+
+/// The process-wide Prometheus recorder, installed on first use.
+pub fn prometheus() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .as_ref()
+}

@@ -1,0 +1,53 @@
+//! Who a bearer token belongs to.
+
+use entity::user::Model as User;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store;
+
+/// The signed-in user of a request, if any.
+#[derive(Debug, Clone, Default)]
+pub enum Viewer {
+    #[default]
+    Anonymous,
+    /// A token was sent but is bad: endpoints that need a user say UNAUTHENTICATED.
+    Rejected,
+    User(Box<User>),
+}
+
+impl Viewer {
+    /// The user, or UNAUTHENTICATED.
+    pub fn require(&self) -> Result<&User, AppError> {
+        match self {
+            Viewer::User(user) => Ok(user),
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// The user, if signed in.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Viewer::User(user) => Some(user),
+            _ => None,
+        }
+    }
+}
+
+/// Resolves a bearer token: signature, lifetime, the user still active, and
+/// the token not revoked since (token version).
+pub async fn authenticate(state: &AppState, bearer: Option<&str>) -> Result<Viewer, AppError> {
+    let Some(token) = bearer.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(Viewer::Anonymous);
+    };
+    let Ok(claims) = state.tokens.verify(token, state.clock.now()) else {
+        return Ok(Viewer::Rejected);
+    };
+    let Ok(user_id) = claims.sub.parse::<i64>() else {
+        return Ok(Viewer::Rejected);
+    };
+    match store::users::by_id(&state.db, user_id).await? {
+        Some(user) if user.token_version == claims.ver && user.status == "ACTIVE" => Ok(Viewer::User(Box::new(user))),
+        _ => Ok(Viewer::Rejected),
+    }
+}

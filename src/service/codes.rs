@@ -1,0 +1,218 @@
+//! Verification codes: six CSPRNG digits, five minutes, five wrong tries,
+//! single use, bound to target and purpose, stored only as an HMAC.
+
+use chrono::Duration;
+use rand::Rng;
+
+use super::{RequestMeta, constant_time_eq, limits};
+use crate::domain::{Code, Email, Mobile};
+use crate::error::AppError;
+use crate::messaging::{EmailMessage, SmsMessage};
+use crate::state::AppState;
+use crate::store;
+
+/// What a code may be used for; a code of one purpose never serves another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    Register,
+    Login,
+    Bind,
+    Rebind,
+    ResetPassword,
+    ResetPayPassword,
+    Verify,
+}
+
+impl Purpose {
+    /// Lower-case name: the outbox `purpose` and the stored key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Register => "register",
+            Purpose::Login => "login",
+            Purpose::Bind => "bind",
+            Purpose::Rebind => "rebind",
+            Purpose::ResetPassword => "reset_password",
+            Purpose::ResetPayPassword => "reset_pay_password",
+            Purpose::Verify => "verify",
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            Purpose::Register => "注册账号",
+            Purpose::Login => "登录",
+            Purpose::Bind => "绑定手机号",
+            Purpose::Rebind => "更换手机号",
+            Purpose::ResetPassword => "重设登录密码",
+            Purpose::ResetPayPassword => "重设支付密码",
+            Purpose::Verify => "验证身份",
+        }
+    }
+}
+
+/// Where a code goes.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Mobile(Mobile),
+    Email(Email),
+}
+
+impl Target {
+    /// The stored key: E.164 or the normalised email.
+    pub fn key(&self) -> &str {
+        match self {
+            Target::Mobile(m) => m.as_str(),
+            Target::Email(e) => e.as_str(),
+        }
+    }
+}
+
+/// How long the code lives and when another may be sent.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeSent {
+    pub expires_in: i64,
+    pub resend_after: i64,
+}
+
+/// Sends a fresh code, replacing the live one of that purpose, within the
+/// send limits. A provider failure leaves no new code behind.
+pub async fn send(
+    state: &AppState,
+    target: &Target,
+    purpose: Purpose,
+    meta: &RequestMeta,
+) -> Result<CodeSent, AppError> {
+    let ttl = state.config.code_ttl.as_secs() as i64;
+    let gap = state.config.send_interval.as_secs() as i64;
+    if fixed_code(state, target.key()).is_some() {
+        // Review accounts: nothing is sent and no limit applies.
+        return Ok(CodeSent {
+            expires_in: ttl,
+            resend_after: 0,
+        });
+    }
+    check_send_limits(state, target.key(), meta).await?;
+
+    let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+    let minutes = (ttl / 60).max(1);
+    let text = format!(
+        "您的验证码是 {code}，用于{}，{minutes} 分钟内有效。如非本人操作，请忽略本消息。",
+        purpose.action()
+    );
+    let delivered = match target {
+        Target::Mobile(mobile) => {
+            let msg = SmsMessage {
+                to: mobile.as_str().to_string(),
+                purpose: purpose.as_str().to_string(),
+                code: code.clone(),
+                text,
+            };
+            state.sms.send_sms(&msg).await
+        }
+        Target::Email(email) => {
+            let msg = EmailMessage {
+                to: email.as_str().to_string(),
+                purpose: purpose.as_str().to_string(),
+                code: code.clone(),
+                subject: format!("验证码：{}", purpose.action()),
+                text,
+            };
+            state.email.send_email(&msg).await
+        }
+    };
+    if let Err(err) = delivered {
+        return Err(AppError::ServiceUnavailable(format!(
+            "delivery of a {} code failed: {err}",
+            purpose.as_str()
+        )));
+    }
+    let now = state.clock.now();
+    let hmac = code_hmac(state, target.key(), purpose, &code);
+    store::codes::replace(
+        &state.db,
+        target.key(),
+        purpose.as_str(),
+        &hmac,
+        now,
+        now + Duration::seconds(ttl),
+    )
+    .await?;
+    metrics::counter!("zhanghao_codes_sent_total", "purpose" => purpose.as_str()).increment(1);
+    Ok(CodeSent {
+        expires_in: ttl,
+        resend_after: gap,
+    })
+}
+
+async fn check_send_limits(state: &AppState, target: &str, meta: &RequestMeta) -> Result<(), AppError> {
+    let now = state.clock.now().timestamp();
+    let gap = state.config.send_interval.as_secs() as i64;
+    if gap > 0
+        && let Some(wait) = store::counters::claim_gap(&state.db, &format!("send:gap:{target}"), now, gap).await?
+    {
+        return Err(AppError::RateLimited {
+            retry_after: wait as u64,
+        });
+    }
+    limits::hit(
+        state,
+        &format!("send:day:{target}"),
+        86_400,
+        state.config.sends_per_target_daily,
+    )
+    .await?;
+    if let Some(ip) = meta.ip {
+        limits::hit(state, &format!("send:ip:{ip}"), 3_600, state.config.sends_per_ip_hourly).await?;
+    }
+    Ok(())
+}
+
+/// Spends the code of `target` and `purpose` if `code` is right. Wrong tries
+/// count against the code (and against `account_user_id`'s hourly failures);
+/// the fifth burns it.
+pub async fn consume(
+    state: &AppState,
+    target: &str,
+    purpose: Purpose,
+    code: &Code,
+    account_user_id: Option<i64>,
+) -> Result<(), AppError> {
+    if let Some(fixed) = fixed_code(state, target) {
+        return if constant_time_eq(fixed.as_bytes(), code.as_str().as_bytes()) {
+            Ok(())
+        } else {
+            Err(AppError::CodeInvalid)
+        };
+    }
+    let now = state.clock.now();
+    let max = state.config.code_max_attempts;
+    let row = store::codes::find(&state.db, target, purpose.as_str()).await?;
+    let outcome = match row {
+        Some(row) if row.expires_at > now && row.attempts < max => {
+            let expected = code_hmac(state, target, purpose, code.as_str());
+            if constant_time_eq(expected.as_bytes(), row.code_hmac.as_bytes()) {
+                if store::codes::take_matching(&state.db, row.id, &row.code_hmac, max, now).await? {
+                    return Ok(());
+                }
+                Err(AppError::CodeInvalid)
+            } else if store::codes::record_wrong_try(&state.db, row.id, max).await? {
+                Err(AppError::TooManyAttempts { retry_after: 1 })
+            } else {
+                Err(AppError::CodeInvalid)
+            }
+        }
+        _ => Err(AppError::CodeInvalid),
+    };
+    if let Some(user_id) = account_user_id {
+        limits::record_failure(state, user_id).await?;
+    }
+    outcome
+}
+
+fn code_hmac(state: &AppState, target: &str, purpose: Purpose, code: &str) -> String {
+    state.secrets.hmac_hex(&["code", target, purpose.as_str(), code])
+}
+
+fn fixed_code<'a>(state: &'a AppState, target: &str) -> Option<&'a str> {
+    state.test_numbers.get(target).map(String::as_str)
+}

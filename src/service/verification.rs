@@ -1,0 +1,353 @@
+//! The SMS and email code flows: sending, and `verifySms` for each purpose
+//! (login-or-register, bind, verify, rebind, reset password, reset pay password).
+
+use chrono::Duration;
+use entity::user::Model as User;
+
+use super::accounts::{self, AuthOutcome};
+use super::codes::{self, CodeSent, Purpose, Target};
+use super::tokens::{self, TokenPair};
+use super::{RequestMeta, auth::Viewer, limits, tickets};
+use crate::domain::{Code, Email, Mobile, PayPassword};
+use crate::error::{AppError, InputProblem};
+use crate::state::AppState;
+use crate::store::{self, Set, tickets::NewTicket, users::NewUser};
+
+/// How long a VERIFY code keeps the REBIND window open.
+const REBIND_WINDOW_SECONDS: i64 = 600;
+/// Wrong pay passwords before the pay password locks.
+const PAY_PASSWORD_MAX_FAILURES: i32 = 5;
+
+/// Sends an SMS code after checking that the purpose makes sense for the
+/// caller and the mobile, so no code is sent that could never be used.
+pub async fn send_sms_code(
+    state: &AppState,
+    viewer: &Viewer,
+    mobile: Option<&str>,
+    purpose: Purpose,
+    meta: &RequestMeta,
+) -> Result<CodeSent, AppError> {
+    let mobile = match purpose {
+        Purpose::Verify | Purpose::ResetPayPassword => own_mobile(viewer.require()?)?,
+        _ => parse_mobile(state, mobile)?,
+    };
+    match purpose {
+        Purpose::Register => ensure_mobile_free(state, &mobile).await?,
+        Purpose::Bind => {
+            if viewer.require()?.mobile.is_some() {
+                return Err(AppError::AlreadyBound);
+            }
+            ensure_mobile_free(state, &mobile).await?;
+        }
+        Purpose::Rebind => {
+            let me = viewer.require()?;
+            ensure_rebind_window(state, me)?;
+            if me.mobile.as_deref() == Some(mobile.as_str()) {
+                return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
+            }
+            ensure_mobile_free(state, &mobile).await?;
+        }
+        Purpose::ResetPassword => {
+            store::users::by_mobile(&state.db, mobile.as_str())
+                .await?
+                .ok_or(AppError::NotFound)?;
+        }
+        Purpose::Login | Purpose::Verify | Purpose::ResetPayPassword => {}
+    }
+    codes::send(state, &Target::Mobile(mobile), purpose, meta).await
+}
+
+/// Sends an email code; email codes serve registration only.
+pub async fn send_email_code(
+    state: &AppState,
+    _viewer: &Viewer,
+    email: &str,
+    purpose: Purpose,
+    meta: &RequestMeta,
+) -> Result<CodeSent, AppError> {
+    let email = Email::parse(email).ok_or(AppError::bad("email", InputProblem::Malformed))?;
+    if purpose != Purpose::Register {
+        return Err(AppError::bad("purpose", InputProblem::NotAllowed));
+    }
+    if store::users::by_email(&state.db, email.as_str()).await?.is_some() {
+        return Err(AppError::AccountExists { field: "email" });
+    }
+    codes::send(state, &Target::Email(email), purpose, meta).await
+}
+
+/// Everything `verifySms` accepts.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyRequest {
+    pub mobile: Option<String>,
+    pub code: String,
+    pub password: Option<String>,
+    pub pay_password: Option<String>,
+    pub pay_password_confirmation: Option<String>,
+    pub invite_code: Option<String>,
+    pub register: bool,
+    pub bind_token: Option<String>,
+}
+
+/// What `verifySms` did.
+#[derive(Debug, Clone)]
+pub struct VerifyOutcome {
+    pub purpose: Purpose,
+    pub user: Option<User>,
+    /// Only for LOGIN.
+    pub tokens: Option<TokenPair>,
+    pub created: bool,
+}
+
+/// Checks the code and carries out its purpose. Inputs are all checked
+/// before the code is spent.
+pub async fn verify_sms(
+    state: &AppState,
+    viewer: &Viewer,
+    purpose: Purpose,
+    req: VerifyRequest,
+    meta: &RequestMeta,
+) -> Result<VerifyOutcome, AppError> {
+    let code = parse_code(&req.code)?;
+    let done = |user: User| VerifyOutcome {
+        purpose,
+        user: Some(user),
+        tokens: None,
+        created: false,
+    };
+    match purpose {
+        Purpose::Login => {
+            let outcome = login_by_sms(state, &code, &req, meta).await?;
+            Ok(VerifyOutcome {
+                purpose,
+                user: Some(outcome.user),
+                tokens: Some(outcome.tokens),
+                created: outcome.created,
+            })
+        }
+        Purpose::Bind => bind_mobile(state, viewer.require()?, &code, req.mobile.as_deref())
+            .await
+            .map(done),
+        Purpose::Verify => verify_current_mobile(state, viewer.require()?, &code).await.map(done),
+        Purpose::Rebind => rebind_mobile(state, viewer.require()?, &code, req.mobile.as_deref())
+            .await
+            .map(done),
+        Purpose::ResetPassword => reset_password(state, &code, &req).await.map(done),
+        Purpose::ResetPayPassword => reset_pay_password(state, viewer.require()?, &code, &req)
+            .await
+            .map(done),
+        Purpose::Register => Err(AppError::bad("purpose", InputProblem::NotAllowed)),
+    }
+}
+
+/// LOGIN: signs in the owner of the mobile; an unknown mobile registers
+/// (with `register`, or when the bind ticket carries a platform identity) or
+/// gets NO_BIND_USER with a ticket that a later register or login can redeem.
+pub async fn login_by_sms(
+    state: &AppState,
+    code: &Code,
+    req: &VerifyRequest,
+    meta: &RequestMeta,
+) -> Result<AuthOutcome, AppError> {
+    let mobile = parse_mobile(state, req.mobile.as_deref())?;
+    let bind_token = req.bind_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    tickets::ensure_live(state, bind_token).await?;
+    let (referrer_id, invite_code) = accounts::parse_invite(state, req.invite_code.as_deref()).await?;
+    let existing = store::users::by_mobile(&state.db, mobile.as_str()).await?;
+    if let Some(user) = &existing {
+        limits::ensure_unlocked(state, user)?;
+    }
+    let carries_identity = match bind_token {
+        Some(token) => tickets::carries_identity(state, token).await?,
+        None => false,
+    };
+    let will_register = existing.is_none() && (req.register || carries_identity);
+    if will_register && !state.config.registration_open {
+        return Err(AppError::RegistrationClosed);
+    }
+    codes::consume(
+        state,
+        mobile.as_str(),
+        Purpose::Login,
+        code,
+        existing.as_ref().map(|u| u.id),
+    )
+    .await?;
+    match existing {
+        Some(user) => {
+            limits::clear_failures(state, user.id).await?;
+            accounts::sign_in(state, user, bind_token, meta).await
+        }
+        None if will_register => {
+            let new = NewUser {
+                mobile: Some(mobile.as_str().to_string()),
+                referrer_id,
+                invite_code,
+                register_ip: meta.ip.map(|ip| ip.to_string()),
+                ..Default::default()
+            };
+            accounts::create_and_sign_in(state, new, bind_token, meta).await
+        }
+        None => {
+            let ticket = NewTicket {
+                mobile: Some(mobile.as_str().to_string()),
+                ..Default::default()
+            };
+            Err(AppError::NoBindUser {
+                bind_token: tickets::issue(state, ticket).await?,
+            })
+        }
+    }
+}
+
+async fn bind_mobile(state: &AppState, me: &User, code: &Code, mobile: Option<&str>) -> Result<User, AppError> {
+    if me.mobile.is_some() {
+        return Err(AppError::AlreadyBound);
+    }
+    let mobile = parse_mobile(state, mobile)?;
+    ensure_mobile_free(state, &mobile).await?;
+    codes::consume(state, mobile.as_str(), Purpose::Bind, code, Some(me.id)).await?;
+    let mut changes: store::users::UserChanges = me.clone().into();
+    changes.mobile = Set(Some(mobile.as_str().to_string()));
+    store::users::update(&state.db, changes, state.clock.now()).await
+}
+
+async fn verify_current_mobile(state: &AppState, me: &User, code: &Code) -> Result<User, AppError> {
+    let mobile = own_mobile(me)?;
+    codes::consume(state, mobile.as_str(), Purpose::Verify, code, Some(me.id)).await?;
+    let mut changes: store::users::UserChanges = me.clone().into();
+    changes.mobile_verified_at = Set(Some(state.clock.now()));
+    store::users::update(&state.db, changes, state.clock.now()).await
+}
+
+async fn rebind_mobile(state: &AppState, me: &User, code: &Code, mobile: Option<&str>) -> Result<User, AppError> {
+    let mobile = parse_mobile(state, mobile)?;
+    ensure_rebind_window(state, me)?;
+    if me.mobile.as_deref() == Some(mobile.as_str()) {
+        return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
+    }
+    ensure_mobile_free(state, &mobile).await?;
+    codes::consume(state, mobile.as_str(), Purpose::Rebind, code, Some(me.id)).await?;
+    let mut changes: store::users::UserChanges = me.clone().into();
+    changes.mobile = Set(Some(mobile.as_str().to_string()));
+    changes.mobile_verified_at = Set(None);
+    let user = store::users::update(&state.db, changes, state.clock.now()).await?;
+    tokens::revoke_everything(state, user.id).await?;
+    reload(state, user.id).await
+}
+
+async fn reset_password(state: &AppState, code: &Code, req: &VerifyRequest) -> Result<User, AppError> {
+    let mobile = parse_mobile(state, req.mobile.as_deref())?;
+    let password = accounts::password_policy(state).parse_new(req.password.as_deref().unwrap_or(""), "password")?;
+    let user = store::users::by_mobile(&state.db, mobile.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    codes::consume(state, mobile.as_str(), Purpose::ResetPassword, code, Some(user.id)).await?;
+    if user.password_hash.is_some()
+        && state
+            .passwords
+            .verify(user.password_hash.as_deref(), password.expose())
+            .await?
+    {
+        return Err(AppError::bad("password", InputProblem::SameAsBefore));
+    }
+    let hash = state.passwords.hash(password.expose()).await?;
+    let mut changes: store::users::UserChanges = user.into();
+    changes.password_hash = Set(Some(hash));
+    // Whoever holds the phone owns the account again: lift a lockout.
+    changes.locked_until = Set(None);
+    let user = store::users::update(&state.db, changes, state.clock.now()).await?;
+    tokens::revoke_everything(state, user.id).await?;
+    limits::clear_failures(state, user.id).await?;
+    reload(state, user.id).await
+}
+
+async fn reset_pay_password(state: &AppState, me: &User, code: &Code, req: &VerifyRequest) -> Result<User, AppError> {
+    let pay = PayPassword::parse(req.pay_password.as_deref().unwrap_or(""), "payPassword")?;
+    let confirmation = req.pay_password_confirmation.as_deref().unwrap_or("");
+    if confirmation.is_empty() {
+        return Err(AppError::bad("payPasswordConfirmation", InputProblem::Missing));
+    }
+    if confirmation != pay.expose() {
+        return Err(AppError::bad("payPasswordConfirmation", InputProblem::Mismatch));
+    }
+    let mobile = own_mobile(me)?;
+    codes::consume(state, mobile.as_str(), Purpose::ResetPayPassword, code, Some(me.id)).await?;
+    let hash = state.passwords.hash(pay.expose()).await?;
+    let mut changes: store::users::UserChanges = me.clone().into();
+    changes.pay_password_hash = Set(Some(hash));
+    changes.pay_password_failures = Set(0);
+    changes.pay_password_locked_until = Set(None);
+    store::users::update(&state.db, changes, state.clock.now()).await
+}
+
+/// Checks a pay password before a payment; five wrong tries lock it for the
+/// lockout period.
+pub async fn check_pay_password(state: &AppState, viewer: &Viewer, raw: &str) -> Result<bool, AppError> {
+    let me = viewer.require()?;
+    let pay = PayPassword::parse(raw, "payPassword")?;
+    let now = state.clock.now();
+    if let Some(until) = me.pay_password_locked_until.filter(|until| *until > now) {
+        return Err(AppError::TooManyAttempts {
+            retry_after: (until - now).num_seconds().max(1) as u64,
+        });
+    }
+    let Some(hash) = me.pay_password_hash.as_deref() else {
+        return Err(AppError::NotFound);
+    };
+    if state.passwords.verify(Some(hash), pay.expose()).await? {
+        store::users::set_pay_password_failures(&state.db, me.id, 0, None).await?;
+        return Ok(true);
+    }
+    let failures = me.pay_password_failures + 1;
+    if failures >= PAY_PASSWORD_MAX_FAILURES {
+        let until = now + Duration::seconds(state.config.lockout.as_secs() as i64);
+        store::users::set_pay_password_failures(&state.db, me.id, 0, Some(until)).await?;
+        return Err(AppError::TooManyAttempts {
+            retry_after: state.config.lockout.as_secs(),
+        });
+    }
+    store::users::set_pay_password_failures(&state.db, me.id, failures, None).await?;
+    Ok(false)
+}
+
+fn parse_code(raw: &str) -> Result<Code, AppError> {
+    if raw.trim().is_empty() {
+        return Err(AppError::bad("code", InputProblem::Missing));
+    }
+    Code::parse(raw).ok_or(AppError::bad("code", InputProblem::Malformed))
+}
+
+/// Parses the `mobile` input, or BAD_USER_INPUT naming it.
+pub fn parse_mobile(state: &AppState, raw: Option<&str>) -> Result<Mobile, AppError> {
+    let raw = raw
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .ok_or(AppError::bad("mobile", InputProblem::Missing))?;
+    Mobile::parse(raw, state.config.default_region).ok_or(AppError::bad("mobile", InputProblem::Malformed))
+}
+
+fn own_mobile(me: &User) -> Result<Mobile, AppError> {
+    me.mobile
+        .clone()
+        .map(Mobile::from_e164)
+        .ok_or(AppError::bad("mobile", InputProblem::Missing))
+}
+
+async fn ensure_mobile_free(state: &AppState, mobile: &Mobile) -> Result<(), AppError> {
+    match store::users::by_mobile(&state.db, mobile.as_str()).await? {
+        Some(_) => Err(AppError::AccountExists { field: "mobile" }),
+        None => Ok(()),
+    }
+}
+
+fn ensure_rebind_window(state: &AppState, me: &User) -> Result<(), AppError> {
+    let now = state.clock.now();
+    match me.mobile_verified_at {
+        Some(at) if now - at <= Duration::seconds(REBIND_WINDOW_SECONDS) && at <= now => Ok(()),
+        _ => Err(AppError::bad("mobile", InputProblem::NeedsVerify)),
+    }
+}
+
+async fn reload(state: &AppState, id: i64) -> Result<User, AppError> {
+    store::users::by_id(&state.db, id).await?.ok_or(AppError::NotFound)
+}

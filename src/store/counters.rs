@@ -1,0 +1,95 @@
+//! Fixed-window counters in `rate_counters`, shared by every node.
+
+use entity::rate_counter::{Column, Entity as Counters};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::error::AppError;
+
+/// Adds one to `key`'s window and returns the new count, atomically (one
+/// upsert statement), so concurrent requests on any node never undercount.
+pub async fn increment<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    window_start: i64,
+    expires_at: i64,
+) -> Result<i64, AppError> {
+    let insert = Query::insert()
+        .into_table(Counters)
+        .columns([Column::Key, Column::WindowStart, Column::Count, Column::ExpiresAt])
+        .values_panic([key.into(), window_start.into(), 1i32.into(), expires_at.into()])
+        .on_conflict(
+            OnConflict::columns([Column::Key, Column::WindowStart])
+                .value(Column::Count, Expr::col((Counters, Column::Count)).add(1))
+                .to_owned(),
+        )
+        .returning_col(Column::Count)
+        .to_owned();
+    let row = db
+        .query_one(&insert)
+        .await?
+        .ok_or_else(|| AppError::Internal("counter upsert returned no row".into()))?;
+    let count: i32 = row.try_get("", "count")?;
+    Ok(i64::from(count))
+}
+
+/// The current count of `key`'s window, without changing it.
+pub async fn get<C: ConnectionTrait>(db: &C, key: &str, window_start: i64) -> Result<i64, AppError> {
+    let row = Counters::find_by_id((key.to_string(), window_start)).one(db).await?;
+    Ok(row.map_or(0, |r| i64::from(r.count)))
+}
+
+/// Forgets `key`'s window (a successful sign-in clears the failure count).
+pub async fn clear<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), AppError> {
+    Counters::delete_many().filter(Column::Key.eq(key)).exec(db).await?;
+    Ok(())
+}
+
+/// Deletes windows that can no longer matter.
+pub async fn sweep<C: ConnectionTrait>(db: &C, now_unix: i64) -> Result<u64, AppError> {
+    Ok(Counters::delete_many()
+        .filter(Column::ExpiresAt.lte(now_unix))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Claims the right to act on `key` if its gap has passed, and starts a new
+/// gap of `gap_seconds`. `None` on success, else the seconds left. One
+/// statement decides, so two nodes cannot both claim the same gap.
+pub async fn claim_gap<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    now_unix: i64,
+    gap_seconds: i64,
+) -> Result<Option<i64>, AppError> {
+    let until = now_unix + gap_seconds;
+    let reclaimed = Counters::update_many()
+        .col_expr(Column::ExpiresAt, Expr::value(until))
+        .filter(Column::Key.eq(key))
+        .filter(Column::WindowStart.eq(0))
+        .filter(Column::ExpiresAt.lte(now_unix))
+        .exec(db)
+        .await?;
+    if reclaimed.rows_affected == 1 {
+        return Ok(None);
+    }
+    let inserted = Query::insert()
+        .into_table(Counters)
+        .columns([Column::Key, Column::WindowStart, Column::Count, Column::ExpiresAt])
+        .values_panic([key.into(), 0i64.into(), 1i32.into(), until.into()])
+        .on_conflict(
+            OnConflict::columns([Column::Key, Column::WindowStart])
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    let result = db.execute(&inserted).await?;
+    if result.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let current = Counters::find_by_id((key.to_string(), 0i64)).one(db).await?;
+    Ok(Some(
+        current.map_or(gap_seconds, |row| Ord::max(row.expires_at - now_unix, 1)),
+    ))
+}

@@ -1,0 +1,113 @@
+//! Queries on `sessions` (refresh tokens).
+
+use chrono::{DateTime, Utc};
+use entity::session::{ActiveModel, Column, Entity as Sessions, Model as Session};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use crate::error::AppError;
+
+/// What a new refresh token row holds.
+pub struct NewSession {
+    pub user_id: i64,
+    pub family_id: String,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Stores a refresh token.
+pub async fn insert<C: ConnectionTrait>(db: &C, new: NewSession, now: DateTime<Utc>) -> Result<(), AppError> {
+    let row = ActiveModel {
+        user_id: Set(new.user_id),
+        family_id: Set(new.family_id),
+        token_hash: Set(new.token_hash),
+        created_at: Set(now),
+        expires_at: Set(new.expires_at),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+        ip: Set(new.ip),
+        user_agent: Set(new.user_agent),
+        ..Default::default()
+    };
+    Sessions::insert(row).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// The row of a refresh token, live or not.
+pub async fn by_hash<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<Option<Session>, AppError> {
+    Ok(Sessions::find()
+        .filter(Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?)
+}
+
+/// Marks the row rotated if nobody did first; true when this caller won.
+pub async fn mark_rotated<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let result = Sessions::update_many()
+        .col_expr(Column::RotatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::RotatedAt.is_null())
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Revokes every token of a family (reuse detected, or logout).
+pub async fn revoke_family<C: ConnectionTrait>(db: &C, family_id: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    Sessions::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::FamilyId.eq(family_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every token of a user (password reset, rebind, ban, logout everywhere).
+pub async fn revoke_user<C: ConnectionTrait>(db: &C, user_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    Sessions::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The current (unrotated, unrevoked, unexpired) token of each live family.
+pub async fn live_for_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>, AppError> {
+    Ok(Sessions::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RotatedAt.is_null())
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .order_by_desc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// The first row of a family: when the login that started it happened.
+pub async fn family_started<C: ConnectionTrait>(db: &C, family_id: &str) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(Sessions::find()
+        .filter(Column::FamilyId.eq(family_id))
+        .order_by_asc(Column::Id)
+        .one(db)
+        .await?
+        .map(|row| row.created_at))
+}
+
+/// Deletes rows that expired long ago.
+pub async fn sweep<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<u64, AppError> {
+    Ok(Sessions::delete_many()
+        .filter(Column::ExpiresAt.lte(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,185 @@
+//! Queries on `users`.
+
+use chrono::{DateTime, Utc};
+use entity::user::{self, ActiveModel, Column, Entity as Users, Model as User};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::account_conflict;
+use crate::error::AppError;
+
+/// What a new account starts with; every identifier is optional.
+#[derive(Debug, Default, Clone)]
+pub struct NewUser {
+    pub username: Option<String>,
+    pub username_key: Option<String>,
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub nickname: Option<String>,
+    pub password_hash: Option<String>,
+    pub referrer_id: Option<i64>,
+    pub invite_code: Option<String>,
+    pub register_ip: Option<String>,
+}
+
+/// Inserts a user; a taken username, mobile or email is ACCOUNT_EXISTS.
+pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser, now: DateTime<Utc>) -> Result<User, AppError> {
+    let row = ActiveModel {
+        username: Set(new.username),
+        username_key: Set(new.username_key),
+        nickname: Set(new.nickname),
+        mobile: Set(new.mobile),
+        email: Set(new.email),
+        avatar: Set(None),
+        gender: Set(0),
+        password_hash: Set(new.password_hash),
+        pay_password_hash: Set(None),
+        pay_password_failures: Set(0),
+        pay_password_locked_until: Set(None),
+        role: Set("USER".into()),
+        status: Set("ACTIVE".into()),
+        token_version: Set(0),
+        referrer_id: Set(new.referrer_id),
+        invite_code: Set(new.invite_code),
+        mobile_verified_at: Set(None),
+        locked_until: Set(None),
+        register_ip: Set(new.register_ip),
+        last_login_ip: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+        ..Default::default()
+    };
+    row.insert(db).await.map_err(account_conflict)
+}
+
+/// The user with this id.
+pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, AppError> {
+    Ok(Users::find_by_id(id).one(db).await?)
+}
+
+/// The user whose lower-cased username is `key`.
+pub async fn by_username_key<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<User>, AppError> {
+    Ok(Users::find().filter(Column::UsernameKey.eq(key)).one(db).await?)
+}
+
+/// The user with this E.164 mobile.
+pub async fn by_mobile<C: ConnectionTrait>(db: &C, mobile: &str) -> Result<Option<User>, AppError> {
+    Ok(Users::find().filter(Column::Mobile.eq(mobile)).one(db).await?)
+}
+
+/// The user with this normalised email.
+pub async fn by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<User>, AppError> {
+    Ok(Users::find().filter(Column::Email.eq(email)).one(db).await?)
+}
+
+/// Records a successful sign-in.
+pub async fn touch_login<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    Users::update_many()
+        .col_expr(Column::LastLoginAt, Expr::value(now))
+        .col_expr(Column::LastLoginIp, Expr::value(ip))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Applies changed columns and bumps `updated_at`; unique violations become ACCOUNT_EXISTS.
+pub async fn update<C: ConnectionTrait>(db: &C, mut row: ActiveModel, now: DateTime<Utc>) -> Result<User, AppError> {
+    row.updated_at = Set(now);
+    row.update(db).await.map_err(account_conflict)
+}
+
+/// Invalidates every access token issued so far (password reset, rebind, ban).
+pub async fn bump_token_version<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    Users::update_many()
+        .col_expr(Column::TokenVersion, Expr::col(Column::TokenVersion).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Locks sign-in for the account until `until`.
+pub async fn lock_until<C: ConnectionTrait>(db: &C, id: i64, until: DateTime<Utc>) -> Result<(), AppError> {
+    Users::update_many()
+        .col_expr(Column::LockedUntil, Expr::value(until))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the role (`zhanghao admin grant`).
+pub async fn set_role<C: ConnectionTrait>(db: &C, id: i64, role: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    Users::update_many()
+        .col_expr(Column::Role, Expr::value(role))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// One page of users in id order after `after_id`, optionally matching
+/// `search` in username, nickname, mobile or email; plus the total matching.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    first: u64,
+    after_id: Option<i64>,
+    search: Option<&str>,
+) -> Result<(Vec<User>, u64), AppError> {
+    let mut matching = Condition::all();
+    if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", escape_like(&term.to_lowercase()));
+        let like = |col: Column| {
+            Func::lower(Expr::col(col)).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        matching = matching.add(
+            Condition::any()
+                .add(like(Column::UsernameKey))
+                .add(like(Column::Nickname))
+                .add(like(Column::Mobile))
+                .add(like(Column::Email)),
+        );
+    }
+    let total = Users::find().filter(matching.clone()).count(db).await?;
+    let mut query = Users::find().filter(matching).order_by_asc(Column::Id).limit(first + 1);
+    if let Some(after) = after_id {
+        query = query.filter(Column::Id.gt(after));
+    }
+    let rows = query.all(db).await?;
+    Ok((rows, total))
+}
+
+fn escape_like(term: &str) -> String {
+    term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Used by the pay-password lockout.
+pub async fn set_pay_password_failures<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    failures: i32,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<(), AppError> {
+    Users::update_many()
+        .col_expr(Column::PayPasswordFailures, Expr::value(failures))
+        .col_expr(Column::PayPasswordLockedUntil, Expr::value(locked_until))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Re-exported so services can build partial updates without naming sea_orm.
+pub use user::ActiveModel as UserChanges;
