@@ -134,6 +134,9 @@ pub struct Settings {
         default_value = "wx_app,wx_public,wx_small,apple,qq,wb"
     )]
     pub trust_client_openid: String,
+    /// Message provider settings.
+    #[command(flatten)]
+    pub messaging: crate::messaging::MessagingSettings,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "ZHANGHAO_LOG_JSON", default_value_t = false, value_parser = parse_flag)]
     pub log_json: bool,
@@ -181,6 +184,7 @@ pub struct Config {
     pub captcha_ttl: Duration,
     pub registration_open: bool,
     pub trust_client_openid: Vec<String>,
+    pub messaging: crate::messaging::MessagingSettings,
     pub log_json: bool,
 }
 
@@ -258,6 +262,7 @@ impl Config {
                 .map(|p| p.trim().to_ascii_lowercase())
                 .filter(|p| !p.is_empty())
                 .collect(),
+            messaging: s.messaging,
             log_json: s.log_json,
         })
     }

@@ -1,0 +1,234 @@
+//! The test harness: a fresh database and app per test, helpers to call
+//! GraphQL and REST, and the outbox to read codes from.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use clap::Parser;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use zhanghao::config::{Config, Settings};
+use zhanghao::messaging::{OutboxEntry, read_entries};
+use zhanghao::service::clock::ManualClock;
+use zhanghao::state::{AppState, Overrides};
+
+#[derive(Parser)]
+struct TestCli {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// One app on one fresh database.
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub outbox: PathBuf,
+    pub database_url: String,
+    pub dir: tempfile::TempDir,
+    /// The client IP requests come from (tests change it to dodge IP limits).
+    pub peer: SocketAddr,
+}
+
+/// A fresh database URL: a new SQLite file, or a new PostgreSQL database
+/// created through `ZHANGHAO_TEST_DATABASE_URL`.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("ZHANGHAO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(admin_url) => {
+            use sea_orm::ConnectionTrait;
+            let name = format!("zh_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sea_orm::Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to test PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+            format!("{base}/{name}")
+        }
+        None => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+    }
+}
+
+impl TestApp {
+    /// An app with the default settings.
+    pub async fn new() -> TestApp {
+        TestApp::with_args(&[]).await
+    }
+
+    /// An app with extra CLI flags, e.g. `&["--password-min", "10"]`.
+    pub async fn with_args(args: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outbox = dir.path().join("outbox.jsonl");
+        let database_url = fresh_database(dir.path()).await;
+        let mut argv = vec![
+            "zhanghao".to_string(),
+            "--database-url".into(),
+            database_url.clone(),
+            "--outbox".into(),
+            outbox.display().to_string(),
+            "--jwt-secret".into(),
+            "test-secret-test-secret-test-secret-0123456789".into(),
+            "--db-max-connections".into(),
+            "5".into(),
+        ];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let settings = TestCli::try_parse_from(argv).expect("test settings").settings;
+        let config = Config::from_settings(settings).expect("test config");
+        TestApp::from_config(config, dir, outbox, database_url).await
+    }
+
+    async fn from_config(config: Config, dir: tempfile::TempDir, outbox: PathBuf, database_url: String) -> TestApp {
+        let db = zhanghao::store::connect(&config.database_url, config.db_max_connections)
+            .await
+            .expect("connect");
+        zhanghao::store::migrate(&db).await.expect("migrate");
+        let clock = ManualClock::default();
+        let overrides = Overrides {
+            clock: Some(Arc::new(clock.clone())),
+            ..Default::default()
+        };
+        let state = AppState::build(config, db, overrides).await.expect("state");
+        TestApp {
+            router: zhanghao::app(state.clone()),
+            state,
+            clock,
+            outbox,
+            database_url,
+            dir,
+            peer: "203.0.113.7:40000".parse().unwrap(),
+        }
+    }
+
+    /// Sends a request as it arrives from the socket (with the peer address).
+    pub async fn send(&self, mut request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let response = self.router.clone().oneshot(request).await.expect("router never fails");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        (status, headers, body)
+    }
+
+    /// POST /graphql as `application/json`; returns status and JSON body.
+    pub async fn gql(&self, query: &str, variables: Value) -> (StatusCode, Value) {
+        self.gql_with(query, variables, None, &[]).await
+    }
+
+    /// POST /graphql with a bearer token.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> (StatusCode, Value) {
+        self.gql_with(query, variables, Some(token), &[]).await
+    }
+
+    /// POST /graphql with a token and extra headers.
+    pub async fn gql_with(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut builder = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = json!({"query": query, "variables": variables}).to_string();
+        let (status, _, bytes) = self.send(builder.body(Body::from(body)).unwrap()).await;
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// Everything the outbox holds.
+    pub fn outbox_entries(&self) -> Vec<OutboxEntry> {
+        read_entries(&self.outbox)
+    }
+
+    /// The latest code sent to `to` (E.164 mobile, email or captcha id) for `purpose`.
+    pub fn last_code(&self, to: &str, purpose: &str) -> String {
+        self.outbox_entries()
+            .into_iter()
+            .rev()
+            .find(|e| e.to == to && e.purpose == purpose)
+            .map(|e| e.code)
+            .unwrap_or_else(|| panic!("no {purpose} message to {to} in the outbox"))
+    }
+
+    /// Registers `username` with a solved captcha; returns the AuthPayload JSON.
+    pub async fn register_username(&self, username: &str, password: &str) -> Value {
+        let captcha = self.captcha().await;
+        let answer = self.last_code(&captcha, "captcha");
+        let (_, body) = self
+            .gql(
+                REGISTER,
+                json!({"input": {"method": "USERNAME", "account": username, "password": password, "verify": answer, "captchaId": captcha}}),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "register failed: {body}");
+        body["data"]["register"].clone()
+    }
+
+    /// A new captcha's id.
+    pub async fn captcha(&self) -> String {
+        let (_, body) = self.gql("mutation { createCaptcha { id } }", json!({})).await;
+        body["data"]["createCaptcha"]["id"]
+            .as_str()
+            .expect("captcha id")
+            .to_string()
+    }
+
+    /// Signs in; returns the AuthPayload JSON or panics with the errors.
+    pub async fn login(&self, account: &str, password: &str) -> Value {
+        let (_, body) = self
+            .gql(LOGIN, json!({"input": {"account": account, "password": password}}))
+            .await;
+        assert!(body["errors"].is_null(), "login failed: {body}");
+        body["data"]["login"].clone()
+    }
+
+    /// Makes the user ADMIN through the service (what `zhanghao admin grant` does).
+    pub async fn grant_admin(&self, who: &str) {
+        zhanghao::service::accounts::grant_admin(&self.state, who)
+            .await
+            .expect("grant");
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no error>")
+}
+
+/// The access token of an AuthPayload.
+pub fn access(payload: &Value) -> String {
+    payload["tokens"]["accessToken"]
+        .as_str()
+        .expect("access token")
+        .to_string()
+}
+
+/// The refresh token of an AuthPayload.
+pub fn refresh(payload: &Value) -> String {
+    payload["tokens"]["refreshToken"]
+        .as_str()
+        .expect("refresh token")
+        .to_string()
+}
+
+pub const AUTH_FIELDS: &str = "user { id username mobile email role hasPassword } tokens { tokenType accessToken expiresIn refreshToken refreshExpiresIn } created";
+
+pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { user { id username mobile email role hasPassword } tokens { tokenType accessToken expiresIn refreshToken refreshExpiresIn } created } }";
+
+pub const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { user { id username mobile email role hasPassword } tokens { tokenType accessToken expiresIn refreshToken refreshExpiresIn } created } }";

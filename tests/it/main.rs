@@ -1,0 +1,11 @@
+//! The one integration-test binary: each module drives the router in
+//! process against a fresh database (SQLite, or PostgreSQL when
+//! `ZHANGHAO_TEST_DATABASE_URL` is set).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+mod accounts;
+mod graphql_http;
+mod tokens;
