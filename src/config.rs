@@ -73,7 +73,7 @@ pub struct Settings {
     #[arg(long, env = "ZHANGHAO_OUTBOX", default_value = "outbox.jsonl")]
     pub outbox: PathBuf,
     /// Allow the outbox provider in production (`1`).
-    #[arg(long, env = "ZHANGHAO_ALLOW_OUTBOX", default_value_t = false, value_parser = parse_flag)]
+    #[arg(long, env = "ZHANGHAO_ALLOW_OUTBOX", default_value_t = false, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub allow_outbox: bool,
     /// `+8613800000000=246810,…`: fixed codes for review accounts; nothing is sent to them.
     #[arg(long, env = "ZHANGHAO_TEST_NUMBERS", default_value = "")]
@@ -124,7 +124,7 @@ pub struct Settings {
     #[arg(long, env = "ZHANGHAO_CAPTCHA_TTL", default_value_t = 300)]
     pub captcha_ttl: u64,
     /// Accept new accounts (`false` answers REGISTRATION_CLOSED).
-    #[arg(long, env = "ZHANGHAO_REGISTRATION_OPEN", default_value_t = true, value_parser = parse_flag)]
+    #[arg(long, env = "ZHANGHAO_REGISTRATION_OPEN", default_value_t = true, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub registration_open: bool,
     /// Platforms whose openid the seed's register-and-bind may take on the
     /// client's word (the weaker, compatible mode); others need `thirdPartyLogin`.
@@ -138,7 +138,7 @@ pub struct Settings {
     #[command(flatten)]
     pub messaging: crate::messaging::MessagingSettings,
     /// Log as JSON lines instead of text.
-    #[arg(long, env = "ZHANGHAO_LOG_JSON", default_value_t = false, value_parser = parse_flag)]
+    #[arg(long, env = "ZHANGHAO_LOG_JSON", default_value_t = false, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub log_json: bool,
 }
 

@@ -1,5 +1,7 @@
-//! At most one code- or password-checking field per request, so aliases
-//! cannot turn one request into many guesses.
+//! Request limits checked on the parsed document: at most one code- or
+//! password-checking field per request (so aliases cannot turn one request
+//! into many guesses), and a depth limit that also covers introspection,
+//! which async-graphql's own depth limit skips.
 
 use std::sync::Arc;
 
@@ -19,6 +21,9 @@ const CHECKING_FIELDS: &[&str] = &[
     "thirdPartyLogin",
     "verifyPayPassword",
 ];
+
+/// Deepest selection nesting accepted (DESIGN §4).
+pub const MAX_DEPTH: usize = 12;
 
 /// The extension factory registered on the schema.
 pub struct OneCredentialCheck;
@@ -48,16 +53,19 @@ impl Extension for OneCredentialCheckExtension {
             .max()
             .unwrap_or(0);
         if worst > 1 {
-            let message = match current_lang() {
-                Lang::En => "At most one code- or password-checking field per request",
-                Lang::Zh => "每个请求最多只能包含一个校验验证码或密码的操作",
-            };
-            let mut err = ServerError::new(message, None);
-            let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", "BAD_USER_INPUT");
-            ext.set("field", "query");
-            err.extensions = Some(ext);
-            return Err(err);
+            return Err(refusal(
+                "At most one code- or password-checking field per request",
+                "每个请求最多只能包含一个校验验证码或密码的操作",
+            ));
+        }
+        let deepest = document
+            .operations
+            .iter()
+            .map(|(_, op)| depth(&op.node.selection_set.node, &document, 0))
+            .max()
+            .unwrap_or(0);
+        if deepest > MAX_DEPTH {
+            return Err(refusal("The query is nested too deep", "查询嵌套层级过深"));
         }
         Ok(document)
     }
@@ -82,4 +90,44 @@ fn count_checking(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) ->
                 }),
         })
         .sum()
+}
+
+/// How deep selections nest, fragments included; stops counting past the
+/// limit so a hostile document costs little.
+fn depth(set: &SelectionSet, doc: &ExecutableDocument, level: usize) -> usize {
+    if level > MAX_DEPTH + 1 {
+        return level;
+    }
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => {
+                let inner = &field.node.selection_set.node;
+                if inner.items.is_empty() {
+                    level + 1
+                } else {
+                    depth(inner, doc, level + 1)
+                }
+            }
+            Selection::InlineFragment(fragment) => depth(&fragment.node.selection_set.node, doc, level),
+            Selection::FragmentSpread(spread) => doc
+                .fragments
+                .get(&spread.node.fragment_name.node)
+                .map_or(level, |fragment| depth(&fragment.node.selection_set.node, doc, level)),
+        })
+        .max()
+        .unwrap_or(level)
+}
+
+fn refusal(english: &str, chinese: &str) -> ServerError {
+    let message = match current_lang() {
+        Lang::En => english,
+        Lang::Zh => chinese,
+    };
+    let mut err = ServerError::new(message, None);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", "BAD_USER_INPUT");
+    ext.set("field", "query");
+    err.extensions = Some(ext);
+    err
 }

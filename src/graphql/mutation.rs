@@ -57,8 +57,8 @@ pub struct VerifySmsInput {
     pub pay_password: Option<String>,
     pub pay_password_confirmation: Option<String>,
     pub invite_code: Option<String>,
-    #[graphql(default = false)]
-    pub register: bool,
+    #[graphql(default_with = "Some(false)")]
+    pub register: Option<bool>,
     pub bind_token: Option<String>,
 }
 
@@ -172,7 +172,7 @@ impl Mutation {
             pay_password: input.pay_password,
             pay_password_confirmation: input.pay_password_confirmation,
             invite_code: input.invite_code,
-            register: input.register,
+            register: input.register.unwrap_or(false),
             bind_token: input.bind_token,
         };
         let outcome = service::verification::verify_sms(state, viewer, input.purpose.into(), request, meta)
@@ -246,11 +246,11 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         refresh_token: Option<String>,
-        #[graphql(default = false)] all_sessions: bool,
+        #[graphql(default_with = "Some(false)")] all_sessions: Option<bool>,
     ) -> Result<bool> {
         let (state, viewer, _) = parts(ctx)?;
         let me = viewer.require().map_err(|e| e.extend())?;
-        service::tokens::logout(state, me, refresh_token.as_deref(), all_sessions)
+        service::tokens::logout(state, me, refresh_token.as_deref(), all_sessions.unwrap_or(false))
             .await
             .map_err(|e| e.extend())
     }

@@ -32,16 +32,17 @@ impl Query {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default_with = "Some(20)")] first: Option<i32>,
         after: Option<String>,
         search: Option<String>,
     ) -> Result<UserConnection> {
         let state = ctx.data::<AppState>()?;
         let viewer = ctx.data::<Viewer>()?;
         let after = after.as_deref().map(parse_cursor).transpose().map_err(|e| e.extend())?;
-        let page = service::accounts::list_users(state, viewer, i64::from(first), after, search.as_deref())
-            .await
-            .map_err(|e| e.extend())?;
+        let page =
+            service::accounts::list_users(state, viewer, i64::from(first.unwrap_or(20)), after, search.as_deref())
+                .await
+                .map_err(|e| e.extend())?;
         let end_cursor = page.users.last().map(|u| cursor_of(u.id));
         let edges = page
             .users
