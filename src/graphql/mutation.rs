@@ -228,6 +228,14 @@ impl Mutation {
         Ok(User::owned(user))
     }
 
+    /// Checks your pay password before a payment; five wrong tries lock it.
+    async fn verify_pay_password(&self, ctx: &Context<'_>, pay_password: String) -> Result<bool> {
+        let (state, viewer, _) = parts(ctx)?;
+        service::verification::check_pay_password(state, viewer, &pay_password)
+            .await
+            .map_err(|e| e.extend())
+    }
+
     /// Exchanges a refresh token for a new pair (the old one stops working).
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;

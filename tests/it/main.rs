@@ -8,4 +8,6 @@ mod common;
 
 mod accounts;
 mod graphql_http;
+mod sms;
 mod tokens;
+mod two_nodes;

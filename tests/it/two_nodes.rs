@@ -1,0 +1,116 @@
+//! Two server processes on one database behave as one node: a code sent
+//! through one verifies through the other, and the resend limit holds
+//! across both. Runs on the test PostgreSQL when `ZHANGHAO_TEST_DATABASE_URL`
+//! is set (CI), else on one shared SQLite file.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::fresh_database;
+
+/// A running `zhanghao serve`, killed when dropped.
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_node(database_url: &str, outbox: &std::path::Path) -> Node {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
+        .arg("serve")
+        .env("ZHANGHAO_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", database_url)
+        .env("ZHANGHAO_OUTBOX", outbox)
+        .env("ZHANGHAO_JWT_SECRET", "two-nodes-secret-two-nodes-secret-0123456789")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start zhanghao");
+    let node = Node {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = client.get(format!("{}/readyz", node.base)).send().await
+            && response.status().is_success()
+        {
+            return node;
+        }
+        assert!(Instant::now() < deadline, "node on port {port} did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn gql(node: &Node, query: &str, variables: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/graphql", node.base))
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn a_code_sent_through_one_node_verifies_through_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(dir.path()).await;
+    let outbox = dir.path().join("outbox.jsonl");
+    // Migrate once before both start, as a deployment would.
+    let status = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
+        .arg("migrate")
+        .env("DATABASE_URL", &database_url)
+        .env("RUST_LOG", "warn")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let a = start_node(&database_url, &outbox).await;
+    let b = start_node(&database_url, &outbox).await;
+
+    let send = "mutation($m: String!) { sendSmsCode(input: {mobile: $m, purpose: LOGIN}) { resendAfter } }";
+    let sent = gql(&a, send, json!({"m": "13700000001"})).await;
+    assert!(sent["errors"].is_null(), "{sent}");
+    // The resend limit holds on the other node.
+    let again = gql(&b, send, json!({"m": "13700000001"})).await;
+    assert_eq!(again["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{again}");
+
+    let code = zhanghao::messaging::read_entries(&outbox).last().unwrap().code.clone();
+    let verify = "mutation($m: String!, $c: String!) { verifySms(input: {mobile: $m, code: $c, purpose: LOGIN, register: true}) { created tokens { accessToken } } }";
+    let verified = gql(&b, verify, json!({"m": "13700000001", "c": code})).await;
+    assert_eq!(verified["data"]["verifySms"]["created"], true, "{verified}");
+    // Spent on B means spent on A.
+    let replay = gql(&a, verify, json!({"m": "13700000001", "c": code})).await;
+    assert_eq!(replay["errors"][0]["extensions"]["code"], "CODE_INVALID", "{replay}");
+    // A token from B works on A.
+    let token = verified["data"]["verifySms"]["tokens"]["accessToken"].as_str().unwrap();
+    let me: Value = reqwest::Client::new()
+        .post(format!("{}/graphql", a.base))
+        .bearer_auth(token)
+        .json(&json!({"query": "{ me { mobile } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["data"]["me"]["mobile"], "13700000001");
+}
