@@ -37,94 +37,94 @@ pub enum EmailProvider {
 #[derive(Args, Clone, Debug)]
 pub struct Settings {
     /// Address to bind.
-    #[arg(long, env = "ZHANGHAO_LISTEN", default_value = "127.0.0.1:8000")]
+    #[arg(long, global = true, env = "ZHANGHAO_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
     /// `sqlite://…` or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://zhanghao.db?mode=rwc")]
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://zhanghao.db?mode=rwc")]
     pub database_url: String,
     /// Maximum pooled database connections.
-    #[arg(long, env = "ZHANGHAO_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    #[arg(long, global = true, env = "ZHANGHAO_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
     /// `production` refuses to start without a JWT secret and with the outbox.
-    #[arg(long = "env", env = "ZHANGHAO_ENV", value_enum, default_value = "development")]
+    #[arg(long = "env", global = true, env = "ZHANGHAO_ENV", value_enum, default_value = "development")]
     pub environment: Environment,
     /// HS256 key, at least 32 bytes. Development generates one and keeps it in the database.
-    #[arg(long, env = "ZHANGHAO_JWT_SECRET", hide_env_values = true)]
+    #[arg(long, global = true, env = "ZHANGHAO_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// `iss` claim of access tokens.
-    #[arg(long, env = "ZHANGHAO_JWT_ISSUER", default_value = "zhanghao")]
+    #[arg(long, global = true, env = "ZHANGHAO_JWT_ISSUER", default_value = "zhanghao")]
     pub jwt_issuer: String,
     /// `aud` claim of access tokens.
-    #[arg(long, env = "ZHANGHAO_JWT_AUDIENCE", default_value = "zhanghao")]
+    #[arg(long, global = true, env = "ZHANGHAO_JWT_AUDIENCE", default_value = "zhanghao")]
     pub jwt_audience: String,
     /// Access token lifetime, seconds.
-    #[arg(long, env = "ZHANGHAO_ACCESS_TTL", default_value_t = 3600)]
+    #[arg(long, global = true, env = "ZHANGHAO_ACCESS_TTL", default_value_t = 3600)]
     pub access_ttl: u64,
     /// Refresh token lifetime, seconds.
-    #[arg(long, env = "ZHANGHAO_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
+    #[arg(long, global = true, env = "ZHANGHAO_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
     pub refresh_ttl: u64,
     /// SMS delivery.
-    #[arg(long, env = "ZHANGHAO_SMS_PROVIDER", value_enum, default_value = "outbox")]
+    #[arg(long, global = true, env = "ZHANGHAO_SMS_PROVIDER", value_enum, default_value = "outbox")]
     pub sms_provider: SmsProvider,
     /// Email delivery.
-    #[arg(long, env = "ZHANGHAO_EMAIL_PROVIDER", value_enum, default_value = "outbox")]
+    #[arg(long, global = true, env = "ZHANGHAO_EMAIL_PROVIDER", value_enum, default_value = "outbox")]
     pub email_provider: EmailProvider,
     /// File the outbox provider appends to.
-    #[arg(long, env = "ZHANGHAO_OUTBOX", default_value = "outbox.jsonl")]
+    #[arg(long, global = true, env = "ZHANGHAO_OUTBOX", default_value = "outbox.jsonl")]
     pub outbox: PathBuf,
     /// Allow the outbox provider in production (`1`).
-    #[arg(long, env = "ZHANGHAO_ALLOW_OUTBOX", default_value_t = false, value_parser = parse_flag, action = clap::ArgAction::Set)]
+    #[arg(long, global = true, env = "ZHANGHAO_ALLOW_OUTBOX", default_value_t = false, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub allow_outbox: bool,
     /// `+8613800000000=246810,…`: fixed codes for review accounts; nothing is sent to them.
-    #[arg(long, env = "ZHANGHAO_TEST_NUMBERS", default_value = "")]
+    #[arg(long, global = true, env = "ZHANGHAO_TEST_NUMBERS", default_value = "")]
     pub test_numbers: String,
     /// Comma-separated IPs or CIDRs whose `X-Forwarded-For` is believed.
-    #[arg(long, env = "ZHANGHAO_TRUSTED_PROXIES", default_value = "")]
+    #[arg(long, global = true, env = "ZHANGHAO_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
     /// Region for mobiles written without a country code.
-    #[arg(long, env = "ZHANGHAO_DEFAULT_REGION", default_value = "CN")]
+    #[arg(long, global = true, env = "ZHANGHAO_DEFAULT_REGION", default_value = "CN")]
     pub default_region: String,
     /// Shortest password accepted.
-    #[arg(long, env = "ZHANGHAO_PASSWORD_MIN", default_value_t = 8)]
+    #[arg(long, global = true, env = "ZHANGHAO_PASSWORD_MIN", default_value_t = 8)]
     pub password_min: usize,
     /// Longest password accepted.
-    #[arg(long, env = "ZHANGHAO_PASSWORD_MAX", default_value_t = 128)]
+    #[arg(long, global = true, env = "ZHANGHAO_PASSWORD_MAX", default_value_t = 128)]
     pub password_max: usize,
     /// argon2id memory cost, KiB.
-    #[arg(long, env = "ZHANGHAO_ARGON2_MEMORY_KIB", default_value_t = 19456)]
+    #[arg(long, global = true, env = "ZHANGHAO_ARGON2_MEMORY_KIB", default_value_t = 19456)]
     pub argon2_memory_kib: u32,
     /// argon2id iterations.
-    #[arg(long, env = "ZHANGHAO_ARGON2_ITERATIONS", default_value_t = 2)]
+    #[arg(long, global = true, env = "ZHANGHAO_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
     /// Concurrent password hashes (0 = one per core).
-    #[arg(long, env = "ZHANGHAO_HASH_WORKERS", default_value_t = 0)]
+    #[arg(long, global = true, env = "ZHANGHAO_HASH_WORKERS", default_value_t = 0)]
     pub hash_workers: usize,
     /// Verification code lifetime, seconds.
-    #[arg(long, env = "ZHANGHAO_CODE_TTL", default_value_t = 300)]
+    #[arg(long, global = true, env = "ZHANGHAO_CODE_TTL", default_value_t = 300)]
     pub code_ttl: u64,
     /// Wrong tries that burn a code.
-    #[arg(long, env = "ZHANGHAO_CODE_MAX_ATTEMPTS", default_value_t = 5)]
+    #[arg(long, global = true, env = "ZHANGHAO_CODE_MAX_ATTEMPTS", default_value_t = 5)]
     pub code_max_attempts: i32,
     /// Seconds between two sends to one target.
-    #[arg(long, env = "ZHANGHAO_SEND_INTERVAL", default_value_t = 60)]
+    #[arg(long, global = true, env = "ZHANGHAO_SEND_INTERVAL", default_value_t = 60)]
     pub send_interval: u64,
     /// Sends per target per day.
-    #[arg(long, env = "ZHANGHAO_SENDS_PER_TARGET_DAILY", default_value_t = 10)]
+    #[arg(long, global = true, env = "ZHANGHAO_SENDS_PER_TARGET_DAILY", default_value_t = 10)]
     pub sends_per_target_daily: u32,
     /// Sends per client IP per hour.
-    #[arg(long, env = "ZHANGHAO_SENDS_PER_IP_HOURLY", default_value_t = 20)]
+    #[arg(long, global = true, env = "ZHANGHAO_SENDS_PER_IP_HOURLY", default_value_t = 20)]
     pub sends_per_ip_hourly: u32,
     /// Wrong codes or passwords per account per hour before it is locked.
-    #[arg(long, env = "ZHANGHAO_ACCOUNT_FAILURES_HOURLY", default_value_t = 100)]
+    #[arg(long, global = true, env = "ZHANGHAO_ACCOUNT_FAILURES_HOURLY", default_value_t = 100)]
     pub account_failures_hourly: u32,
     /// How long a locked account (or pay password) stays locked, seconds.
-    #[arg(long, env = "ZHANGHAO_LOCKOUT", default_value_t = 900)]
+    #[arg(long, global = true, env = "ZHANGHAO_LOCKOUT", default_value_t = 900)]
     pub lockout: u64,
     /// Image captcha lifetime, seconds.
-    #[arg(long, env = "ZHANGHAO_CAPTCHA_TTL", default_value_t = 300)]
+    #[arg(long, global = true, env = "ZHANGHAO_CAPTCHA_TTL", default_value_t = 300)]
     pub captcha_ttl: u64,
     /// Accept new accounts (`false` answers REGISTRATION_CLOSED).
-    #[arg(long, env = "ZHANGHAO_REGISTRATION_OPEN", default_value_t = true, value_parser = parse_flag, action = clap::ArgAction::Set)]
+    #[arg(long, global = true, env = "ZHANGHAO_REGISTRATION_OPEN", default_value_t = true, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub registration_open: bool,
     /// Platforms whose openid the seed's register-and-bind may take on the
     /// client's word (the weaker, compatible mode); others need `thirdPartyLogin`.
@@ -137,8 +137,11 @@ pub struct Settings {
     /// Message provider settings.
     #[command(flatten)]
     pub messaging: crate::messaging::MessagingSettings,
+    /// Third-party login platform settings.
+    #[command(flatten)]
+    pub platforms: crate::platforms::PlatformSettings,
     /// Log as JSON lines instead of text.
-    #[arg(long, env = "ZHANGHAO_LOG_JSON", default_value_t = false, value_parser = parse_flag, action = clap::ArgAction::Set)]
+    #[arg(long, global = true, env = "ZHANGHAO_LOG_JSON", default_value_t = false, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub log_json: bool,
 }
 
@@ -185,6 +188,7 @@ pub struct Config {
     pub registration_open: bool,
     pub trust_client_openid: Vec<String>,
     pub messaging: crate::messaging::MessagingSettings,
+    pub platforms: crate::platforms::PlatformSettings,
     pub log_json: bool,
 }
 
@@ -226,6 +230,8 @@ impl Config {
                 "ZHANGHAO_PASSWORD_MIN must be at least 1 and at most ZHANGHAO_PASSWORD_MAX".into(),
             ));
         }
+        // Checked here so a half-configured platform stops start-up, not a login.
+        s.platforms.platforms_config().map_err(ConfigError)?;
         Ok(Config {
             listen: s.listen,
             database_url: s.database_url,
@@ -263,6 +269,7 @@ impl Config {
                 .filter(|p| !p.is_empty())
                 .collect(),
             messaging: s.messaging,
+            platforms: s.platforms,
             log_json: s.log_json,
         })
     }
@@ -274,8 +281,10 @@ impl Config {
 
     /// The app id openids of `platform` belong to ("" when none is configured).
     pub fn platform_app_id(&self, platform: &str) -> String {
-        let _ = platform;
-        String::new()
+        platform
+            .parse::<crate::platforms::Platform>()
+            .map(|p| self.platforms.app_id(p))
+            .unwrap_or_default()
     }
 
     /// True when GraphQL introspection and suggestions must be off.
@@ -315,4 +324,47 @@ fn parse_proxies(raw: &str) -> Result<Vec<IpNet>, ConfigError> {
                 .map_err(|_| ConfigError(format!("ZHANGHAO_TRUSTED_PROXIES entry {entry:?} is not an IP or CIDR")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["zhanghao"];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| ConfigError(e.to_string()))?;
+        Config::from_settings(cli.settings)
+    }
+
+    #[test]
+    fn production_needs_a_jwt_secret_and_a_real_provider() {
+        let err = config(&["--env", "production"]).err().map(|e| e.0).unwrap_or_default();
+        assert!(err.contains("ZHANGHAO_JWT_SECRET"), "{err}");
+        let secret = "0123456789abcdef0123456789abcdef";
+        let err = config(&["--env", "production", "--jwt-secret", secret]).err().map(|e| e.0).unwrap_or_default();
+        assert!(err.contains("ZHANGHAO_ALLOW_OUTBOX"), "{err}");
+        assert!(config(&["--env", "production", "--jwt-secret", secret, "--allow-outbox", "1"]).is_ok());
+        let err = config(&["--jwt-secret", "too-short"]).err().map(|e| e.0).unwrap_or_default();
+        assert!(err.contains("32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn lists_are_parsed_and_checked() {
+        let ok = config(&["--test-numbers", "+8613800000000=246810, 13900000000=135790", "--trusted-proxies", "10.0.0.0/8,127.0.0.1"]);
+        let ok = ok.map_err(|e| e.0).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok.test_numbers.len(), 2);
+        assert_eq!(ok.trusted_proxies.len(), 2);
+        assert!(config(&["--test-numbers", "+8613800000000=12"]).is_err());
+        assert!(config(&["--trusted-proxies", "not-an-ip"]).is_err());
+        assert!(config(&["--default-region", "XX"]).is_err());
+    }
 }

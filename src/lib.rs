@@ -10,6 +10,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod messaging;
+pub mod platforms;
+pub mod rest;
 pub mod service;
 pub mod state;
 pub mod store;
@@ -32,6 +34,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The whole HTTP surface: GraphQL, the legacy REST paths, health and metrics.
 pub fn app(state: AppState) -> Router {
+    // Install the recorder before the first request records anything.
+    prometheus();
     let schema = graphql::build_schema(Some(state.clone()));
     let graphql_routes = Router::new()
         .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
@@ -44,6 +48,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(graphql_routes)
         .merge(ops_routes)
+        .merge(rest::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

@@ -87,7 +87,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 async fn serve(config: Config, db: store::Db) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = AppState::build(config, db, Overrides::default()).await?;
-    zhanghao::prometheus();
     let sweeper = tokio::spawn(service::housekeeping::sweep_forever(state.clone()));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql");

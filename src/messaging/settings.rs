@@ -7,22 +7,22 @@ use clap::Args;
 #[derive(Args, Clone, Debug, Default)]
 pub struct MessagingSettings {
     /// Webhook URL the `webhook` provider POSTs messages to.
-    #[arg(long, env = "ZHANGHAO_WEBHOOK_URL")]
+    #[arg(long, global = true, env = "ZHANGHAO_WEBHOOK_URL")]
     pub webhook_url: Option<String>,
     /// HMAC-SHA256 key of the webhook's `X-Zhanghao-Signature`.
-    #[arg(long, env = "ZHANGHAO_WEBHOOK_SECRET", hide_env_values = true)]
+    #[arg(long, global = true, env = "ZHANGHAO_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
     /// Aliyun AccessKey ID.
-    #[arg(long, env = "ZHANGHAO_ALIYUN_ACCESS_KEY_ID")]
+    #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_ACCESS_KEY_ID")]
     pub aliyun_access_key_id: Option<String>,
     /// Aliyun AccessKey secret.
-    #[arg(long, env = "ZHANGHAO_ALIYUN_ACCESS_KEY_SECRET", hide_env_values = true)]
+    #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_ACCESS_KEY_SECRET", hide_env_values = true)]
     pub aliyun_access_key_secret: Option<String>,
     /// Aliyun SMS signature (签名).
-    #[arg(long, env = "ZHANGHAO_ALIYUN_SIGN_NAME")]
+    #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_SIGN_NAME")]
     pub aliyun_sign_name: Option<String>,
     /// Aliyun SMS template code (takes `${code}`).
-    #[arg(long, env = "ZHANGHAO_ALIYUN_TEMPLATE_CODE")]
+    #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_TEMPLATE_CODE")]
     pub aliyun_template_code: Option<String>,
     /// Aliyun endpoint.
     #[arg(
@@ -32,22 +32,22 @@ pub struct MessagingSettings {
     )]
     pub aliyun_endpoint: String,
     /// Tencent Cloud SecretId.
-    #[arg(long, env = "ZHANGHAO_TENCENT_SECRET_ID")]
+    #[arg(long, global = true, env = "ZHANGHAO_TENCENT_SECRET_ID")]
     pub tencent_secret_id: Option<String>,
     /// Tencent Cloud SecretKey.
-    #[arg(long, env = "ZHANGHAO_TENCENT_SECRET_KEY", hide_env_values = true)]
+    #[arg(long, global = true, env = "ZHANGHAO_TENCENT_SECRET_KEY", hide_env_values = true)]
     pub tencent_secret_key: Option<String>,
     /// Tencent SmsSdkAppId.
-    #[arg(long, env = "ZHANGHAO_TENCENT_SDK_APP_ID")]
+    #[arg(long, global = true, env = "ZHANGHAO_TENCENT_SDK_APP_ID")]
     pub tencent_sdk_app_id: Option<String>,
     /// Tencent SMS signature (签名).
-    #[arg(long, env = "ZHANGHAO_TENCENT_SIGN_NAME")]
+    #[arg(long, global = true, env = "ZHANGHAO_TENCENT_SIGN_NAME")]
     pub tencent_sign_name: Option<String>,
     /// Tencent SMS template id (first parameter is the code).
-    #[arg(long, env = "ZHANGHAO_TENCENT_TEMPLATE_ID")]
+    #[arg(long, global = true, env = "ZHANGHAO_TENCENT_TEMPLATE_ID")]
     pub tencent_template_id: Option<String>,
     /// Tencent Cloud region.
-    #[arg(long, env = "ZHANGHAO_TENCENT_REGION", default_value = "ap-guangzhou")]
+    #[arg(long, global = true, env = "ZHANGHAO_TENCENT_REGION", default_value = "ap-guangzhou")]
     pub tencent_region: String,
     /// Tencent endpoint.
     #[arg(
@@ -57,21 +57,21 @@ pub struct MessagingSettings {
     )]
     pub tencent_endpoint: String,
     /// SMTP relay host.
-    #[arg(long, env = "ZHANGHAO_SMTP_HOST")]
+    #[arg(long, global = true, env = "ZHANGHAO_SMTP_HOST")]
     pub smtp_host: Option<String>,
     /// SMTP relay port.
-    #[arg(long, env = "ZHANGHAO_SMTP_PORT", default_value_t = 465)]
+    #[arg(long, global = true, env = "ZHANGHAO_SMTP_PORT", default_value_t = 465)]
     pub smtp_port: u16,
     /// SMTP connection security: tls, starttls or plain.
-    #[arg(long, env = "ZHANGHAO_SMTP_MODE", default_value = "tls")]
+    #[arg(long, global = true, env = "ZHANGHAO_SMTP_MODE", default_value = "tls")]
     pub smtp_mode: String,
     /// SMTP login name.
-    #[arg(long, env = "ZHANGHAO_SMTP_USERNAME")]
+    #[arg(long, global = true, env = "ZHANGHAO_SMTP_USERNAME")]
     pub smtp_username: Option<String>,
     /// SMTP login password.
-    #[arg(long, env = "ZHANGHAO_SMTP_PASSWORD", hide_env_values = true)]
+    #[arg(long, global = true, env = "ZHANGHAO_SMTP_PASSWORD", hide_env_values = true)]
     pub smtp_password: Option<String>,
     /// Sender mailbox, e.g. `账号服务 <no-reply@example.cn>`.
-    #[arg(long, env = "ZHANGHAO_SMTP_FROM")]
+    #[arg(long, global = true, env = "ZHANGHAO_SMTP_FROM")]
     pub smtp_from: Option<String>,
 }

@@ -209,3 +209,23 @@ async fn introspection_and_suggestions_are_off_in_production() {
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(!message.contains("Did you mean"), "{message}");
 }
+
+#[tokio::test]
+async fn a_database_outage_is_service_unavailable_without_details() {
+    let app = TestApp::new().await;
+    app.state.db.clone().close().await.unwrap();
+    let (_, body) = app.gql(LOGIN, json!({"input": {"account": "someone", "password": "a-good-password"}})).await;
+    assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.to_lowercase().contains("pool") && !message.contains("sqlite"), "{message}");
+}
+
+#[tokio::test]
+async fn metrics_are_exposed_for_prometheus() {
+    let app = TestApp::new().await;
+    app.gql("{ me { id } }", json!({})).await;
+    let (status, _, body) = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("zhanghao_graphql_seconds"), "{text}");
+}
