@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::domain::Mobile;
 use crate::error::AppError;
 use crate::messaging::{self, EmailSender, Outbox, SmsSender};
+use crate::platforms::PlatformClients;
 use crate::service::Secrets;
 use crate::service::clock::{Clock, SystemClock};
 use crate::service::passwords::PasswordHasher;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub outbox: Option<Arc<Outbox>>,
     /// E.164 mobile → fixed code, for app-store review accounts.
     pub test_numbers: Arc<HashMap<String, String>>,
+    /// The WeChat, Apple, QQ and Weibo clients that verify platform credentials.
+    pub platforms: Arc<PlatformClients>,
 }
 
 /// Optional replacements for tests.
@@ -72,6 +75,7 @@ impl AppState {
         }
         let outbox = Arc::new(Outbox::new(config.outbox.clone()));
         let (sms, email, outbox_used) = messaging::senders_from_config(&config, outbox.clone())?;
+        let platforms = config.platforms.platforms_config().map_err(AppError::Internal)?;
         Ok(AppState {
             sms: overrides.sms.unwrap_or(sms),
             email: overrides.email.unwrap_or(email),
@@ -83,6 +87,7 @@ impl AppState {
             tokens: Arc::new(tokens),
             secrets: Arc::new(secrets),
             test_numbers: Arc::new(test_numbers),
+            platforms: Arc::new(PlatformClients::new(platforms)),
         })
     }
 }

@@ -78,9 +78,8 @@ impl AppleVerifier {
             return Err(PlatformError::rejected(platform, "identity token too long"));
         }
         // Unknown algorithms such as "none" already fail to parse here.
-        let header = jsonwebtoken::decode_header(token).map_err(|err| {
-            PlatformError::rejected(platform, format!("malformed identity token: {err}"))
-        })?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|err| PlatformError::rejected(platform, format!("malformed identity token: {err}")))?;
         // Pinned before any key is looked at, so an HS256 token cannot pass off the public key as a secret.
         if header.alg != Algorithm::RS256 {
             return Err(PlatformError::rejected(
@@ -91,24 +90,21 @@ impl AppleVerifier {
         let kid = header
             .kid
             .ok_or_else(|| PlatformError::rejected(platform, "identity token has no kid"))?;
-        let key = self.key(&kid).await?.ok_or_else(|| {
-            PlatformError::rejected(platform, "identity token signed by an unknown key")
-        })?;
+        let key = self
+            .key(&kid)
+            .await?
+            .ok_or_else(|| PlatformError::rejected(platform, "identity token signed by an unknown key"))?;
 
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[APPLE_ISSUER]);
         validation.set_audience(&self.client_ids);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|err| {
-            PlatformError::rejected(platform, format!("identity token refused: {err}"))
-        })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map_err(|err| PlatformError::rejected(platform, format!("identity token refused: {err}")))?;
 
         let claims = data.claims;
         if claims.sub.is_empty() {
-            return Err(PlatformError::rejected(
-                platform,
-                "identity token has no subject",
-            ));
+            return Err(PlatformError::rejected(platform, "identity token has no subject"));
         }
         let app_id = self
             .client_ids
@@ -137,9 +133,7 @@ impl AppleVerifier {
         if fresh && let Some(key) = cache.keys.get(kid) {
             return Ok(Some(key.clone()));
         }
-        let may_fetch = cache
-            .last_attempt
-            .is_none_or(|at| at.elapsed() >= self.min_refetch);
+        let may_fetch = cache.last_attempt.is_none_or(|at| at.elapsed() >= self.min_refetch);
         if may_fetch {
             cache.last_attempt = Some(Instant::now());
             match self.fetch().await {
@@ -186,10 +180,7 @@ impl AppleVerifier {
             }
         }
         if keys.is_empty() {
-            return Err(PlatformError::unavailable(
-                platform,
-                "Apple key set has no usable keys",
-            ));
+            return Err(PlatformError::unavailable(platform, "Apple key set has no usable keys"));
         }
         Ok(keys)
     }
@@ -255,11 +246,7 @@ mod tests {
     }
 
     /// Starts the stand-in; `ttl` and `min_refetch` are the key cache settings under test.
-    async fn start(
-        jwks: Option<Value>,
-        ttl: Duration,
-        min_refetch: Duration,
-    ) -> (Arc<FakeApple>, PlatformClients) {
+    async fn start(jwks: Option<Value>, ttl: Duration, min_refetch: Duration) -> (Arc<FakeApple>, PlatformClients) {
         let fake = Arc::new(FakeApple {
             jwks: Mutex::new(jwks),
             fetches: AtomicUsize::new(0),
@@ -311,16 +298,12 @@ mod tests {
     #[tokio::test]
     async fn valid_token_gives_subject_and_keys_are_cached() {
         let (fake, clients) = start(key_a(), HOUR, Duration::ZERO).await;
-        let id = verify(&clients, sign("A", &KEYS[0], &claims()))
-            .await
-            .unwrap();
+        let id = verify(&clients, sign("A", &KEYS[0], &claims())).await.unwrap();
         assert_eq!(id.platform, Platform::Apple);
         assert_eq!(id.app_id, CLIENT_ID);
         assert_eq!(id.openid, "001234.0a1b2c3d4e5f.0123");
         assert_eq!((id.unionid, id.session_key.is_none()), (None, true));
-        verify(&clients, sign("A", &KEYS[0], &claims()))
-            .await
-            .unwrap();
+        verify(&clients, sign("A", &KEYS[0], &claims())).await.unwrap();
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 1);
     }
 
@@ -365,9 +348,7 @@ mod tests {
     #[tokio::test]
     async fn unknown_kid_refetches_so_rotated_keys_work() {
         let (fake, clients) = start(key_a(), HOUR, Duration::ZERO).await;
-        verify(&clients, sign("A", &KEYS[0], &claims()))
-            .await
-            .unwrap();
+        verify(&clients, sign("A", &KEYS[0], &claims())).await.unwrap();
 
         assert_rejected(verify(&clients, sign("Z", &KEYS[1], &claims())).await);
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 2);
@@ -375,18 +356,14 @@ mod tests {
         // Apple publishes a new key: the first token using it triggers a refetch.
         let both = json!({ "keys": [jwk("A", &KEYS[0]), jwk("B", &KEYS[1])] });
         *fake.jwks.lock().unwrap() = Some(both);
-        verify(&clients, sign("B", &KEYS[1], &claims()))
-            .await
-            .unwrap();
+        verify(&clients, sign("B", &KEYS[1], &claims())).await.unwrap();
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]
     async fn unknown_kids_cannot_make_us_hammer_apple() {
         let (fake, clients) = start(key_a(), HOUR, Duration::from_secs(60)).await;
-        verify(&clients, sign("A", &KEYS[0], &claims()))
-            .await
-            .unwrap();
+        verify(&clients, sign("A", &KEYS[0], &claims())).await.unwrap();
         for kid in ["X", "Y", "Z"] {
             assert_rejected(verify(&clients, sign(kid, &KEYS[1], &claims())).await);
         }
@@ -397,25 +374,15 @@ mod tests {
     async fn key_server_failure_is_unavailable_unless_a_cached_key_fits() {
         let (_fake, clients) = start(None, HOUR, Duration::ZERO).await;
         let err = verify(&clients, sign("A", &KEYS[0], &claims())).await;
-        assert!(
-            matches!(err, Err(PlatformError::Unavailable { .. })),
-            "{err:?}"
-        );
+        assert!(matches!(err, Err(PlatformError::Unavailable { .. })), "{err:?}");
 
         // Keys expire at once here; when Apple is down the expired but known key still serves.
         let (fake, clients) = start(key_a(), Duration::ZERO, Duration::ZERO).await;
-        verify(&clients, sign("A", &KEYS[0], &claims()))
-            .await
-            .unwrap();
+        verify(&clients, sign("A", &KEYS[0], &claims())).await.unwrap();
         *fake.jwks.lock().unwrap() = None;
-        verify(&clients, sign("A", &KEYS[0], &claims()))
-            .await
-            .unwrap();
+        verify(&clients, sign("A", &KEYS[0], &claims())).await.unwrap();
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 2);
         let err = verify(&clients, sign("B", &KEYS[1], &claims())).await;
-        assert!(
-            matches!(err, Err(PlatformError::Unavailable { .. })),
-            "{err:?}"
-        );
+        assert!(matches!(err, Err(PlatformError::Unavailable { .. })), "{err:?}");
     }
 }

@@ -46,9 +46,7 @@ pub fn decrypt_mini_program_data(
         .and_then(|a| a.as_str());
     match watermark_app_id {
         Some(app_id) if app_id == expected_app_id => Ok(value),
-        Some(_) => Err(PlatformError::InvalidData(
-            "watermark app id does not match".into(),
-        )),
+        Some(_) => Err(PlatformError::InvalidData("watermark app id does not match".into())),
         None => Err(PlatformError::InvalidData("watermark missing".into())),
     }
 }
@@ -57,8 +55,7 @@ fn decode_16(b64: &str, what: &str) -> Result<[u8; 16], PlatformError> {
     let bytes = STANDARD
         .decode(b64)
         .map_err(|_| PlatformError::InvalidData(format!("{what} is not base64")))?;
-    <[u8; 16]>::try_from(bytes.as_slice())
-        .map_err(|_| PlatformError::InvalidData(format!("{what} is not 16 bytes")))
+    <[u8; 16]>::try_from(bytes.as_slice()).map_err(|_| PlatformError::InvalidData(format!("{what} is not 16 bytes")))
 }
 
 #[cfg(test)]
@@ -95,20 +92,14 @@ mod tests {
     );
 
     fn encrypt(key: &[u8; 16], iv: &[u8; 16], plaintext: &[u8]) -> String {
-        let ciphertext =
-            Aes128CbcEnc::new(key.into(), iv.into()).encrypt_padded_vec_mut::<Pkcs7>(plaintext);
+        let ciphertext = Aes128CbcEnc::new(key.into(), iv.into()).encrypt_padded_vec_mut::<Pkcs7>(plaintext);
         STANDARD.encode(ciphertext)
     }
 
     #[test]
     fn decrypts_wechat_published_sample() {
-        let value = decrypt_mini_program_data(
-            SAMPLE_SESSION_KEY,
-            SAMPLE_ENCRYPTED_DATA,
-            SAMPLE_IV,
-            SAMPLE_APP_ID,
-        )
-        .unwrap();
+        let value =
+            decrypt_mini_program_data(SAMPLE_SESSION_KEY, SAMPLE_ENCRYPTED_DATA, SAMPLE_IV, SAMPLE_APP_ID).unwrap();
         let expected = serde_json::json!({
             "openId": "oGZUI0egBJY1zhBYw2KhdUfwVJJE",
             "nickName": "Band",
@@ -145,15 +136,11 @@ mod tests {
             &iv,
             br#"{"phoneNumber":"13800138000","watermark":{"appid":"wxOTHER","timestamp":1}}"#,
         );
-        let err =
-            decrypt_mini_program_data(&STANDARD.encode(key), &data, &STANDARD.encode(iv), "wxMINE")
-                .unwrap_err();
+        let err = decrypt_mini_program_data(&STANDARD.encode(key), &data, &STANDARD.encode(iv), "wxMINE").unwrap_err();
         assert!(matches!(err, PlatformError::InvalidData(m) if m.contains("watermark")));
 
         let data = encrypt(&key, &iv, br#"{"phoneNumber":"13800138000"}"#);
-        let err =
-            decrypt_mini_program_data(&STANDARD.encode(key), &data, &STANDARD.encode(iv), "wxMINE")
-                .unwrap_err();
+        let err = decrypt_mini_program_data(&STANDARD.encode(key), &data, &STANDARD.encode(iv), "wxMINE").unwrap_err();
         assert!(matches!(err, PlatformError::InvalidData(m) if m.contains("watermark missing")));
     }
 

@@ -45,21 +45,14 @@ impl Http {
             .map_err(|err| PlatformError::unavailable(platform, transport_error(err)))?;
         let status = response.status();
         if status.is_server_error() {
-            return Err(PlatformError::unavailable(
-                platform,
-                format!("HTTP {status}"),
-            ));
+            return Err(PlatformError::unavailable(platform, format!("HTTP {status}")));
         }
         let body = response
             .bytes()
             .await
             .map_err(|err| PlatformError::unavailable(platform, transport_error(err)))?;
-        serde_json::from_slice(&body).map_err(|err| {
-            PlatformError::unavailable(
-                platform,
-                format!("unexpected response (HTTP {status}): {err}"),
-            )
-        })
+        serde_json::from_slice(&body)
+            .map_err(|err| PlatformError::unavailable(platform, format!("unexpected response (HTTP {status}): {err}")))
     }
 }
 

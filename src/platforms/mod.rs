@@ -9,6 +9,7 @@ mod config;
 mod crypto;
 mod http;
 mod qq;
+mod settings;
 mod wechat;
 mod wechat_phone;
 mod weibo;
@@ -20,6 +21,7 @@ use secrecy::SecretString;
 
 pub use config::{AppleConfig, OAuthWebAppConfig, PlatformsConfig, WeChatAppConfig};
 pub use crypto::decrypt_mini_program_data;
+pub use settings::PlatformSettings;
 
 use http::{Http, lenient_i64, lenient_string};
 
@@ -118,9 +120,7 @@ impl fmt::Debug for PlatformCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PlatformCredential::Code(_) => f.write_str("Code(<redacted>)"),
-            PlatformCredential::AppleIdentityToken(_) => {
-                f.write_str("AppleIdentityToken(<redacted>)")
-            }
+            PlatformCredential::AppleIdentityToken(_) => f.write_str("AppleIdentityToken(<redacted>)"),
         }
     }
 }
@@ -173,9 +173,10 @@ impl PlatformClients {
     pub fn new(cfg: PlatformsConfig) -> Self {
         let http = Http::new(cfg.timeout);
         PlatformClients {
-            wechat_phone: cfg.wx_small.clone().map(|small| {
-                wechat_phone::PhoneClient::new(http.clone(), &cfg.wechat_base_url, small)
-            }),
+            wechat_phone: cfg
+                .wx_small
+                .clone()
+                .map(|small| wechat_phone::PhoneClient::new(http.clone(), &cfg.wechat_base_url, small)),
             wechat: wechat::WeChatClient::new(
                 http.clone(),
                 &cfg.wechat_base_url,
@@ -192,9 +193,7 @@ impl PlatformClients {
                     cfg.apple_keys_min_refetch,
                 )
             }),
-            qq: cfg
-                .qq
-                .map(|qq| qq::QqClient::new(http.clone(), &cfg.qq_base_url, qq)),
+            qq: cfg.qq.map(|qq| qq::QqClient::new(http.clone(), &cfg.qq_base_url, qq)),
             weibo: cfg
                 .wb
                 .map(|wb| weibo::WeiboClient::new(http.clone(), &cfg.weibo_base_url, wb)),
@@ -204,9 +203,7 @@ impl PlatformClients {
     /// Whether the platform has credentials configured, so the API can hide login buttons it cannot serve.
     pub fn is_configured(&self, platform: Platform) -> bool {
         match platform {
-            Platform::WxApp | Platform::WxPublic | Platform::WxSmall => {
-                self.wechat.is_configured(platform)
-            }
+            Platform::WxApp | Platform::WxPublic | Platform::WxSmall => self.wechat.is_configured(platform),
             Platform::Apple => self.apple.is_some(),
             Platform::Qq => self.qq.is_some(),
             Platform::Wb => self.weibo.is_some(),
@@ -242,20 +239,8 @@ impl PlatformClients {
         match platform {
             Platform::WxApp | Platform::WxPublic => self.wechat.oauth_code(platform, code).await,
             Platform::WxSmall => self.wechat.mini_program_code(code).await,
-            Platform::Qq => {
-                self.qq
-                    .as_ref()
-                    .ok_or_else(not_configured)?
-                    .verify(code)
-                    .await
-            }
-            Platform::Wb => {
-                self.weibo
-                    .as_ref()
-                    .ok_or_else(not_configured)?
-                    .verify(code)
-                    .await
-            }
+            Platform::Qq => self.qq.as_ref().ok_or_else(not_configured)?.verify(code).await,
+            Platform::Wb => self.weibo.as_ref().ok_or_else(not_configured)?.verify(code).await,
             Platform::Apple => Err(not_configured()),
         }
     }
@@ -334,10 +319,7 @@ mod tests {
             assert!(matches!(err, PlatformError::NotConfigured(p) if p == platform));
         }
         let err = clients.mini_program_phone("code").await.unwrap_err();
-        assert!(matches!(
-            err,
-            PlatformError::NotConfigured(Platform::WxSmall)
-        ));
+        assert!(matches!(err, PlatformError::NotConfigured(Platform::WxSmall)));
     }
 
     #[tokio::test]
@@ -369,10 +351,7 @@ mod tests {
             }
         ));
         let err = clients
-            .verify(
-                Platform::Qq,
-                &PlatformCredential::AppleIdentityToken("t".into()),
-            )
+            .verify(Platform::Qq, &PlatformCredential::AppleIdentityToken("t".into()))
             .await
             .unwrap_err();
         assert!(matches!(

@@ -63,15 +63,11 @@ impl QqClient {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| PlatformError::unavailable(platform, "response has no access_token"))?;
 
-        let request = self
-            .http
-            .client
-            .get(format!("{}/oauth2.0/me", self.base_url))
-            .query(&[
-                ("access_token", access_token.as_str()),
-                ("unionid", "1"),
-                ("fmt", "json"),
-            ]);
+        let request = self.http.client.get(format!("{}/oauth2.0/me", self.base_url)).query(&[
+            ("access_token", access_token.as_str()),
+            ("unionid", "1"),
+            ("fmt", "json"),
+        ]);
         let me: MeResponse = self.http.send_json(platform, request).await?;
         check_error(me.error.as_ref(), me.error_description.as_deref())?;
         let openid = me
@@ -80,9 +76,7 @@ impl QqClient {
             .ok_or_else(|| PlatformError::unavailable(platform, "response has no openid"))?;
         // openids are per app: one issued to another app must not be taken as ours.
         if me.client_id.as_deref() != Some(self.cfg.app_id.as_str()) {
-            return Err(PlatformError::InvalidData(
-                "QQ token belongs to another app".into(),
-            ));
+            return Err(PlatformError::InvalidData("QQ token belongs to another app".into()));
         }
         Ok(VerifiedIdentity {
             platform,
@@ -94,10 +88,7 @@ impl QqClient {
     }
 }
 
-fn check_error(
-    error: Option<&serde_json::Value>,
-    description: Option<&str>,
-) -> Result<(), PlatformError> {
+fn check_error(error: Option<&serde_json::Value>, description: Option<&str>) -> Result<(), PlatformError> {
     let platform = Platform::Qq;
     let Some(error) = error else {
         return Ok(());
@@ -177,10 +168,7 @@ mod tests {
     }
 
     async fn me(Query(q): Query<Value>) -> Response {
-        let Some(user) = q["access_token"]
-            .as_str()
-            .and_then(|t| t.strip_prefix("at-"))
-        else {
+        let Some(user) = q["access_token"].as_str().and_then(|t| t.strip_prefix("at-")) else {
             return err(100016, "access token check failed");
         };
         let client_id = if user == "foreign" { "999" } else { APP_ID };
@@ -225,16 +213,10 @@ mod tests {
     #[tokio::test]
     async fn bad_or_reused_code_is_rejected() {
         let clients = clients(APP_KEY).await;
-        let err = clients
-            .verify(Platform::Qq, &code("bad"))
-            .await
-            .unwrap_err();
+        let err = clients.verify(Platform::Qq, &code("bad")).await.unwrap_err();
         assert!(matches!(err, PlatformError::Rejected { detail, .. } if detail.contains("100019")));
         clients.verify(Platform::Qq, &code("bob")).await.unwrap();
-        let err = clients
-            .verify(Platform::Qq, &code("bob"))
-            .await
-            .unwrap_err();
+        let err = clients.verify(Platform::Qq, &code("bob")).await.unwrap_err();
         assert!(matches!(err, PlatformError::Rejected { detail, .. } if detail.contains("100020")));
     }
 
@@ -251,9 +233,7 @@ mod tests {
             .verify(Platform::Qq, &code("carol"))
             .await
             .unwrap_err();
-        assert!(
-            matches!(&err, PlatformError::Unavailable { detail, .. } if detail.contains("100009"))
-        );
+        assert!(matches!(&err, PlatformError::Unavailable { detail, .. } if detail.contains("100009")));
         assert!(!err.to_string().contains("old-key"));
     }
 

@@ -72,14 +72,8 @@ impl WeChatClient {
     }
 
     /// Mobile app and official account: `/sns/oauth2/access_token`.
-    pub(super) async fn oauth_code(
-        &self,
-        platform: Platform,
-        code: &str,
-    ) -> Result<VerifiedIdentity, PlatformError> {
-        let cfg = self
-            .config(platform)
-            .ok_or(PlatformError::NotConfigured(platform))?;
+    pub(super) async fn oauth_code(&self, platform: Platform, code: &str) -> Result<VerifiedIdentity, PlatformError> {
+        let cfg = self.config(platform).ok_or(PlatformError::NotConfigured(platform))?;
         let request = self
             .http
             .client
@@ -92,8 +86,8 @@ impl WeChatClient {
             ]);
         let response: OAuthTokenResponse = self.http.send_json(platform, request).await?;
         check_errcode(platform, response.errcode, response.errmsg.as_deref())?;
-        let openid = non_empty(response.openid)
-            .ok_or_else(|| PlatformError::unavailable(platform, "response has no openid"))?;
+        let openid =
+            non_empty(response.openid).ok_or_else(|| PlatformError::unavailable(platform, "response has no openid"))?;
         Ok(VerifiedIdentity {
             platform,
             app_id: cfg.app_id.clone(),
@@ -104,14 +98,9 @@ impl WeChatClient {
     }
 
     /// Mini-program: `/sns/jscode2session`.
-    pub(super) async fn mini_program_code(
-        &self,
-        code: &str,
-    ) -> Result<VerifiedIdentity, PlatformError> {
+    pub(super) async fn mini_program_code(&self, code: &str) -> Result<VerifiedIdentity, PlatformError> {
         let platform = Platform::WxSmall;
-        let cfg = self
-            .config(platform)
-            .ok_or(PlatformError::NotConfigured(platform))?;
+        let cfg = self.config(platform).ok_or(PlatformError::NotConfigured(platform))?;
         let request = self
             .http
             .client
@@ -124,8 +113,8 @@ impl WeChatClient {
             ]);
         let response: Code2SessionResponse = self.http.send_json(platform, request).await?;
         check_errcode(platform, response.errcode, response.errmsg.as_deref())?;
-        let openid = non_empty(response.openid)
-            .ok_or_else(|| PlatformError::unavailable(platform, "response has no openid"))?;
+        let openid =
+            non_empty(response.openid).ok_or_else(|| PlatformError::unavailable(platform, "response has no openid"))?;
         Ok(VerifiedIdentity {
             platform,
             app_id: cfg.app_id.clone(),
@@ -247,10 +236,8 @@ mod tests {
         }
         match check_code(&fake, &q, "js_code") {
             // No unionid: the mini-program is not bound to an open platform account.
-            Ok(user) => Json(
-                json!({ "openid": format!("o-{user}"), "session_key": "tiihtNczf5v6AKRyjwEUhQ==" }),
-            )
-            .into_response(),
+            Ok(user) => Json(json!({ "openid": format!("o-{user}"), "session_key": "tiihtNczf5v6AKRyjwEUhQ==" }))
+                .into_response(),
             Err(response) => response,
         }
     }
@@ -291,10 +278,7 @@ mod tests {
         let (_fake, url) = start().await;
         let clients = clients(&url);
 
-        let id = clients
-            .verify(Platform::WxApp, &code("wxapp0001:alice"))
-            .await
-            .unwrap();
+        let id = clients.verify(Platform::WxApp, &code("wxapp0001:alice")).await.unwrap();
         assert_eq!(id.platform, Platform::WxApp);
         assert_eq!(id.app_id, "wxapp0001");
         assert_eq!(id.openid, "o-alice");
@@ -305,10 +289,7 @@ mod tests {
             .verify(Platform::WxPublic, &code("wxpub0001:bob"))
             .await
             .unwrap();
-        assert_eq!(
-            (id.app_id.as_str(), id.openid.as_str()),
-            ("wxpub0001", "o-bob")
-        );
+        assert_eq!((id.app_id.as_str(), id.openid.as_str()), ("wxpub0001", "o-bob"));
 
         // A code issued to the mobile app is invalid for the official account.
         let err = clients
@@ -322,19 +303,13 @@ mod tests {
     async fn used_or_invalid_codes_are_rejected() {
         let (_fake, url) = start().await;
         let clients = clients(&url);
-        clients
-            .verify(Platform::WxApp, &code("wxapp0001:dan"))
-            .await
-            .unwrap();
+        clients.verify(Platform::WxApp, &code("wxapp0001:dan")).await.unwrap();
         let err = clients
             .verify(Platform::WxApp, &code("wxapp0001:dan"))
             .await
             .unwrap_err();
         assert!(matches!(err, PlatformError::Rejected { detail, .. } if detail.contains("40163")));
-        let err = clients
-            .verify(Platform::WxSmall, &code("garbage"))
-            .await
-            .unwrap_err();
+        let err = clients.verify(Platform::WxSmall, &code("garbage")).await.unwrap_err();
         assert!(matches!(
             err,
             PlatformError::Rejected {
@@ -351,10 +326,7 @@ mod tests {
             .verify(Platform::WxSmall, &code("wxmini0001:erin"))
             .await
             .unwrap();
-        assert_eq!(
-            (id.app_id.as_str(), id.openid.as_str()),
-            ("wxmini0001", "o-erin")
-        );
+        assert_eq!((id.app_id.as_str(), id.openid.as_str()), ("wxmini0001", "o-erin"));
         assert_eq!(id.unionid, None);
         let key = id.session_key.unwrap();
         assert_eq!(key.expose_secret(), "tiihtNczf5v6AKRyjwEUhQ==");
@@ -370,10 +342,7 @@ mod tests {
             (Platform::WxSmall, "slow"),
         ] {
             let err = clients.verify(platform, &code(c)).await.unwrap_err();
-            assert!(
-                matches!(err, PlatformError::Unavailable { .. }),
-                "{c}: {err}"
-            );
+            assert!(matches!(err, PlatformError::Unavailable { .. }), "{c}: {err}");
             // Errors may reach logs: they must not carry the secret.
             assert!(!err.to_string().contains("secret"), "{err}");
         }
@@ -387,9 +356,7 @@ mod tests {
             .verify(Platform::WxApp, &code("wxapp0001:fay"))
             .await
             .unwrap_err();
-        assert!(
-            matches!(err, PlatformError::Unavailable { detail, .. } if detail.contains("40125"))
-        );
+        assert!(matches!(err, PlatformError::Unavailable { detail, .. } if detail.contains("40125")));
 
         let nothing_listening = clients_on_closed_port().await;
         let err = nothing_listening

@@ -92,13 +92,10 @@ impl PhoneClient {
         }
         let country_code = info.country_code.as_ref().and_then(lenient_string);
         match (country_code, non_empty(info.pure_phone_number)) {
-            (Some(country), Some(pure)) => {
-                Ok(format!("+{}{}", country.trim_start_matches('+'), pure))
-            }
+            (Some(country), Some(pure)) => Ok(format!("+{}{}", country.trim_start_matches('+'), pure)),
             // Without the split fields keep what WeChat gave: it carries the prefix for foreign numbers.
-            _ => non_empty(info.phone_number).ok_or_else(|| {
-                PlatformError::unavailable(platform, "response has no phone number")
-            }),
+            _ => non_empty(info.phone_number)
+                .ok_or_else(|| PlatformError::unavailable(platform, "response has no phone number")),
         }
     }
 
@@ -139,10 +136,7 @@ impl PhoneClient {
             // Failing to get our own token is never the user's fault.
             let detail = describe(code, response.errmsg.as_deref());
             tracing::error!(%platform, %detail, "could not get WeChat access token");
-            return Err(PlatformError::unavailable(
-                platform,
-                format!("access token: {detail}"),
-            ));
+            return Err(PlatformError::unavailable(platform, format!("access token: {detail}")));
         }
         let value = non_empty(response.access_token)
             .map(SecretString::from)
@@ -184,10 +178,7 @@ mod tests {
         Json(json!({ "errcode": code, "errmsg": format!("{msg}, rid: 1234-5678") })).into_response()
     }
 
-    async fn stable_token(
-        State(fake): State<Arc<FakeWeChat>>,
-        Json(body): Json<Value>,
-    ) -> Response {
+    async fn stable_token(State(fake): State<Arc<FakeWeChat>>, Json(body): Json<Value>) -> Response {
         if body["grant_type"] != "client_credential" {
             return err(40002, "invalid grant_type");
         }
@@ -203,17 +194,10 @@ mod tests {
         Json(json!({ "access_token": token, "expires_in": 7200 })).into_response()
     }
 
-    async fn phone(
-        State(fake): State<Arc<FakeWeChat>>,
-        Query(q): Query<Value>,
-        Json(body): Json<Value>,
-    ) -> Response {
+    async fn phone(State(fake): State<Arc<FakeWeChat>>, Query(q): Query<Value>, Json(body): Json<Value>) -> Response {
         let current = fake.current_token.lock().unwrap().clone();
         if current.is_none() || q["access_token"].as_str() != current.as_deref() {
-            return err(
-                40001,
-                "invalid credential, access_token is invalid or not latest",
-            );
+            return err(40001, "invalid credential, access_token is invalid or not latest");
         }
         let watermark_app = match body["code"].as_str() {
             Some("phone-ok") => "wxmini0001",
@@ -268,20 +252,13 @@ mod tests {
         let err = clients.mini_program_phone("phone-other-app").await;
         assert!(matches!(err, Err(PlatformError::InvalidData(_))));
         let err = clients.mini_program_phone("expired").await;
-        assert!(
-            matches!(err, Err(PlatformError::Rejected { detail, .. }) if detail.contains("40029"))
-        );
+        assert!(matches!(err, Err(PlatformError::Rejected { detail, .. }) if detail.contains("40029")));
         let err = clients.mini_program_phone("busy").await;
         assert!(matches!(err, Err(PlatformError::Unavailable { .. })));
 
         let (_fake, wrong_secret) = start("stale-secret").await;
-        let err = wrong_secret
-            .mini_program_phone("phone-ok")
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&err, PlatformError::Unavailable { detail, .. } if detail.contains("40125"))
-        );
+        let err = wrong_secret.mini_program_phone("phone-ok").await.unwrap_err();
+        assert!(matches!(&err, PlatformError::Unavailable { detail, .. } if detail.contains("40125")));
         assert!(!err.to_string().contains("stale-secret"));
     }
 }

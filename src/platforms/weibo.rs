@@ -5,9 +5,7 @@
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::{
-    Http, OAuthWebAppConfig, Platform, PlatformError, VerifiedIdentity, lenient_i64, lenient_string,
-};
+use super::{Http, OAuthWebAppConfig, Platform, PlatformError, VerifiedIdentity, lenient_i64, lenient_string};
 
 /// Error codes caused by our own app settings: redirect_uri_mismatch, invalid_client, unauthorized_client.
 const MISCONFIGURED: &[i64] = &[21322, 21324, 21326];
@@ -86,9 +84,7 @@ fn classify(response: &TokenResponse) -> PlatformError {
             PlatformError::unavailable(platform, detail)
         }
         // 1xxxx are Weibo system-level errors, not a verdict on the code.
-        Some(code) if BUSY.contains(&code) || code < 20000 => {
-            PlatformError::unavailable(platform, detail)
-        }
+        Some(code) if BUSY.contains(&code) || code < 20000 => PlatformError::unavailable(platform, detail),
         // 21325 invalid_grant (bad, used or expired code), 21330 access_denied, …
         _ => PlatformError::rejected(platform, detail),
     }
@@ -129,17 +125,10 @@ mod tests {
         (StatusCode::BAD_REQUEST, Json(body)).into_response()
     }
 
-    async fn access_token(
-        State(fake): State<Arc<FakeWeibo>>,
-        Form(form): Form<HashMap<String, String>>,
-    ) -> Response {
+    async fn access_token(State(fake): State<Arc<FakeWeibo>>, Form(form): Form<HashMap<String, String>>) -> Response {
         let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
         if field("client_id") != APP_KEY || field("client_secret") != APP_SECRET {
-            return err(
-                "invalid_client",
-                21324,
-                "invalid client_id or client_secret",
-            );
+            return err("invalid_client", 21324, "invalid client_id or client_secret");
         }
         if field("redirect_uri") != REDIRECT {
             return err("redirect_uri_mismatch", 21322, "redirect_uri mismatch");
@@ -197,16 +186,10 @@ mod tests {
     #[tokio::test]
     async fn bad_or_reused_code_is_rejected() {
         let clients = clients(APP_SECRET).await;
-        let err = clients
-            .verify(Platform::Wb, &code("nonsense"))
-            .await
-            .unwrap_err();
+        let err = clients.verify(Platform::Wb, &code("nonsense")).await.unwrap_err();
         assert!(matches!(err, PlatformError::Rejected { detail, .. } if detail.contains("21325")));
         clients.verify(Platform::Wb, &code("uid-42")).await.unwrap();
-        let err = clients
-            .verify(Platform::Wb, &code("uid-42"))
-            .await
-            .unwrap_err();
+        let err = clients.verify(Platform::Wb, &code("uid-42")).await.unwrap_err();
         assert!(matches!(err, PlatformError::Rejected { .. }));
     }
 
@@ -223,9 +206,7 @@ mod tests {
             .verify(Platform::Wb, &code("uid-7"))
             .await
             .unwrap_err();
-        assert!(
-            matches!(&err, PlatformError::Unavailable { detail, .. } if detail.contains("21324"))
-        );
+        assert!(matches!(&err, PlatformError::Unavailable { detail, .. } if detail.contains("21324")));
         assert!(!err.to_string().contains("old-secret"));
     }
 }

@@ -1,5 +1,12 @@
 //! Third-party identities (WeChat, Apple, QQ, Weibo) bound to users: the
 //! seed's register-and-bind by SMS, verified platform sign-in, unbinding.
+//!
+//! A binding is keyed by (platform, app id, openid): openids are per app, and
+//! the app id is always the one configured for the platform
+//! (`Config::platform_app_id`), so the seed flow and the verified flow of one
+//! platform find each other's bindings. A user has at most one binding per platform.
+
+mod verified;
 
 use entity::user::Model as User;
 
@@ -12,6 +19,8 @@ use crate::error::{AppError, InputProblem};
 use crate::state::AppState;
 use crate::store::{self, bindings::NewBinding, users::NewUser};
 
+pub use verified::{PlatformLoginRequest, login_with_platform};
+
 /// The seed's request: a mobile proven by a LOGIN code, and the openid the
 /// client says the platform gave it.
 #[derive(Debug, Clone)]
@@ -21,32 +30,52 @@ pub struct BindRequest {
     /// Wire name, e.g. `wx_app`.
     pub platform: &'static str,
     pub openid: String,
+    /// Accepted for compatibility but not stored: see [`bind_with_sms`].
     pub unionid: Option<String>,
+}
+
+/// A platform identity about to be bound.
+pub(crate) struct Identity {
+    pub platform: &'static str,
+    pub app_id: String,
+    pub openid: String,
+    /// Only ever a unionid the platform itself vouched for: it joins accounts.
+    pub unionid: Option<String>,
+}
+
+/// Whose account a binding goes to: someone known, or a new account.
+pub(crate) enum Owner {
+    Existing(User),
+    New(NewUser),
 }
 
 /// Registers (unknown mobile) or signs in (known mobile) the owner of the
 /// mobile and binds the identity to them, in one transaction. Conflicts are
-/// found before the code is spent.
+/// found before the code is spent, so a refused request changes nothing.
+///
+/// This is the weaker mode: the openid is the client's word, so it is only
+/// accepted for platforms listed in `ZHANGHAO_TRUST_CLIENT_OPENID`. The
+/// claimed unionid is never stored: a stored unionid joins the user's other
+/// WeChat apps on verified sign-in, and a claimed one would let anyone steer
+/// someone else's verified WeChat login into their own account.
 pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMeta) -> Result<AuthOutcome, AppError> {
     if !state.config.trusts_client_openid(req.platform) {
         return Err(AppError::Forbidden);
     }
     let mobile = parse_mobile(state, Some(&req.mobile))?;
     let code = Code::parse(&req.code).ok_or(AppError::bad("code", InputProblem::Malformed))?;
-    let openid = parse_openid(&req.openid)?;
-    let unionid = req
-        .unionid
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(str::to_string);
-    let app_id = state.config.platform_app_id(req.platform);
+    let identity = Identity {
+        platform: req.platform,
+        app_id: state.config.platform_app_id(req.platform),
+        openid: parse_openid(&req.openid)?,
+        unionid: None,
+    };
     let existing = store::users::by_mobile(&state.db, mobile.as_str()).await?;
     if let Some(user) = &existing {
         limits::ensure_unlocked(state, user)?;
         accounts::ensure_active(user)?;
     }
-    ensure_bindable(state, existing.as_ref(), req.platform, &app_id, &openid).await?;
+    ensure_bindable(state, existing.as_ref(), &identity).await?;
     if existing.is_none() && !state.config.registration_open {
         return Err(AppError::RegistrationClosed);
     }
@@ -58,45 +87,78 @@ pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMet
         existing.as_ref().map(|u| u.id),
     )
     .await?;
+    let owner = match existing {
+        Some(user) => {
+            limits::clear_failures(state, user.id).await?;
+            Owner::Existing(user)
+        }
+        None => Owner::New(NewUser {
+            mobile: Some(mobile.as_str().to_string()),
+            register_ip: meta.ip.map(|ip| ip.to_string()),
+            ..Default::default()
+        }),
+    };
+    bind_and_sign_in(state, owner, &identity, meta).await
+}
 
+/// Creates the owner if new, binds the identity and issues tokens, all in
+/// one transaction: either the user is signed in and bound, or nothing changed.
+pub(crate) async fn bind_and_sign_in(
+    state: &AppState,
+    owner: Owner,
+    identity: &Identity,
+    meta: &RequestMeta,
+) -> Result<AuthOutcome, AppError> {
     let now = state.clock.now();
     let txn = store::begin(&state.db).await?;
-    let (user, created) = match existing {
-        Some(user) => (user, false),
-        None => {
-            let new = NewUser {
-                mobile: Some(mobile.as_str().to_string()),
-                register_ip: meta.ip.map(|ip| ip.to_string()),
-                ..Default::default()
-            };
-            (store::users::insert(&txn, new, now).await?, true)
+    let (user, created) = match owner {
+        Owner::Existing(user) => {
+            accounts::ensure_active(&user)?;
+            (user, false)
         }
+        Owner::New(new) => (store::users::insert(&txn, new, now).await?, true),
     };
-    attach(state, &txn, &user, req.platform, &app_id, &openid, unionid).await?;
+    attach(
+        state,
+        &txn,
+        &user,
+        identity.platform,
+        &identity.app_id,
+        &identity.openid,
+        identity.unionid.clone(),
+    )
+    .await?;
     store::users::touch_login(&txn, user.id, meta.ip.map(|ip| ip.to_string()), now).await?;
     let tokens = super::tokens::issue_with(state, &txn, &user, meta).await?;
     store::commit(txn).await?;
+    if created {
+        tracing::info!(
+            user_id = user.id,
+            platform = identity.platform,
+            "account created by platform binding"
+        );
+    }
     Ok(AuthOutcome { user, tokens, created })
 }
 
 /// ALREADY_BOUND when the identity belongs to someone else or the user
-/// already has another identity of this platform.
-async fn ensure_bindable(
+/// already has another identity of this platform (checked before any code
+/// is spent; [`attach`] checks again inside the transaction).
+pub(crate) async fn ensure_bindable(
     state: &AppState,
     user: Option<&User>,
-    platform: &str,
-    app_id: &str,
-    openid: &str,
+    identity: &Identity,
 ) -> Result<(), AppError> {
-    if let Some(bound) = store::bindings::by_identity(&state.db, platform, app_id, openid).await? {
-        if user.is_none_or(|u| u.id != bound.user_id) {
-            return Err(AppError::AlreadyBound);
-        }
-        return Ok(());
+    let bound = store::bindings::by_identity(&state.db, identity.platform, &identity.app_id, &identity.openid).await?;
+    if let Some(bound) = bound {
+        return match user {
+            Some(u) if u.id == bound.user_id => Ok(()),
+            _ => Err(AppError::AlreadyBound),
+        };
     }
     if let Some(user) = user {
         let theirs = store::bindings::for_user(&state.db, user.id).await?;
-        if theirs.iter().any(|b| b.platform == platform) {
+        if theirs.iter().any(|b| b.platform == identity.platform) {
             return Err(AppError::AlreadyBound);
         }
     }
@@ -121,6 +183,12 @@ pub async fn attach(
         } else {
             Err(AppError::AlreadyBound)
         };
+    }
+    // Checked rather than left to the unique index, so the answer is the
+    // same on every database and no statement fails inside the transaction.
+    let theirs = store::bindings::for_user(txn, user.id).await?;
+    if theirs.iter().any(|b| b.platform == platform) {
+        return Err(AppError::AlreadyBound);
     }
     let binding = NewBinding {
         user_id: user.id,
@@ -163,26 +231,4 @@ fn parse_openid(raw: &str) -> Result<String, AppError> {
         return Err(AppError::bad("openid", InputProblem::Malformed));
     }
     Ok(openid.to_string())
-}
-
-/// A platform credential for `thirdPartyLogin`.
-#[derive(Debug, Clone)]
-pub struct PlatformLoginRequest {
-    pub platform: &'static str,
-    pub code: Option<String>,
-    pub identity_token: Option<String>,
-    pub encrypted_data: Option<String>,
-    pub iv: Option<String>,
-    pub phone_code: Option<String>,
-}
-
-/// Verified platform sign-in (wired to the platform clients separately).
-pub async fn login_with_platform(
-    _state: &AppState,
-    _req: PlatformLoginRequest,
-    _meta: &RequestMeta,
-) -> Result<AuthOutcome, AppError> {
-    Err(AppError::ServiceUnavailable(
-        "platform verification is not wired yet".into(),
-    ))
 }

@@ -9,5 +9,6 @@ mod common;
 mod accounts;
 mod graphql_http;
 mod sms;
+mod third_party;
 mod tokens;
 mod two_nodes;

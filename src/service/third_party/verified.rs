@@ -1,0 +1,279 @@
+//! Verified platform sign-in (`thirdPartyLogin`): the server exchanges the
+//! platform credential itself, so the openid is proven, not claimed.
+//!
+//! In order: a bound identity signs in; an identity whose unionid is already
+//! on one of the user's other apps of the same open-platform account joins
+//! that user; a mini-program user with a WeChat-verified phone number signs
+//! in (or registers) by that number; anyone else gets NO_BIND_USER with a
+//! `bindToken` carrying the verified identity.
+
+use std::str::FromStr;
+
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use super::{Identity, Owner, bind_and_sign_in, ensure_bindable};
+use crate::domain::Mobile;
+use crate::error::{AppError, InputProblem};
+use crate::platforms::{Platform, PlatformCredential, PlatformError, VerifiedIdentity, decrypt_mini_program_data};
+use crate::service::accounts::{self, AuthOutcome};
+use crate::service::{RequestMeta, limits, tickets};
+use crate::state::AppState;
+use crate::store::{self, tickets::NewTicket, users::NewUser};
+
+/// Verified sign-ins per client IP per hour. Each one costs a call to the
+/// platform, which rate-limits our app as a whole; generous, because many
+/// Chinese mobile users share one carrier-grade NAT address.
+const LOGINS_PER_IP_HOURLY: u32 = 300;
+
+/// A platform credential for `thirdPartyLogin`.
+#[derive(Debug, Clone)]
+pub struct PlatformLoginRequest {
+    pub platform: &'static str,
+    /// OAuth code (WeChat app / official account, QQ, Weibo) or `wx.login` code (mini-program).
+    pub code: Option<String>,
+    /// Sign in with Apple `identityToken`.
+    pub identity_token: Option<String>,
+    /// Mini-program open data (user info or phone number) and its IV.
+    pub encrypted_data: Option<String>,
+    pub iv: Option<String>,
+    /// Mini-program `getPhoneNumber` code.
+    pub phone_code: Option<String>,
+}
+
+/// Mini-program extras, checked for shape before the platform is called.
+struct Extras {
+    encrypted: Option<(String, String)>,
+    phone_code: Option<String>,
+}
+
+/// Signs in with a credential the platform vouches for; see the module docs
+/// for the order of outcomes.
+pub async fn login_with_platform(
+    state: &AppState,
+    req: PlatformLoginRequest,
+    meta: &RequestMeta,
+) -> Result<AuthOutcome, AppError> {
+    let platform = Platform::from_str(req.platform).map_err(|_| AppError::bad("platform", InputProblem::Malformed))?;
+    let (credential, field) = credential(platform, &req)?;
+    let extras = extras(platform, &req)?;
+    if let Some(ip) = meta.ip {
+        limits::hit(state, &format!("platform-login:ip:{ip}"), 3600, LOGINS_PER_IP_HOURLY).await?;
+    }
+    let verified = state
+        .platforms
+        .verify(platform, &credential)
+        .await
+        .map_err(|e| platform_error(e, field))?;
+    let mut identity = Identity {
+        platform: platform.as_str(),
+        // The configured key, not the verified app id: for Apple the token's
+        // audience may be any of our client ids, and its `sub` is the same for all.
+        app_id: state.config.platform_app_id(platform.as_str()),
+        openid: verified.openid.clone(),
+        unionid: verified.unionid.clone(),
+    };
+    let mut verified_phone = None;
+    if let Some((data, iv)) = &extras.encrypted {
+        let open_data = open_data(&verified, data, iv)?;
+        identity.unionid = identity.unionid.or(open_data.unionid);
+        verified_phone = open_data.phone;
+    }
+
+    if let Some(bound) =
+        store::bindings::by_identity(&state.db, identity.platform, &identity.app_id, &identity.openid).await?
+    {
+        let user = store::users::by_id(&state.db, bound.user_id)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("binding {} has no user", bound.id)))?;
+        limits::ensure_unlocked(state, &user)?;
+        return accounts::sign_in(state, user, None, meta).await;
+    }
+    if let Some(user) = unionid_owner(state, platform, identity.unionid.as_deref()).await? {
+        limits::ensure_unlocked(state, &user)?;
+        return bind_and_sign_in(state, Owner::Existing(user), &identity, meta).await;
+    }
+    if let Some(code) = &extras.phone_code {
+        let phone = state
+            .platforms
+            .mini_program_phone(code)
+            .await
+            .map_err(|e| platform_error(e, "phoneCode"))?;
+        verified_phone = Some(phone);
+    }
+    if let Some(phone) = verified_phone {
+        let mobile = Mobile::parse(&phone, state.config.default_region).ok_or_else(|| {
+            AppError::ServiceUnavailable(format!("WeChat gave an unusable phone number ({} chars)", phone.len()))
+        })?;
+        return sign_in_by_phone(state, mobile, &identity, meta).await;
+    }
+    let ticket = NewTicket {
+        platform: Some(identity.platform.to_string()),
+        app_id: Some(identity.app_id),
+        openid: Some(identity.openid),
+        unionid: identity.unionid,
+        ..Default::default()
+    };
+    Err(AppError::NoBindUser {
+        bind_token: tickets::issue(state, ticket).await?,
+    })
+}
+
+/// The credential the platform needs and the input it came from (the field
+/// a BAD_USER_INPUT names). Checked before any network call.
+fn credential(platform: Platform, req: &PlatformLoginRequest) -> Result<(PlatformCredential, &'static str), AppError> {
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    if platform == Platform::Apple {
+        let token = present(&req.identity_token).ok_or(AppError::bad("identityToken", InputProblem::Missing))?;
+        return Ok((PlatformCredential::AppleIdentityToken(token), "identityToken"));
+    }
+    let code = present(&req.code).ok_or(AppError::bad("code", InputProblem::Missing))?;
+    Ok((PlatformCredential::Code(code), "code"))
+}
+
+fn extras(platform: Platform, req: &PlatformLoginRequest) -> Result<Extras, AppError> {
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let (data, iv, phone_code) = (present(&req.encrypted_data), present(&req.iv), present(&req.phone_code));
+    if platform != Platform::WxSmall {
+        // Only the mini-program has open data and phone codes.
+        for (value, field) in [(&data, "encryptedData"), (&iv, "iv"), (&phone_code, "phoneCode")] {
+            if value.is_some() {
+                return Err(AppError::bad(field, InputProblem::NotAllowed));
+            }
+        }
+    }
+    let encrypted = match (data, iv) {
+        (Some(data), Some(iv)) => Some((data, iv)),
+        (Some(_), None) => return Err(AppError::bad("iv", InputProblem::Missing)),
+        (None, Some(_)) => return Err(AppError::bad("encryptedData", InputProblem::Missing)),
+        (None, None) => None,
+    };
+    Ok(Extras { encrypted, phone_code })
+}
+
+/// What decrypted mini-program open data adds to the identity.
+struct OpenData {
+    unionid: Option<String>,
+    phone: Option<String>,
+}
+
+/// Decrypts `encryptedData` with this login's session key; the watermark
+/// must name our mini-program and an `openId` in it must be this user's.
+fn open_data(verified: &VerifiedIdentity, data: &str, iv: &str) -> Result<OpenData, AppError> {
+    let session_key = verified
+        .session_key
+        .as_ref()
+        .ok_or_else(|| AppError::ServiceUnavailable("jscode2session returned no session_key".into()))?;
+    let value = decrypt_mini_program_data(session_key.expose_secret(), data, iv, &verified.app_id)
+        .map_err(|e| platform_error(e, "encryptedData"))?;
+    let text = |key: &str| {
+        value
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if text("openId").is_some_and(|openid| openid != verified.openid) {
+        return Err(AppError::bad("encryptedData", InputProblem::Mismatch));
+    }
+    let country = value.get("countryCode").and_then(|c| match c {
+        Value::String(s) => Some(s.trim().trim_start_matches('+').to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    let phone = match (country, text("purePhoneNumber")) {
+        (Some(country), Some(pure)) if !country.is_empty() => Some(format!("+{country}{pure}")),
+        _ => text("phoneNumber").map(str::to_string),
+    };
+    Ok(OpenData {
+        unionid: text("unionId").map(str::to_string),
+        phone,
+    })
+}
+
+/// The user who already has another app of the same open-platform account
+/// with this unionid. WeChat unionids join the three WeChat platforms; QQ's
+/// are another namespace and never join a WeChat binding.
+async fn unionid_owner(
+    state: &AppState,
+    platform: Platform,
+    unionid: Option<&str>,
+) -> Result<Option<entity::user::Model>, AppError> {
+    let Some(unionid) = unionid else {
+        return Ok(None);
+    };
+    let family: &[&str] = match platform {
+        Platform::WxApp | Platform::WxPublic | Platform::WxSmall => &["wx_app", "wx_public", "wx_small"],
+        Platform::Qq => &["qq"],
+        Platform::Apple | Platform::Wb => return Ok(None),
+    };
+    let Some(binding) = store::bindings::by_unionid(&state.db, unionid).await? else {
+        return Ok(None);
+    };
+    if !family.contains(&binding.platform.as_str()) {
+        return Ok(None);
+    }
+    store::users::by_id(&state.db, binding.user_id).await
+}
+
+/// Mini-program: WeChat vouched for the phone number, so it proves the
+/// mobile as an SMS code would. A known mobile signs in, an unknown one registers.
+async fn sign_in_by_phone(
+    state: &AppState,
+    mobile: Mobile,
+    identity: &Identity,
+    meta: &RequestMeta,
+) -> Result<AuthOutcome, AppError> {
+    let existing = store::users::by_mobile(&state.db, mobile.as_str()).await?;
+    if let Some(user) = &existing {
+        limits::ensure_unlocked(state, user)?;
+        accounts::ensure_active(user)?;
+    }
+    ensure_bindable(state, existing.as_ref(), identity).await?;
+    let owner = match existing {
+        Some(user) => Owner::Existing(user),
+        None if !state.config.registration_open => return Err(AppError::RegistrationClosed),
+        None => Owner::New(NewUser {
+            mobile: Some(mobile.as_str().to_string()),
+            register_ip: meta.ip.map(|ip| ip.to_string()),
+            ..Default::default()
+        }),
+    };
+    bind_and_sign_in(state, owner, identity, meta).await
+}
+
+/// Maps a platform failure to the API's error.
+///
+/// - not configured → FORBIDDEN: the operator does not offer this sign-in;
+///   retrying cannot help, unlike SERVICE_UNAVAILABLE, and clients should hide the button.
+/// - rejected → INVALID_CREDENTIALS: the platform refused the user's code or
+///   token; CODE_INVALID stays reserved for our own SMS and email codes, so a
+///   client knows to redo the platform's authorisation rather than resend an SMS.
+/// - unavailable → SERVICE_UNAVAILABLE (also our own misconfigured secret: not the user's fault).
+/// - invalid data → BAD_USER_INPUT naming the input it came from.
+fn platform_error(err: PlatformError, field: &'static str) -> AppError {
+    match err {
+        PlatformError::NotConfigured(platform) => {
+            tracing::info!(%platform, "sign-in with an unconfigured platform refused");
+            AppError::Forbidden
+        }
+        PlatformError::Rejected { .. } => AppError::InvalidCredentials,
+        PlatformError::Unavailable { platform, detail } => {
+            AppError::ServiceUnavailable(format!("{platform}: {detail}"))
+        }
+        PlatformError::InvalidData(detail) => {
+            tracing::debug!(%detail, field, "platform data refused");
+            AppError::bad(field, InputProblem::Malformed)
+        }
+    }
+}
