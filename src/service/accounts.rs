@@ -1,7 +1,6 @@
 //! Sign-up, sign-in and the user queries.
 
 use entity::user::Model as User;
-use sea_orm::TransactionTrait;
 
 use super::tokens::{self, TokenPair};
 use super::{RequestMeta, auth::Viewer, captcha, codes, limits, tickets};
@@ -130,7 +129,7 @@ pub async fn create_and_sign_in(
     meta: &RequestMeta,
 ) -> Result<AuthOutcome, AppError> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let user = store::users::insert(&txn, new, now).await?;
     let user = match bind_token {
         Some(token) => tickets::redeem(state, &txn, user, token).await?,
@@ -138,7 +137,7 @@ pub async fn create_and_sign_in(
     };
     store::users::touch_login(&txn, user.id, meta.ip.map(|ip| ip.to_string()), now).await?;
     let tokens = tokens::issue_with(state, &txn, &user, meta).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     tracing::info!(user_id = user.id, "account created");
     Ok(AuthOutcome {
         user,
@@ -193,14 +192,14 @@ pub async fn sign_in(
 ) -> Result<AuthOutcome, AppError> {
     ensure_active(&user)?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let user = match bind_token {
         Some(token) => tickets::redeem(state, &txn, user, token).await?,
         None => user,
     };
     store::users::touch_login(&txn, user.id, meta.ip.map(|ip| ip.to_string()), now).await?;
     let tokens = tokens::issue_with(state, &txn, &user, meta).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(AuthOutcome {
         user,
         tokens,

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use entity::user::Model as User;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
-use sea_orm::{ConnectionTrait, TransactionTrait};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -120,7 +119,7 @@ pub async fn issue(state: &AppState, user: &User, meta: &RequestMeta) -> Result<
 }
 
 /// [`issue`] inside the caller's transaction.
-pub async fn issue_with<C: ConnectionTrait>(
+pub async fn issue_with<C: store::Conn>(
     state: &AppState,
     conn: &C,
     user: &User,
@@ -130,7 +129,7 @@ pub async fn issue_with<C: ConnectionTrait>(
     issue_in_family(state, conn, user, meta, family).await
 }
 
-async fn issue_in_family<C: ConnectionTrait>(
+async fn issue_in_family<C: store::Conn>(
     state: &AppState,
     conn: &C,
     user: &User,
@@ -174,16 +173,16 @@ pub async fn refresh(state: &AppState, refresh_token: &str, meta: &RequestMeta) 
         return Err(AppError::Unauthenticated);
     }
     let user = super::accounts::active_user(state, session.user_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let won = session.rotated_at.is_none() && store::sessions::mark_rotated(&txn, session.id, now).await?;
     if !won {
-        txn.rollback().await?;
+        drop(txn); // rolled back: the loser changes nothing
         tracing::warn!(user_id = session.user_id, "refresh token reused; revoking its family");
         store::sessions::revoke_family(&state.db, &session.family_id, now).await?;
         return Err(AppError::Unauthenticated);
     }
     let pair = issue_in_family(state, &txn, &user, meta, session.family_id).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok((user, pair))
 }
 
