@@ -216,3 +216,14 @@ fn code_hmac(state: &AppState, target: &str, purpose: Purpose, code: &str) -> St
 fn fixed_code<'a>(state: &'a AppState, target: &str) -> Option<&'a str> {
     state.test_numbers.get(target).map(String::as_str)
 }
+
+/// True while `target` holds an unexpired, unburnt code of `purpose`. Only
+/// reads: ShopXO tells "expired" (no live code) from "wrong" (a live code,
+/// another value) after a refusal, and this is how its envelope knows which.
+pub async fn has_live_code(state: &AppState, target: &str, purpose: Purpose) -> Result<bool, AppError> {
+    if fixed_code(state, target).is_some() {
+        return Ok(true);
+    }
+    let row = store::codes::find(&state.db, target, purpose.as_str()).await?;
+    Ok(row.is_some_and(|row| row.expires_at > state.clock.now() && row.attempts < state.config.code_max_attempts))
+}

@@ -232,3 +232,61 @@ pub const AUTH_FIELDS: &str = "user { id username mobile email role hasPassword 
 pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { user { id username mobile email role hasPassword } tokens { tokenType accessToken expiresIn refreshToken refreshExpiresIn } created } }";
 
 pub const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { user { id username mobile email role hasPassword } tokens { tokenType accessToken expiresIn refreshToken refreshExpiresIn } created } }";
+
+// --- REST compatibility layer helpers (issue 5) ---
+
+/// POST `path` with a JSON body.
+pub fn json_post(path: &str, body: &Value) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// POST `path` with an `application/x-www-form-urlencoded` body.
+pub fn form_post(path: &str, pairs: &[(&str, &str)]) -> Request<Body> {
+    let body = serde_urlencoded::to_string(pairs).unwrap();
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+impl TestApp {
+    /// Sends a request and parses the answer as JSON (Null when it is not).
+    pub async fn call(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let (status, headers, body) = self.send(request).await;
+        (status, headers, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    /// The `me { id mobile }` the token signs in as on GraphQL (Null when it does not).
+    pub async fn me_via_graphql(&self, token: &str) -> Value {
+        let (_, body) = self.gql_as(token, "{ me { id mobile username } }", json!({})).await;
+        body["data"]["me"].clone()
+    }
+}
+
+/// Asserts that `actual` has every key of `expected`, recursively, with the
+/// same JSON type (a null in `expected` matches anything): the legacy
+/// clients read those keys and may break on a changed type.
+pub fn assert_superset(actual: &Value, expected: &Value, at: &str) {
+    match (expected, actual) {
+        (Value::Null, _) => {}
+        (Value::Object(want), Value::Object(have)) => {
+            for (key, value) in want {
+                let here = format!("{at}.{key}");
+                let got = have.get(key).unwrap_or_else(|| panic!("missing {here} in {actual}"));
+                assert_superset(got, value, &here);
+            }
+        }
+        (Value::Array(want), Value::Array(have)) => {
+            if let (Some(w), Some(h)) = (want.first(), have.first()) {
+                assert_superset(h, w, &format!("{at}[0]"));
+            }
+        }
+        (Value::String(_), Value::String(_))
+        | (Value::Number(_), Value::Number(_))
+        | (Value::Bool(_), Value::Bool(_)) => {}
+        _ => panic!("{at}: expected the type of {expected}, got {actual}"),
+    }
+}

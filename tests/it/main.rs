@@ -8,6 +8,9 @@ mod common;
 
 mod accounts;
 mod graphql_http;
+mod rest_chickenshop;
+mod rest_discuz;
+mod rest_shopxo;
 mod sms;
 mod third_party;
 mod tokens;

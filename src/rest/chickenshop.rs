@@ -1,0 +1,201 @@
+//! The third-party register-and-bind endpoint (seed 000):
+//! `POST /module/chickenshop/threeRegisterAndBind`. `phone` + `code` prove
+//! the mobile; with `three_tig` the platform `openid` is bound as well.
+//! HTTP 200 always; `{"status":200,"msg",data}` or `{"status":0,"msg"}`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use entity::user::Model as User;
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::params::Params;
+use super::{beijing_text, meta};
+use crate::domain::Mobile;
+use crate::error::{AppError, InputProblem};
+use crate::service::accounts::AuthOutcome;
+use crate::service::auth::Viewer;
+use crate::service::codes::Purpose;
+use crate::service::third_party::{self, BindRequest};
+use crate::service::tokens::TokenPair;
+use crate::service::verification::{self, VerifyRequest};
+use crate::state::AppState;
+
+/// The success envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChickenshopOk {
+    #[schema(example = 200)]
+    pub status: i32,
+    /// 注册成功 for a new user, 登录成功 for an existing one.
+    #[schema(example = "注册成功")]
+    pub msg: &'static str,
+    pub data: ChickenshopUser,
+}
+
+/// The refusal envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChickenshopError {
+    #[schema(example = 0)]
+    pub status: i32,
+    #[schema(example = "验证码错误")]
+    pub msg: String,
+}
+
+/// The member as the chickenshop app knows it. Openids are never exposed,
+/// so `wx_openid` and `smallwx_openid` are always "".
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChickenshopUser {
+    pub uid: i64,
+    pub avatar: String,
+    /// The country calling code, e.g. "86".
+    pub c_code: String,
+    pub phone: String,
+    pub email: String,
+    /// The username, else the masked phone (`131****0001`).
+    pub username: String,
+    pub male: String,
+    pub birthday: String,
+    pub nickname: String,
+    #[schema(example = "member")]
+    pub r#type: &'static str,
+    pub phone_active: i32,
+    pub email_active: i32,
+    /// 1 active, 0 disabled.
+    pub status: i32,
+    /// `Y-m-d H:i:s`, Beijing time.
+    pub create_at: String,
+    pub update_at: String,
+    pub wx_openid: String,
+    pub smallwx_openid: String,
+    pub change_username: i32,
+    pub integral: i64,
+    pub invite_code: String,
+    pub gid: String,
+    pub pid: i64,
+    pub pid_path: String,
+    /// Our access token (a JWT); it works on every other path and on GraphQL.
+    pub token: String,
+    /// Not in the original: the refresh token, for `POST /api/refresh-token`.
+    pub refresh_token: String,
+    /// Not in the original: seconds the access token lives.
+    pub expires_in: i64,
+    /// True when the account has a login password.
+    pub set_password: bool,
+}
+
+impl ChickenshopUser {
+    fn new(user: &User, tokens: &TokenPair) -> Self {
+        let mobile = user.mobile.clone().map(Mobile::from_e164);
+        let c_code = mobile
+            .as_ref()
+            .and_then(|m| phonenumber::parse(None, m.as_str()).ok())
+            .map(|n| n.code().value().to_string())
+            .unwrap_or_default();
+        ChickenshopUser {
+            uid: user.id,
+            avatar: user.avatar.clone().unwrap_or_default(),
+            c_code,
+            phone: mobile.as_ref().map(|m| m.national().to_string()).unwrap_or_default(),
+            email: user.email.clone().unwrap_or_default(),
+            username: user
+                .username
+                .clone()
+                .or_else(|| mobile.as_ref().map(Mobile::masked))
+                .unwrap_or_default(),
+            male: String::new(),
+            birthday: String::new(),
+            nickname: user.nickname.clone().unwrap_or_default(),
+            r#type: "member",
+            phone_active: i32::from(mobile.is_some()),
+            email_active: i32::from(user.email.is_some()),
+            status: i32::from(user.status == "ACTIVE"),
+            create_at: beijing_text(user.created_at),
+            update_at: beijing_text(user.updated_at),
+            wx_openid: String::new(),
+            smallwx_openid: String::new(),
+            change_username: 0,
+            integral: 0,
+            invite_code: String::new(),
+            gid: String::new(),
+            pid: user.referrer_id.unwrap_or(0),
+            pid_path: String::new(),
+            token: tokens.access_token.clone(),
+            refresh_token: tokens.refresh_token.clone(),
+            expires_in: tokens.expires_in,
+            set_password: user.password_hash.is_some(),
+        }
+    }
+}
+
+/// Without `three_tig`: SMS login-or-register. With it: the same, and the
+/// platform identity bound to the account.
+pub async fn three_register_and_bind(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    let params = Params::from_request(&parts, &body);
+    let meta = meta(&state, &parts);
+    let outcome = match params.opt("three_tig") {
+        None => login_or_register(&state, &params, &meta).await,
+        Some(tig) => match platform(&tig) {
+            Some(platform) => {
+                let request = BindRequest {
+                    mobile: params.text("phone"),
+                    code: params.text("code"),
+                    platform,
+                    openid: params.text("openid"),
+                    unionid: params.opt("unionid"),
+                };
+                third_party::bind_with_sms(&state, request, &meta).await
+            }
+            None => Err(AppError::bad("platform", InputProblem::Malformed)),
+        },
+    };
+    match outcome {
+        Ok(outcome) => Json(ChickenshopOk {
+            status: 200,
+            msg: if outcome.created {
+                "注册成功"
+            } else {
+                "登录成功"
+            },
+            data: ChickenshopUser::new(&outcome.user, &outcome.tokens),
+        })
+        .into_response(),
+        Err(err) => {
+            err.log_if_server_side();
+            Json(json!({"status": 0, "msg": err.chickenshop()})).into_response()
+        }
+    }
+}
+
+/// `verifySms` LOGIN with `register`: the seed's "注册" / "登录" without a platform.
+async fn login_or_register(
+    state: &AppState,
+    params: &Params,
+    meta: &crate::service::RequestMeta,
+) -> Result<AuthOutcome, AppError> {
+    let request = VerifyRequest {
+        mobile: params.opt("phone"),
+        code: params.text("code"),
+        register: true,
+        ..Default::default()
+    };
+    let outcome = verification::verify_sms(state, &Viewer::Anonymous, Purpose::Login, request, meta).await?;
+    match (outcome.user, outcome.tokens) {
+        (Some(user), Some(tokens)) => Ok(AuthOutcome {
+            user,
+            tokens,
+            created: outcome.created,
+        }),
+        _ => Err(AppError::Internal("LOGIN verify returned no tokens".into())),
+    }
+}
+
+/// `three_tig` wire names, as the service stores them.
+fn platform(raw: &str) -> Option<&'static str> {
+    ["wx_app", "wx_public", "wx_small", "apple", "qq", "wb"]
+        .into_iter()
+        .find(|p| *p == raw)
+}

@@ -1,0 +1,130 @@
+//! Discuz! Q (seed 002): `POST /api/sms/send`, `POST /api/sms/verify` and
+//! `POST /api/refresh-token`, JSON:API in and out. A token comes as
+//! `Authorization: Bearer` or `?token=`; a bad one is 401 `access_denied`.
+
+pub mod resources;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, request::Parts};
+use axum::response::Response;
+use serde_json::{Map, Value};
+
+use self::resources::{
+    SmsSendAttributes, SmsSendDocument, SmsSendResource, refuse, respond, token_document, users_document,
+};
+use super::meta;
+use super::params::{Params, attr, json_attributes, scalar, truthy};
+use crate::error::{AppError, InputProblem};
+use crate::http::bearer_token;
+use crate::service::auth::{self, Viewer};
+use crate::service::codes::Purpose;
+use crate::service::tokens;
+use crate::service::verification::{self, VerifyRequest};
+use crate::state::AppState;
+
+/// Sends a code for `type` to `mobile` (the caller's own for verify and reset_pay_pwd).
+pub async fn sms_send(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    let attributes = json_attributes(&body);
+    let viewer = match viewer(&state, &parts).await {
+        Ok(viewer) => viewer,
+        Err(err) => return refuse(&err),
+    };
+    let purpose = match purpose(&attributes) {
+        Ok(purpose) => purpose,
+        Err(err) => return refuse(&err),
+    };
+    let mobile = attr(&attributes, "mobile");
+    let meta = meta(&state, &parts);
+    match verification::send_sms_code(&state, &viewer, mobile.as_deref(), purpose, &meta).await {
+        Ok(sent) => respond(
+            StatusCode::CREATED,
+            SmsSendDocument {
+                data: SmsSendResource {
+                    kind: "smssend",
+                    id: "1".into(),
+                    attributes: SmsSendAttributes {
+                        interval: sent.resend_after,
+                    },
+                },
+            },
+        ),
+        Err(err) => refuse(&err),
+    }
+}
+
+/// Checks the code and does what `type` says: login gives the token
+/// resource, the other types the users resource.
+pub async fn sms_verify(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    let attributes = json_attributes(&body);
+    let viewer = match viewer(&state, &parts).await {
+        Ok(viewer) => viewer,
+        Err(err) => return refuse(&err),
+    };
+    let purpose = match purpose(&attributes) {
+        Ok(purpose) => purpose,
+        Err(err) => return refuse(&err),
+    };
+    // Passwords are taken exactly as typed; everything else trimmed.
+    let secret = |name: &str| attributes.get(name).and_then(scalar).filter(|v| !v.is_empty());
+    let request = VerifyRequest {
+        mobile: attr(&attributes, "mobile"),
+        code: attr(&attributes, "code").unwrap_or_default(),
+        password: secret("password"),
+        pay_password: secret("pay_password"),
+        pay_password_confirmation: secret("pay_password_confirmation"),
+        invite_code: attr(&attributes, "inviteCode"),
+        register: truthy(attr(&attributes, "register").as_deref()),
+        // Discuz's `token` attribute: the ticket of an earlier no_bind_user.
+        bind_token: attr(&attributes, "token"),
+    };
+    let meta = meta(&state, &parts);
+    match verification::verify_sms(&state, &viewer, purpose, request, &meta).await {
+        Ok(outcome) => match (outcome.user, outcome.tokens) {
+            (Some(user), Some(tokens)) => respond(StatusCode::OK, token_document(user.id, &tokens)),
+            (Some(user), None) => respond(StatusCode::OK, users_document(&user, viewer.user())),
+            (None, _) => refuse(&AppError::Internal("verify_sms returned no user".into())),
+        },
+        Err(err) => refuse(&err),
+    }
+}
+
+/// Rotates a refresh token (the old one stops working) and returns the new pair.
+pub async fn refresh_token(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    // No bearer check here: clients refresh precisely when their access token has expired.
+    let attributes = json_attributes(&body);
+    let Some(refresh) = attr(&attributes, "refresh_token") else {
+        return refuse(&AppError::bad("refreshToken", InputProblem::Missing));
+    };
+    match tokens::refresh(&state, &refresh, &meta(&state, &parts)).await {
+        Ok((user, pair)) => respond(StatusCode::OK, token_document(user.id, &pair)),
+        Err(err) => refuse(&err),
+    }
+}
+
+/// The caller, from `Authorization: Bearer` or `?token=`. A token that is
+/// sent but bad is refused outright, as Discuz's auth middleware does.
+async fn viewer(state: &AppState, parts: &Parts) -> Result<Viewer, AppError> {
+    let query = Params::from_request(parts, &[]);
+    let token = bearer_token(&parts.headers)
+        .map(str::to_string)
+        .or_else(|| query.opt("token"));
+    match auth::authenticate(state, token.as_deref()).await? {
+        Viewer::Rejected => Err(AppError::Unauthenticated),
+        viewer => Ok(viewer),
+    }
+}
+
+/// Discuz's `type` names.
+fn purpose(attributes: &Map<String, Value>) -> Result<Purpose, AppError> {
+    match attr(attributes, "type").as_deref() {
+        None => Err(AppError::bad("purpose", InputProblem::Missing)),
+        Some("login") => Ok(Purpose::Login),
+        Some("bind") => Ok(Purpose::Bind),
+        Some("rebind") => Ok(Purpose::Rebind),
+        Some("reset_pwd") => Ok(Purpose::ResetPassword),
+        Some("reset_pay_pwd") => Ok(Purpose::ResetPayPassword),
+        Some("verify") => Ok(Purpose::Verify),
+        Some(_) => Err(AppError::bad("purpose", InputProblem::NotAllowed)),
+    }
+}
