@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use super::{AppleConfig, OAuthWebAppConfig, Platform, PlatformsConfig, WeChatAppConfig};
 
 /// Flags of the third-party login platforms.
-#[derive(Args, Clone, Debug)]
+#[derive(Args, Clone)]
 pub struct PlatformSettings {
     /// WeChat open-platform mobile app `appid` (WX_APP).
     #[arg(long, global = true, env = "ZHANGHAO_WX_APP_ID", default_value = "")]
@@ -120,6 +120,33 @@ pub struct PlatformSettings {
     pub platform_timeout: u64,
 }
 
+// Hand-written so the app secrets never reach a log through `{config:?}`.
+impl std::fmt::Debug for PlatformSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |s: &str| if s.is_empty() { "" } else { "<redacted>" };
+        f.debug_struct("PlatformSettings")
+            .field("wx_app_id", &self.wx_app_id)
+            .field("wx_app_secret", &secret(&self.wx_app_secret))
+            .field("wx_public_app_id", &self.wx_public_app_id)
+            .field("wx_public_app_secret", &secret(&self.wx_public_app_secret))
+            .field("wx_small_app_id", &self.wx_small_app_id)
+            .field("wx_small_app_secret", &secret(&self.wx_small_app_secret))
+            .field("apple_client_ids", &self.apple_client_ids)
+            .field("qq_app_id", &self.qq_app_id)
+            .field("qq_app_key", &secret(&self.qq_app_key))
+            .field("qq_redirect_uri", &self.qq_redirect_uri)
+            .field("wb_app_key", &self.wb_app_key)
+            .field("wb_app_secret", &secret(&self.wb_app_secret))
+            .field("wb_redirect_uri", &self.wb_redirect_uri)
+            .field("wechat_api_base", &self.wechat_api_base)
+            .field("apple_keys_url", &self.apple_keys_url)
+            .field("qq_api_base", &self.qq_api_base)
+            .field("weibo_api_base", &self.weibo_api_base)
+            .field("platform_timeout", &self.platform_timeout)
+            .finish()
+    }
+}
+
 impl PlatformSettings {
     /// The clients' configuration; the error names the variable to fix.
     pub fn platforms_config(&self) -> Result<PlatformsConfig, String> {
@@ -226,5 +253,70 @@ fn base_url(raw: &str, variable: &str) -> Result<String, String> {
         Ok(url.to_string())
     } else {
         Err(format!("{variable} must be an http(s) URL, not {raw:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: PlatformSettings,
+    }
+
+    fn settings(args: &[&str]) -> PlatformSettings {
+        let mut argv = vec!["zhanghao"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .map(|cli| cli.settings)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn nothing_configured_by_default() {
+        let cfg = settings(&[]).platforms_config().unwrap_or_else(|e| panic!("{e}"));
+        assert!(cfg.wx_app.is_none() && cfg.apple.is_none() && cfg.qq.is_none() && cfg.wb.is_none());
+        assert_eq!(cfg.wechat_base_url, "https://api.weixin.qq.com");
+    }
+
+    #[test]
+    fn half_a_pair_is_refused_and_names_the_variable() {
+        let err = settings(&["--wx-app-id", "wx1"])
+            .platforms_config()
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("ZHANGHAO_WX_APP_SECRET"), "{err}");
+        let err = settings(&["--qq-app-id", "1", "--qq-app-key", "k"])
+            .platforms_config()
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("ZHANGHAO_QQ_REDIRECT_URI"), "{err}");
+        let err = settings(&["--wechat-api-base", "api.weixin.qq.com"])
+            .platforms_config()
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("ZHANGHAO_WECHAT_API_BASE"), "{err}");
+    }
+
+    #[test]
+    fn app_ids_key_the_bindings_and_secrets_stay_out_of_debug() {
+        let s = settings(&[
+            "--wx-app-id",
+            "wx1",
+            "--wx-app-secret",
+            "s3cr3t",
+            "--apple-client-ids",
+            " com.a.app , com.a.web",
+        ]);
+        assert_eq!(s.app_id(Platform::WxApp), "wx1");
+        assert_eq!(s.app_id(Platform::Apple), "com.a.app");
+        assert_eq!(s.app_id(Platform::Qq), "");
+        let cfg = s.platforms_config().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.apple.map(|a| a.client_ids.len()), Some(2));
+        assert!(!format!("{s:?}").contains("s3cr3t"));
     }
 }

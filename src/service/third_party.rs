@@ -45,8 +45,8 @@ pub(crate) struct Identity {
 
 /// Whose account a binding goes to: someone known, or a new account.
 pub(crate) enum Owner {
-    Existing(User),
-    New(NewUser),
+    Existing(Box<User>),
+    New(Box<NewUser>),
 }
 
 /// Registers (unknown mobile) or signs in (known mobile) the owner of the
@@ -90,13 +90,13 @@ pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMet
     let owner = match existing {
         Some(user) => {
             limits::clear_failures(state, user.id).await?;
-            Owner::Existing(user)
+            Owner::Existing(Box::new(user))
         }
-        None => Owner::New(NewUser {
+        None => Owner::New(Box::new(NewUser {
             mobile: Some(mobile.as_str().to_string()),
             register_ip: meta.ip.map(|ip| ip.to_string()),
             ..Default::default()
-        }),
+        })),
     };
     bind_and_sign_in(state, owner, &identity, meta).await
 }
@@ -114,9 +114,9 @@ pub(crate) async fn bind_and_sign_in(
     let (user, created) = match owner {
         Owner::Existing(user) => {
             accounts::ensure_active(&user)?;
-            (user, false)
+            (*user, false)
         }
-        Owner::New(new) => (store::users::insert(&txn, new, now).await?, true),
+        Owner::New(new) => (store::users::insert(&txn, *new, now).await?, true),
     };
     attach(
         state,

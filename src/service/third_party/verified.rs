@@ -91,7 +91,7 @@ pub async fn login_with_platform(
     }
     if let Some(user) = unionid_owner(state, platform, identity.unionid.as_deref()).await? {
         limits::ensure_unlocked(state, &user)?;
-        return bind_and_sign_in(state, Owner::Existing(user), &identity, meta).await;
+        return bind_and_sign_in(state, Owner::Existing(Box::new(user)), &identity, meta).await;
     }
     if let Some(code) = &extras.phone_code {
         let phone = state
@@ -241,13 +241,13 @@ async fn sign_in_by_phone(
     }
     ensure_bindable(state, existing.as_ref(), identity).await?;
     let owner = match existing {
-        Some(user) => Owner::Existing(user),
+        Some(user) => Owner::Existing(Box::new(user)),
         None if !state.config.registration_open => return Err(AppError::RegistrationClosed),
-        None => Owner::New(NewUser {
+        None => Owner::New(Box::new(NewUser {
             mobile: Some(mobile.as_str().to_string()),
             register_ip: meta.ip.map(|ip| ip.to_string()),
             ..Default::default()
-        }),
+        })),
     };
     bind_and_sign_in(state, owner, identity, meta).await
 }
