@@ -314,3 +314,28 @@ async fn openapi_describes_the_legacy_paths() {
     assert!(doc["components"]["schemas"]["ShopxoUser"]["properties"]["token"].is_object());
     assert!(doc["paths"]["/api.php"]["post"]["parameters"][0]["name"] == "s");
 }
+
+#[tokio::test]
+async fn a_mobile_taken_between_send_and_reg_is_shopxo_minus_3() {
+    let app = TestApp::new().await;
+    let send = json!({"accounts": "13113690009", "type": "sms"});
+    assert_eq!(app.call(json_post("/user/regverifysend", &send)).await.2["code"], 0);
+    let code = app.last_code("+8613113690009", "register");
+    // Meanwhile the number signs up through the third-party endpoint.
+    app.clock.advance(61);
+    let login = json!({"data": {"attributes": {"mobile": "13113690009", "type": "login"}}});
+    assert_eq!(
+        app.call(json_post("/api/sms/send", &login)).await.0,
+        StatusCode::CREATED
+    );
+    let login_code = app.last_code("+8613113690009", "login");
+    let bind = json!({"phone": "13113690009", "code": login_code});
+    assert_eq!(
+        app.call(json_post("/module/chickenshop/threeRegisterAndBind", &bind))
+            .await
+            .2["status"],
+        200
+    );
+    let reg = json!({"accounts": "13113690009", "pwd": "a-good-password", "verify": code, "type": "sms"});
+    expect_error(&app, json_post("/user/reg", &reg), -3, "手机号码已存在").await;
+}
