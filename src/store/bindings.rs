@@ -81,3 +81,15 @@ pub async fn delete<C: ConnectionTrait>(db: &C, user_id: i64, platform: &str) ->
         .await?;
     Ok(result.rows_affected > 0)
 }
+
+/// Records the unionid the platform reported for a binding that had none
+/// (bound before it was known, e.g. by the seed flow).
+pub async fn set_unionid<C: ConnectionTrait>(db: &C, id: i64, unionid: &str) -> Result<(), AppError> {
+    Bindings::update_many()
+        .col_expr(Column::Unionid, sea_orm::sea_query::Expr::value(unionid))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Unionid.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -87,6 +87,11 @@ pub async fn login_with_platform(
             .await?
             .ok_or_else(|| AppError::Internal(format!("binding {} has no user", bound.id)))?;
         limits::ensure_unlocked(state, &user)?;
+        // Bound before the unionid was known (seed flow): learn it now, so the
+        // user's other WeChat apps join this account from here on.
+        if let (None, Some(unionid)) = (&bound.unionid, &identity.unionid) {
+            store::bindings::set_unionid(&state.db, bound.id, unionid).await?;
+        }
         return accounts::sign_in(state, user, None, meta).await;
     }
     if let Some(user) = unionid_owner(state, platform, identity.unionid.as_deref()).await? {

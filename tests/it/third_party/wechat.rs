@@ -141,3 +141,31 @@ async fn decrypts_wechats_sample_vector_and_joins_by_its_unionid() {
         zhanghao::platforms::decrypt_mini_program_data(SAMPLE_SESSION_KEY, SAMPLE_ENCRYPTED_DATA, SAMPLE_IV, "wx0000");
     assert!(other.is_err(), "watermark of another app is refused");
 }
+
+#[tokio::test]
+async fn seed_flow_binding_learns_its_unionid_at_the_first_verified_login() {
+    let app = app_with_platforms(&[]).await;
+    // Bound on the client's word: no unionid is stored.
+    let code = login_code(&app, "13800138061").await;
+    let input = json!({"mobile": "13800138061", "code": code, "platform": "WX_APP",
+                       "openid": openid_of(WX_APP_ID, "kim"), "unionid": unionid_of("kim")});
+    let (_, body) = app.gql(super::BIND, json!({ "input": input })).await;
+    let kim = body["data"]["bindThirdParty"]["user"]["id"].clone();
+    assert!(kim.is_string(), "{body}");
+    // So the official account is not joined yet on a claimed unionid…
+    let body = tpl(
+        &app,
+        json!({"platform": "WX_PUBLIC", "code": format!("{WX_PUBLIC_ID}:kim#1")}),
+    )
+    .await;
+    bind_token(&body);
+    // …until WeChat itself vouches for it through a verified app login.
+    let body = tpl(&app, json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:kim")})).await;
+    assert_eq!(body["data"]["thirdPartyLogin"]["user"]["id"], kim, "{body}");
+    let body = tpl(
+        &app,
+        json!({"platform": "WX_PUBLIC", "code": format!("{WX_PUBLIC_ID}:kim#2")}),
+    )
+    .await;
+    assert_eq!(body["data"]["thirdPartyLogin"]["user"]["id"], kim, "{body}");
+}
