@@ -40,13 +40,24 @@ pub struct Settings {
     #[arg(long, global = true, env = "ZHANGHAO_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
     /// `sqlite://…` or `postgres://…`.
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://zhanghao.db?mode=rwc")]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://zhanghao.db?mode=rwc"
+    )]
     pub database_url: String,
     /// Maximum pooled database connections.
     #[arg(long, global = true, env = "ZHANGHAO_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
     /// `production` refuses to start without a JWT secret and with the outbox.
-    #[arg(long = "env", global = true, env = "ZHANGHAO_ENV", value_enum, default_value = "development")]
+    #[arg(
+        long = "env",
+        global = true,
+        env = "ZHANGHAO_ENV",
+        value_enum,
+        default_value = "development"
+    )]
     pub environment: Environment,
     /// HS256 key, at least 32 bytes. Development generates one and keeps it in the database.
     #[arg(long, global = true, env = "ZHANGHAO_JWT_SECRET", hide_env_values = true)]
@@ -64,10 +75,22 @@ pub struct Settings {
     #[arg(long, global = true, env = "ZHANGHAO_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
     pub refresh_ttl: u64,
     /// SMS delivery.
-    #[arg(long, global = true, env = "ZHANGHAO_SMS_PROVIDER", value_enum, default_value = "outbox")]
+    #[arg(
+        long,
+        global = true,
+        env = "ZHANGHAO_SMS_PROVIDER",
+        value_enum,
+        default_value = "outbox"
+    )]
     pub sms_provider: SmsProvider,
     /// Email delivery.
-    #[arg(long, global = true, env = "ZHANGHAO_EMAIL_PROVIDER", value_enum, default_value = "outbox")]
+    #[arg(
+        long,
+        global = true,
+        env = "ZHANGHAO_EMAIL_PROVIDER",
+        value_enum,
+        default_value = "outbox"
+    )]
     pub email_provider: EmailProvider,
     /// File the outbox provider appends to.
     #[arg(long, global = true, env = "ZHANGHAO_OUTBOX", default_value = "outbox.jsonl")]
@@ -350,16 +373,27 @@ mod tests {
         let err = config(&["--env", "production"]).err().map(|e| e.0).unwrap_or_default();
         assert!(err.contains("ZHANGHAO_JWT_SECRET"), "{err}");
         let secret = "0123456789abcdef0123456789abcdef";
-        let err = config(&["--env", "production", "--jwt-secret", secret]).err().map(|e| e.0).unwrap_or_default();
+        let err = config(&["--env", "production", "--jwt-secret", secret])
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
         assert!(err.contains("ZHANGHAO_ALLOW_OUTBOX"), "{err}");
         assert!(config(&["--env", "production", "--jwt-secret", secret, "--allow-outbox", "1"]).is_ok());
-        let err = config(&["--jwt-secret", "too-short"]).err().map(|e| e.0).unwrap_or_default();
+        let err = config(&["--jwt-secret", "too-short"])
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
         assert!(err.contains("32 bytes"), "{err}");
     }
 
     #[test]
     fn lists_are_parsed_and_checked() {
-        let ok = config(&["--test-numbers", "+8613800000000=246810, 13900000000=135790", "--trusted-proxies", "10.0.0.0/8,127.0.0.1"]);
+        let ok = config(&[
+            "--test-numbers",
+            "+8613800000000=246810, 13900000000=135790",
+            "--trusted-proxies",
+            "10.0.0.0/8,127.0.0.1",
+        ]);
         let ok = ok.map_err(|e| e.0).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ok.test_numbers.len(), 2);
         assert_eq!(ok.trusted_proxies.len(), 2);

@@ -148,9 +148,9 @@ impl AppError {
             }
             AppError::NoBindUser { .. } => {
                 if en {
-                    "No account uses this mobile yet"
+                    "No account is bound yet: sign in or register to bind it"
                 } else {
-                    "该手机号尚未绑定账号"
+                    "尚未绑定账号，请登录或注册后绑定"
                 }
             }
             AppError::InvalidCredentials => {

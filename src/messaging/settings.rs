@@ -16,7 +16,12 @@ pub struct MessagingSettings {
     #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_ACCESS_KEY_ID")]
     pub aliyun_access_key_id: Option<String>,
     /// Aliyun AccessKey secret.
-    #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_ACCESS_KEY_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "ZHANGHAO_ALIYUN_ACCESS_KEY_SECRET",
+        hide_env_values = true
+    )]
     pub aliyun_access_key_secret: Option<String>,
     /// Aliyun SMS signature (签名).
     #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_SIGN_NAME")]

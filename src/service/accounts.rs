@@ -97,6 +97,21 @@ pub async fn register(
     }
     tickets::ensure_live(state, req.bind_token.as_deref()).await?;
 
+    // A taken mobile or email is known before the code is spent (the send
+    // step already tells), so the user keeps the code for another try.
+    if let Some(mobile) = &new.mobile
+        && store::users::by_mobile(&state.db, mobile).await?.is_some()
+    {
+        return Err(AppError::AccountExists { field: "mobile" });
+    }
+    if let Some(email) = &new.email
+        && store::users::by_email(&state.db, email).await?.is_some()
+    {
+        return Err(AppError::AccountExists { field: "email" });
+    }
+
+    super::third_party::ensure_ticket_attachable(state, req.bind_token.as_deref(), None).await?;
+
     // Inputs are well formed: now spend the proof.
     match method {
         RegisterMethod::Username => {
@@ -179,6 +194,7 @@ pub async fn login(
     }
     ensure_active(&user)?;
     limits::clear_failures(state, user.id).await?;
+    super::third_party::ensure_ticket_attachable(state, bind_token, Some(&user)).await?;
     sign_in(state, user, bind_token, meta).await
 }
 

@@ -142,25 +142,58 @@ pub(crate) async fn bind_and_sign_in(
 }
 
 /// ALREADY_BOUND when the identity belongs to someone else or the user
-/// already has another identity of this platform (checked before any code
-/// is spent; [`attach`] checks again inside the transaction).
+/// already has another identity of this platform. Called before any code is
+/// spent, and again by [`attach`] inside the transaction.
 pub(crate) async fn ensure_bindable(
     state: &AppState,
     user: Option<&User>,
     identity: &Identity,
 ) -> Result<(), AppError> {
-    let bound = store::bindings::by_identity(&state.db, identity.platform, &identity.app_id, &identity.openid).await?;
-    if let Some(bound) = bound {
+    check_bindable(&state.db, user, identity.platform, &identity.app_id, &identity.openid).await
+}
+
+async fn check_bindable<C: store::Conn>(
+    conn: &C,
+    user: Option<&User>,
+    platform: &str,
+    app_id: &str,
+    openid: &str,
+) -> Result<(), AppError> {
+    if let Some(bound) = store::bindings::by_identity(conn, platform, app_id, openid).await? {
         return match user {
             Some(u) if u.id == bound.user_id => Ok(()),
             _ => Err(AppError::AlreadyBound),
         };
     }
     if let Some(user) = user {
-        let theirs = store::bindings::for_user(&state.db, user.id).await?;
-        if theirs.iter().any(|b| b.platform == identity.platform) {
+        // Checked rather than left to the unique index, so the answer is the
+        // same on every database and no statement fails inside a transaction.
+        let theirs = store::bindings::for_user(conn, user.id).await?;
+        if theirs.iter().any(|b| b.platform == platform) {
             return Err(AppError::AlreadyBound);
         }
+    }
+    Ok(())
+}
+
+/// Checks, without using the ticket up, that what `token` carries could be
+/// attached to `user` (or to a new account when `None`), so that a code is
+/// not spent on a request that must end in ALREADY_BOUND.
+pub async fn ensure_ticket_attachable(
+    state: &AppState,
+    token: Option<&str>,
+    user: Option<&User>,
+) -> Result<(), AppError> {
+    let Some(ticket) = super::tickets::peek(state, token).await? else {
+        return Ok(());
+    };
+    if let (Some(mobile), Some(user)) = (&ticket.mobile, user)
+        && user.mobile.as_deref().is_some_and(|current| current != mobile)
+    {
+        return Err(AppError::AlreadyBound);
+    }
+    if let (Some(platform), Some(app_id), Some(openid)) = (&ticket.platform, &ticket.app_id, &ticket.openid) {
+        check_bindable(&state.db, user, platform, app_id, openid).await?;
     }
     Ok(())
 }
@@ -177,19 +210,12 @@ pub async fn attach(
     openid: &str,
     unionid: Option<String>,
 ) -> Result<(), AppError> {
-    if let Some(existing) = store::bindings::by_identity(txn, platform, app_id, openid).await? {
-        return if existing.user_id == user.id {
-            Ok(())
-        } else {
-            Err(AppError::AlreadyBound)
-        };
+    if let Some(existing) = store::bindings::by_identity(txn, platform, app_id, openid).await?
+        && existing.user_id == user.id
+    {
+        return Ok(());
     }
-    // Checked rather than left to the unique index, so the answer is the
-    // same on every database and no statement fails inside the transaction.
-    let theirs = store::bindings::for_user(txn, user.id).await?;
-    if theirs.iter().any(|b| b.platform == platform) {
-        return Err(AppError::AlreadyBound);
-    }
+    check_bindable(txn, Some(user), platform, app_id, openid).await?;
     let binding = NewBinding {
         user_id: user.id,
         platform: platform.to_string(),

@@ -73,6 +73,14 @@ async fn attach_mobile(state: &AppState, txn: &store::Txn, user: User, mobile: &
     }
 }
 
+/// The live ticket behind `token`, without using it up.
+pub async fn peek(state: &AppState, token: Option<&str>) -> Result<Option<entity::bind_ticket::Model>, AppError> {
+    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    store::tickets::peek(&state.db, &hash_opaque(token), state.clock.now()).await
+}
+
 /// True when the live ticket proves a platform identity (so redeeming it
 /// with an unknown mobile registers that mobile).
 pub async fn carries_identity(state: &AppState, token: &str) -> Result<bool, AppError> {

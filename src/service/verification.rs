@@ -7,7 +7,7 @@ use entity::user::Model as User;
 use super::accounts::{self, AuthOutcome};
 use super::codes::{self, CodeSent, Purpose, Target};
 use super::tokens::{self, TokenPair};
-use super::{RequestMeta, auth::Viewer, limits, tickets};
+use super::{RequestMeta, auth::Viewer, limits, third_party, tickets};
 use crate::domain::{Code, Email, Mobile, PayPassword};
 use crate::error::{AppError, InputProblem};
 use crate::state::AppState;
@@ -164,6 +164,7 @@ pub async fn login_by_sms(
     if will_register && !state.config.registration_open {
         return Err(AppError::RegistrationClosed);
     }
+    third_party::ensure_ticket_attachable(state, bind_token, existing.as_ref()).await?;
     codes::consume(
         state,
         mobile.as_str(),

@@ -30,8 +30,8 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: ManualClock,
     pub outbox: PathBuf,
-    pub database_url: String,
-    pub dir: tempfile::TempDir,
+    /// Holds the SQLite file and the outbox until the test ends.
+    pub _dir: tempfile::TempDir,
     /// The client IP requests come from (tests change it to dodge IP limits).
     pub peer: SocketAddr,
 }
@@ -86,10 +86,10 @@ impl TestApp {
         argv.extend(args.iter().map(|a| a.to_string()));
         let settings = TestCli::try_parse_from(argv).expect("test settings").settings;
         let config = Config::from_settings(settings).expect("test config");
-        TestApp::from_config(config, dir, outbox, database_url).await
+        TestApp::from_config(config, dir, outbox).await
     }
 
-    async fn from_config(config: Config, dir: tempfile::TempDir, outbox: PathBuf, database_url: String) -> TestApp {
+    async fn from_config(config: Config, dir: tempfile::TempDir, outbox: PathBuf) -> TestApp {
         let db = zhanghao::store::connect(&config.database_url, config.db_max_connections)
             .await
             .expect("connect");
@@ -105,8 +105,7 @@ impl TestApp {
             state,
             clock,
             outbox,
-            database_url,
-            dir,
+            _dir: dir,
             peer: "203.0.113.7:40000".parse().unwrap(),
         }
     }
@@ -226,8 +225,6 @@ pub fn refresh(payload: &Value) -> String {
         .expect("refresh token")
         .to_string()
 }
-
-pub const AUTH_FIELDS: &str = "user { id username mobile email role hasPassword } tokens { tokenType accessToken expiresIn refreshToken refreshExpiresIn } created";
 
 pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { user { id username mobile email role hasPassword } tokens { tokenType accessToken expiresIn refreshToken refreshExpiresIn } created } }";
 

@@ -214,10 +214,18 @@ async fn introspection_and_suggestions_are_off_in_production() {
 async fn a_database_outage_is_service_unavailable_without_details() {
     let app = TestApp::new().await;
     app.state.db.clone().close().await.unwrap();
-    let (_, body) = app.gql(LOGIN, json!({"input": {"account": "someone", "password": "a-good-password"}})).await;
+    let (_, body) = app
+        .gql(
+            LOGIN,
+            json!({"input": {"account": "someone", "password": "a-good-password"}}),
+        )
+        .await;
     assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
     let message = body["errors"][0]["message"].as_str().unwrap();
-    assert!(!message.to_lowercase().contains("pool") && !message.contains("sqlite"), "{message}");
+    assert!(
+        !message.to_lowercase().contains("pool") && !message.contains("sqlite"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
