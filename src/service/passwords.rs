@@ -1,12 +1,20 @@
-//! argon2id hashing on a bounded pool of blocking threads, so a burst of
+//! argon2id hashing on a fixed pool of dedicated threads, so a burst of
 //! logins queues instead of starving the async workers.
+//!
+//! Why dedicated threads and not `spawn_blocking` behind a semaphore: tokio's
+//! blocking pool runs each hash on whichever of its (up to 512) threads is
+//! free, and glibc gives every such thread its own malloc arena, each keeping
+//! a freed 19 MiB argon2 buffer. The load benchmark (BENCHMARKS.md) saw the
+//! server grow from 27 MiB to 400 MiB after a login storm. Here `workers`
+//! long-lived threads each keep one argon2 buffer and reuse it for every hash
+//! (no allocation, page faults or zeroing per login), so the memory that
+//! hashing holds is exactly `workers` × m KiB.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::error::AppError;
 
@@ -14,7 +22,8 @@ use crate::error::AppError;
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
-    permits: Arc<Semaphore>,
+    /// Queue of the hashing threads; they exit when the last clone is dropped.
+    jobs: mpsc::Sender<Job>,
     /// A real hash of a random password: unknown accounts verify against it
     /// so they cost as much time as known ones.
     dummy_hash: Arc<String>,
@@ -30,10 +39,19 @@ impl PasswordHasher {
         } else {
             workers
         };
-        let dummy_hash = hash_now(&params, &uuid::Uuid::new_v4().to_string())?;
+        let dummy_hash = hash_now(&params, &uuid::Uuid::new_v4().to_string(), &mut Vec::new())?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..workers {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || hash_worker(&queue))
+                .map_err(|e| AppError::Internal(format!("hash thread: {e}")))?;
+        }
         Ok(PasswordHasher {
             params,
-            permits: Arc::new(Semaphore::new(workers)),
+            jobs,
             dummy_hash: Arc::new(dummy_hash),
         })
     }
@@ -42,7 +60,7 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let params = self.params.clone();
         let password = password.to_string();
-        self.run(move || hash_now(&params, &password)).await?
+        self.run(move |blocks| hash_now(&params, &password, blocks)).await?
     }
 
     /// True when `password` matches `stored`; `None` means "no such account",
@@ -51,37 +69,117 @@ impl PasswordHasher {
         let matches_real = stored.is_some();
         let stored = stored.unwrap_or(&self.dummy_hash).to_string();
         let password = password.to_string();
-        let ok = self
-            .run(move || {
-                let Ok(parsed) = PasswordHash::new(&stored) else {
-                    return false;
-                };
-                // Verify with the parameters the hash was made with (PHC string).
-                Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
-            })
-            .await?;
+        let ok = self.run(move |blocks| verify_now(&stored, &password, blocks)).await?;
         Ok(ok && matches_real)
     }
 
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
+    /// Queues `job` for the hashing threads and waits for its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |blocks: &mut Vec<Block>| {
+                let _ = done.send(job(blocks));
+            }))
             .map_err(|_| AppError::Internal("hash pool closed".into()))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| AppError::Internal(format!("hash task: {e}")))
+        result.await.map_err(|_| AppError::Internal("hash task failed".into()))
     }
 }
 
-fn hash_now(params: &Params, password: &str) -> Result<String, AppError> {
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+/// A queued hash or verify; it gets the thread's reusable argon2 buffer.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// One hashing thread: runs jobs until every sender is gone.
+fn hash_worker(queue: &Mutex<mpsc::Receiver<Job>>) {
+    // Grown on the first hash, then reused for the life of the thread.
+    let mut blocks: Vec<Block> = Vec::new();
+    loop {
+        // The lock is held only while waiting for the next job, not while hashing.
+        let next = match queue.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok(job) => job(&mut blocks),
+            Err(_) => return,
+        }
+    }
+}
+
+fn hash_now(params: &Params, password: &str, blocks: &mut Vec<Block>) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    compute(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params,
+        password,
+        salt.as_salt(),
+        output_len,
+        blocks,
+    )
+    .map(|hash| hash.to_string())
+    .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+}
+
+/// Checks `password` with the algorithm and parameters the PHC string `stored` names.
+fn verify_now(stored: &str, password: &str, blocks: &mut Vec<Block>) -> bool {
+    let mut check = || -> Result<bool, argon2::password_hash::Error> {
+        let parsed = PasswordHash::new(stored)?;
+        let algorithm = Algorithm::try_from(parsed.algorithm)?;
+        let version = parsed.version.map(Version::try_from).transpose()?.unwrap_or_default();
+        let params = Params::try_from(&parsed)?;
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return Ok(false);
+        };
+        let computed = compute(algorithm, version, &params, password, salt, expected.len(), blocks)?;
+        // `Output`'s equality is constant-time.
+        Ok(computed.hash == Some(expected))
+    };
+    check().unwrap_or(false)
+}
+
+/// argon2 of `password` into the caller's buffer: the allocation-free form of
+/// `PasswordHasher::hash_password`. A hash that needs more memory than the
+/// buffer holds gets a temporary one, so the kept buffer never grows past the
+/// largest configured cost it has seen.
+fn compute<'a>(
+    algorithm: Algorithm,
+    version: Version,
+    params: &Params,
+    password: &str,
+    salt: Salt<'a>,
+    output_len: usize,
+    blocks: &mut Vec<Block>,
+) -> Result<PasswordHash<'a>, argon2::password_hash::Error> {
+    let needed = params.block_count();
+    if blocks.is_empty() {
+        blocks.resize(needed, Block::new());
+    }
+    let mut temporary = Vec::new();
+    let memory: &mut [Block] = if blocks.len() >= needed {
+        &mut blocks[..needed]
+    } else {
+        temporary.resize(needed, Block::new());
+        &mut temporary[..]
+    };
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
+    let output = Output::init_with(output_len, |out| {
+        argon
+            .hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *memory)
+            .map_err(Into::into)
+    })?;
+    Ok(PasswordHash {
+        algorithm: algorithm.ident(),
+        version: Some(version.into()),
+        params: ParamsString::try_from(params)?,
+        salt: Some(salt),
+        hash: Some(output),
+    })
 }
 
 #[cfg(test)]
@@ -96,5 +194,18 @@ mod tests {
         assert!(hasher.verify(Some(&hash), "correct horse").await.expect("verify"));
         assert!(!hasher.verify(Some(&hash), "wrong horse").await.expect("verify"));
         assert!(!hasher.verify(None, "correct horse").await.expect("verify"));
+    }
+
+    #[tokio::test]
+    async fn verifies_hashes_made_by_the_argon2_crate_with_other_costs() {
+        use argon2::password_hash::PasswordHasher as _;
+        let params = Params::new(4096, 3, 1, None).expect("params");
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let salt = SaltString::generate(&mut OsRng);
+        let stored = argon.hash_password(b"battery staple", &salt).expect("hash").to_string();
+        let hasher = PasswordHasher::new(19456, 2, 1).expect("params");
+        assert!(hasher.verify(Some(&stored), "battery staple").await.expect("verify"));
+        assert!(!hasher.verify(Some(&stored), "battery stapler").await.expect("verify"));
+        assert!(!hasher.verify(Some("not a phc string"), "x").await.expect("verify"));
     }
 }

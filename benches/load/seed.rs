@@ -1,0 +1,105 @@
+//! Seeding N users straight into the database (no API, no per-user hash) and
+//! timing argon2id with the server's parameters.
+
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHasher as _, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use chrono::Utc;
+use entity::user;
+use sea_orm::{ActiveValue::Set, Database, EntityTrait, TransactionTrait};
+
+/// The password of every seeded user.
+pub const PASSWORD: &str = "Loadbench-2026!";
+
+/// Rows per INSERT: 11 bound columns × 2,500 stays under SQLite's 32,766 parameters.
+const CHUNK: usize = 2_500;
+
+/// Username of seeded user `i`.
+pub fn username(i: usize) -> String {
+    format!("bench{i:07}")
+}
+
+/// E.164 mobile of seeded user `i` (139 numbers; registration uses 137).
+pub fn mobile(i: usize) -> String {
+    format!("+86139{i:08}")
+}
+
+/// A fresh, unseeded mobile for registration number `i`.
+pub fn register_mobile(i: usize) -> String {
+    format!("+86137{i:08}")
+}
+
+/// One argon2id PHC hash of `password`, and how long it took.
+pub fn hash_once(memory_kib: u32, iterations: u32, password: &str) -> Result<(String, Duration), String> {
+    let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| format!("argon2 parameters: {e}"))?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let salt = SaltString::generate(&mut OsRng);
+    let started = Instant::now();
+    let hash = argon
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| format!("argon2: {e}"))?
+        .to_string();
+    Ok((hash, started.elapsed()))
+}
+
+/// The median of `runs` single-threaded hashes into one reused buffer, as
+/// the server's hashing threads do: the CPU cost of one login.
+pub fn median_hash_time(memory_kib: u32, iterations: u32, runs: usize) -> Result<Duration, String> {
+    let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| format!("argon2 parameters: {e}"))?;
+    let mut blocks = vec![Block::new(); params.block_count()];
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let mut out = [0u8; 32];
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        argon
+            .hash_password_into_with_memory(PASSWORD.as_bytes(), b"loadbench-salt16", &mut out, &mut blocks)
+            .map_err(|e| format!("argon2: {e}"))?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+/// Inserts users `from..to` in transactions of `CHUNK`-row INSERTs, all
+/// sharing `hash`. Returns how long it took.
+pub async fn seed_users(database_url: &str, from: usize, to: usize, hash: &str) -> Result<Duration, String> {
+    let started = Instant::now();
+    let db = Database::connect(database_url)
+        .await
+        .map_err(|e| format!("seed: connect {database_url}: {e}"))?;
+    let now = Utc::now();
+    let mut next = from;
+    while next < to {
+        // One transaction per 100,000 rows: few fsyncs, bounded journal.
+        let txn_end = (next + 100_000).min(to);
+        let txn = db.begin().await.map_err(|e| format!("seed: begin: {e}"))?;
+        while next < txn_end {
+            let end = (next + CHUNK).min(txn_end);
+            let rows = (next..end).map(|i| user::ActiveModel {
+                username: Set(Some(username(i))),
+                username_key: Set(Some(username(i))),
+                mobile: Set(Some(mobile(i))),
+                password_hash: Set(Some(hash.to_string())),
+                gender: Set(0),
+                pay_password_failures: Set(0),
+                role: Set("USER".into()),
+                status: Set("ACTIVE".into()),
+                token_version: Set(0),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            });
+            user::Entity::insert_many(rows)
+                .exec(&txn)
+                .await
+                .map_err(|e| format!("seed: insert users {next}..{end}: {e}"))?;
+            next = end;
+        }
+        txn.commit().await.map_err(|e| format!("seed: commit: {e}"))?;
+    }
+    db.close().await.map_err(|e| format!("seed: close: {e}"))?;
+    Ok(started.elapsed())
+}
