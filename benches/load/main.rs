@@ -113,6 +113,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if cfg!(debug_assertions) {
+        eprintln!("loadbench: unoptimised build (cargo test --bench): a smoke run only, the figures mean nothing");
+    }
     // One generator thread: it can never take more than one core from the server.
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
