@@ -682,8 +682,16 @@ async fn a_ticket_that_cannot_attach_is_refused_before_the_code_is_spent() {
     sms_user(&app, "13800000140").await;
     // A ticket proving another mobile.
     let code = send_code(&app, None, Some("13800000141"), "LOGIN").await;
-    let body = verify(&app, None, json!({"mobile": "13800000141", "code": code, "purpose": "LOGIN"})).await;
-    let ticket = body["errors"][0]["extensions"]["bindToken"].as_str().unwrap().to_string();
+    let body = verify(
+        &app,
+        None,
+        json!({"mobile": "13800000141", "code": code, "purpose": "LOGIN"}),
+    )
+    .await;
+    let ticket = body["errors"][0]["extensions"]["bindToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     app.clock.advance(61);
     let code = send_code(&app, None, Some("13800000140"), "LOGIN").await;
@@ -691,8 +699,15 @@ async fn a_ticket_that_cannot_attach_is_refused_before_the_code_is_spent() {
     let body = verify(&app, None, input).await;
     assert_eq!(error_code(&body), "ALREADY_BOUND", "{body}");
     // The code was not spent, and neither was the ticket.
-    let body = verify(&app, None, json!({"mobile": "13800000140", "code": code, "purpose": "LOGIN"})).await;
+    let body = verify(
+        &app,
+        None,
+        json!({"mobile": "13800000140", "code": code, "purpose": "LOGIN"}),
+    )
+    .await;
     assert!(body["errors"].is_null(), "{body}");
-    let live = zhanghao::service::tickets::peek(&app.state, Some(&ticket)).await.unwrap();
+    let live = zhanghao::service::tickets::peek(&app.state, Some(&ticket))
+        .await
+        .unwrap();
     assert!(live.is_some());
 }
