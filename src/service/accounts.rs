@@ -193,7 +193,6 @@ pub async fn login(
         return Err(AppError::InvalidCredentials);
     }
     ensure_active(&user)?;
-    limits::clear_failures(state, user.id).await?;
     super::third_party::ensure_ticket_attachable(state, bind_token, Some(&user)).await?;
     sign_in(state, user, bind_token, meta).await
 }
@@ -213,6 +212,9 @@ pub async fn sign_in(
         Some(token) => tickets::redeem(state, &txn, user, token).await?,
         None => user,
     };
+    // One transaction, one commit: a sign-in writes its session, its login
+    // time and the end of any failure streak together.
+    limits::clear_failures(&txn, user.id).await?;
     store::users::touch_login(&txn, user.id, meta.ip.map(|ip| ip.to_string()), now).await?;
     let tokens = tokens::issue_with(state, &txn, &user, meta).await?;
     store::commit(txn).await?;

@@ -57,7 +57,7 @@ pub async fn record_failure(state: &AppState, user_id: i64) -> Result<(), AppErr
     Ok(())
 }
 
-/// Forgets past failures after a successful sign-in.
-pub async fn clear_failures(state: &AppState, user_id: i64) -> Result<(), AppError> {
-    store::counters::clear(&state.db, &failure_key(user_id)).await
+/// Forgets past failures after a successful sign-in (inside its transaction).
+pub async fn clear_failures<C: store::Conn>(conn: &C, user_id: i64) -> Result<(), AppError> {
+    store::counters::clear(conn, &failure_key(user_id)).await
 }

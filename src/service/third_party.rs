@@ -88,10 +88,7 @@ pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMet
     )
     .await?;
     let owner = match existing {
-        Some(user) => {
-            limits::clear_failures(state, user.id).await?;
-            Owner::Existing(Box::new(user))
-        }
+        Some(user) => Owner::Existing(Box::new(user)),
         None => Owner::New(Box::new(NewUser {
             mobile: Some(mobile.as_str().to_string()),
             register_ip: meta.ip.map(|ip| ip.to_string()),
@@ -114,6 +111,7 @@ pub(crate) async fn bind_and_sign_in(
     let (user, created) = match owner {
         Owner::Existing(user) => {
             accounts::ensure_active(&user)?;
+            limits::clear_failures(&txn, user.id).await?;
             (*user, false)
         }
         Owner::New(new) => (store::users::insert(&txn, *new, now).await?, true),

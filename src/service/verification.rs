@@ -174,10 +174,7 @@ pub async fn login_by_sms(
     )
     .await?;
     match existing {
-        Some(user) => {
-            limits::clear_failures(state, user.id).await?;
-            accounts::sign_in(state, user, bind_token, meta).await
-        }
+        Some(user) => accounts::sign_in(state, user, bind_token, meta).await,
         None if will_register => {
             let new = NewUser {
                 mobile: Some(mobile.as_str().to_string()),
@@ -258,7 +255,7 @@ async fn reset_password(state: &AppState, code: &Code, req: &VerifyRequest) -> R
     changes.locked_until = Set(None);
     let user = store::users::update(&state.db, changes, state.clock.now()).await?;
     tokens::revoke_everything(state, user.id).await?;
-    limits::clear_failures(state, user.id).await?;
+    limits::clear_failures(&state.db, user.id).await?;
     reload(state, user.id).await
 }
 

@@ -286,3 +286,24 @@ async fn no_password_hash_or_secret_is_exposed() {
         assert!(!fields.contains(secret), "{secret} in {fields}");
     }
 }
+
+#[tokio::test]
+async fn a_successful_sign_in_ends_a_failure_streak() {
+    let app = TestApp::with_args(&["--account-failures-hourly", "3"]).await;
+    app.register_username("ivy", "a-good-password").await;
+    let wrong = json!({"input": {"account": "ivy", "password": "wrong-password"}});
+    for _ in 0..2 {
+        assert_eq!(
+            error_code(&app.gql(LOGIN, wrong.clone()).await.1),
+            "INVALID_CREDENTIALS"
+        );
+    }
+    app.login("ivy", "a-good-password").await;
+    for _ in 0..2 {
+        assert_eq!(
+            error_code(&app.gql(LOGIN, wrong.clone()).await.1),
+            "INVALID_CREDENTIALS"
+        );
+    }
+    app.login("ivy", "a-good-password").await;
+}
