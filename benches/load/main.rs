@@ -160,10 +160,12 @@ async fn bench(opts: &Options) -> Result<Report, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!("loadbench: timing argon2id (m={memory_kib} KiB, t={iterations}) …");
     let hash_time = seed::median_hash_time(memory_kib, iterations, 7)?;
+    let parallel_hashes_per_second = seed::parallel_hash_rate(memory_kib, iterations, cores, 2.0)?;
     let (shared_hash, _) = seed::hash_once(memory_kib, iterations, seed::PASSWORD)?;
     let mut report = Report {
         cores,
         hash_ms: hash_time.as_secs_f64() * 1000.0,
+        parallel_hashes_per_second,
         argon2_memory_kib: memory_kib,
         argon2_iterations: iterations,
         rows: Vec::new(),

@@ -63,6 +63,41 @@ pub fn median_hash_time(memory_kib: u32, iterations: u32, runs: usize) -> Result
     Ok(times[times.len() / 2])
 }
 
+/// Hashes per second with `threads` threads hashing at once for about
+/// `seconds`: what the cores really deliver in parallel, since argon2 is
+/// memory-bound and concurrent hashes share caches and memory bandwidth.
+pub fn parallel_hash_rate(memory_kib: u32, iterations: u32, threads: usize, seconds: f64) -> Result<f64, String> {
+    let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| format!("argon2 parameters: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let params = params.clone();
+            std::thread::spawn(move || {
+                let mut blocks = vec![Block::new(); params.block_count()];
+                let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+                let mut out = [0u8; 32];
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    if argon
+                        .hash_password_into_with_memory(PASSWORD.as_bytes(), b"loadbench-salt16", &mut out, &mut blocks)
+                        .is_err()
+                    {
+                        break;
+                    }
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let mut total = 0u64;
+    for worker in workers {
+        total += worker.join().map_err(|_| "argon2 thread panicked".to_string())?;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
 /// Inserts users `from..to` in transactions of `CHUNK`-row INSERTs, all
 /// sharing `hash`. Returns how long it took.
 pub async fn seed_users(database_url: &str, from: usize, to: usize, hash: &str) -> Result<Duration, String> {
