@@ -26,12 +26,8 @@ use crate::state::AppState;
 /// Sends a code for `type` to `mobile` (the caller's own for verify and reset_pay_pwd).
 pub async fn sms_send(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
     let attributes = json_attributes(&body);
-    let viewer = match viewer(&state, &parts).await {
-        Ok(viewer) => viewer,
-        Err(err) => return refuse(&err),
-    };
-    let purpose = match purpose(&attributes) {
-        Ok(purpose) => purpose,
+    let (viewer, purpose) = match caller_and_purpose(&state, &parts, &attributes).await {
+        Ok(both) => both,
         Err(err) => return refuse(&err),
     };
     let mobile = attr(&attributes, "mobile");
@@ -57,12 +53,8 @@ pub async fn sms_send(State(state): State<AppState>, parts: Parts, body: Bytes) 
 /// resource, the other types the users resource.
 pub async fn sms_verify(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
     let attributes = json_attributes(&body);
-    let viewer = match viewer(&state, &parts).await {
-        Ok(viewer) => viewer,
-        Err(err) => return refuse(&err),
-    };
-    let purpose = match purpose(&attributes) {
-        Ok(purpose) => purpose,
+    let (viewer, purpose) = match caller_and_purpose(&state, &parts, &attributes).await {
+        Ok(both) => both,
         Err(err) => return refuse(&err),
     };
     // Passwords are taken exactly as typed; everything else trimmed.
@@ -100,6 +92,16 @@ pub async fn refresh_token(State(state): State<AppState>, parts: Parts, body: By
         Ok((user, pair)) => respond(StatusCode::OK, token_document(user.id, &pair)),
         Err(err) => refuse(&err),
     }
+}
+
+/// The caller and the `type` of an sms request, refused in that order.
+async fn caller_and_purpose(
+    state: &AppState,
+    parts: &Parts,
+    attributes: &Map<String, Value>,
+) -> Result<(Viewer, Purpose), AppError> {
+    let viewer = viewer(state, parts).await?;
+    Ok((viewer, purpose(attributes)?))
 }
 
 /// The caller, from `Authorization: Bearer` or `?token=`. A token that is
