@@ -71,11 +71,12 @@ impl Extension for OneCredentialCheckExtension {
     }
 }
 
-/// Counts checking fields at the root, looking through fragments (bounded
-/// depth, so a fragment cycle cannot loop; validation rejects cycles anyway).
+/// Counts checking fields at the root, looking through fragments. Fragments
+/// nested deeper than any honest client writes count as over the limit, so
+/// nesting can neither hide a field nor make a fragment cycle loop.
 fn count_checking(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> usize {
     if depth > 8 {
-        return 0;
+        return 2;
     }
     set.items
         .iter()

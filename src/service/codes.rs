@@ -75,13 +75,9 @@ pub struct CodeSent {
 }
 
 /// Sends a fresh code, replacing the live one of that purpose, within the
-/// send limits. A provider failure leaves no new code behind.
-pub async fn send(
-    state: &AppState,
-    target: &Target,
-    purpose: Purpose,
-    meta: &RequestMeta,
-) -> Result<CodeSent, AppError> {
+/// per-target send limits (the caller has charged the client IP with
+/// [`charge_client_ip`]). A provider failure leaves no new code behind.
+pub async fn send(state: &AppState, target: &Target, purpose: Purpose) -> Result<CodeSent, AppError> {
     let ttl = state.config.code_ttl.as_secs() as i64;
     let gap = state.config.send_interval.as_secs() as i64;
     if fixed_code(state, target.key()).is_some() {
@@ -91,7 +87,7 @@ pub async fn send(
             resend_after: 0,
         });
     }
-    check_send_limits(state, target.key(), meta).await?;
+    check_target_limits(state, target.key()).await?;
 
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     let minutes = (ttl / 60).max(1);
@@ -144,7 +140,21 @@ pub async fn send(
     })
 }
 
-async fn check_send_limits(state: &AppState, target: &str, meta: &RequestMeta) -> Result<(), AppError> {
+/// Charges one send to the client's IP (20 an hour by default). Called
+/// before anything about the target is looked up, so neither sending nor
+/// the "taken / unknown" answers can be had without paying for them.
+pub async fn charge_client_ip(state: &AppState, target: &str, meta: &RequestMeta) -> Result<(), AppError> {
+    if fixed_code(state, target).is_some() {
+        return Ok(());
+    }
+    if let Some(ip) = meta.ip {
+        let key = format!("send:ip:{}", limits::ip_key(ip));
+        limits::hit(state, &key, 3_600, state.config.sends_per_ip_hourly).await?;
+    }
+    Ok(())
+}
+
+async fn check_target_limits(state: &AppState, target: &str) -> Result<(), AppError> {
     let now = state.clock.now().timestamp();
     let gap = state.config.send_interval.as_secs() as i64;
     if gap > 0
@@ -160,11 +170,7 @@ async fn check_send_limits(state: &AppState, target: &str, meta: &RequestMeta) -
         86_400,
         state.config.sends_per_target_daily,
     )
-    .await?;
-    if let Some(ip) = meta.ip {
-        limits::hit(state, &format!("send:ip:{ip}"), 3_600, state.config.sends_per_ip_hourly).await?;
-    }
-    Ok(())
+    .await
 }
 
 /// Spends the code of `target` and `purpose` if `code` is right. Wrong tries
@@ -178,11 +184,7 @@ pub async fn consume(
     account_user_id: Option<i64>,
 ) -> Result<(), AppError> {
     if let Some(fixed) = fixed_code(state, target) {
-        return if constant_time_eq(fixed.as_bytes(), code.as_str().as_bytes()) {
-            Ok(())
-        } else {
-            Err(AppError::CodeInvalid)
-        };
+        return consume_fixed(state, target, fixed, code, account_user_id).await;
     }
     let now = state.clock.now();
     let max = state.config.code_max_attempts;
@@ -207,6 +209,39 @@ pub async fn consume(
         limits::record_failure(state, user_id).await?;
     }
     outcome
+}
+
+/// Wrong guesses at a review account's fixed code within 15 minutes before
+/// it is refused outright: a fixed, reusable code must not be guessable.
+const FIXED_CODE_MISSES: u32 = 5;
+const FIXED_CODE_WINDOW_SECONDS: i64 = 900;
+
+async fn consume_fixed(
+    state: &AppState,
+    target: &str,
+    fixed: &str,
+    code: &Code,
+    account_user_id: Option<i64>,
+) -> Result<(), AppError> {
+    let key = format!("fixed-code:miss:{target}");
+    let now = state.clock.now().timestamp();
+    let window_start = now - now.rem_euclid(FIXED_CODE_WINDOW_SECONDS);
+    let retry_after = (window_start + FIXED_CODE_WINDOW_SECONDS - now).max(1) as u64;
+    if store::counters::get(&state.db, &key, window_start).await? >= i64::from(FIXED_CODE_MISSES) {
+        return Err(AppError::TooManyAttempts { retry_after });
+    }
+    if constant_time_eq(fixed.as_bytes(), code.as_str().as_bytes()) {
+        return Ok(());
+    }
+    let misses =
+        store::counters::increment(&state.db, &key, window_start, window_start + FIXED_CODE_WINDOW_SECONDS).await?;
+    if let Some(user_id) = account_user_id {
+        limits::record_failure(state, user_id).await?;
+    }
+    if misses >= i64::from(FIXED_CODE_MISSES) {
+        return Err(AppError::TooManyAttempts { retry_after });
+    }
+    Err(AppError::CodeInvalid)
 }
 
 fn code_hmac(state: &AppState, target: &str, purpose: Purpose, code: &str) -> String {

@@ -31,6 +31,7 @@ pub async fn send_sms_code(
         Purpose::Verify | Purpose::ResetPayPassword => own_mobile(viewer.require()?)?,
         _ => parse_mobile(state, mobile)?,
     };
+    codes::charge_client_ip(state, mobile.as_str(), meta).await?;
     match purpose {
         Purpose::Register => ensure_mobile_free(state, &mobile).await?,
         Purpose::Bind => {
@@ -54,7 +55,7 @@ pub async fn send_sms_code(
         }
         Purpose::Login | Purpose::Verify | Purpose::ResetPayPassword => {}
     }
-    codes::send(state, &Target::Mobile(mobile), purpose, meta).await
+    codes::send(state, &Target::Mobile(mobile), purpose).await
 }
 
 /// Sends an email code; email codes serve registration only.
@@ -69,10 +70,11 @@ pub async fn send_email_code(
     if purpose != Purpose::Register {
         return Err(AppError::bad("purpose", InputProblem::NotAllowed));
     }
+    codes::charge_client_ip(state, email.as_str(), meta).await?;
     if store::users::by_email(&state.db, email.as_str()).await?.is_some() {
         return Err(AppError::AccountExists { field: "email" });
     }
-    codes::send(state, &Target::Email(email), purpose, meta).await
+    codes::send(state, &Target::Email(email), purpose).await
 }
 
 /// Everything `verifySms` accepts.

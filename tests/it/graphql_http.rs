@@ -237,3 +237,16 @@ async fn metrics_are_exposed_for_prometheus() {
     let text = String::from_utf8(body).unwrap();
     assert!(text.contains("zhanghao_graphql_seconds"), "{text}");
 }
+
+#[tokio::test]
+async fn nested_fragments_cannot_hide_guesses() {
+    let app = TestApp::new().await;
+    app.register_username("nested", "a-good-password").await;
+    let mut inner = String::from(r#"a: login(input: {account: "nested", password: "guess-one-1"}) { created }"#);
+    for _ in 0..10 {
+        inner = format!("... on Mutation {{ {inner} }}");
+    }
+    let (_, body) = app.gql(&format!("mutation {{ {inner} }}"), json!({})).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body["data"].is_null(), "{body}");
+}

@@ -711,3 +711,54 @@ async fn a_ticket_that_cannot_attach_is_refused_before_the_code_is_spent() {
         .unwrap();
     assert!(live.is_some());
 }
+
+#[tokio::test]
+async fn fixed_review_codes_cannot_be_guessed() {
+    let app = TestApp::with_args(&["--test-numbers", "+8613800000000=246810"]).await;
+    let mut answers = Vec::new();
+    for guess in ["000001", "000002", "000003", "000004", "000005", "246810"] {
+        let body = verify(
+            &app,
+            None,
+            json!({"mobile": "13800000000", "code": guess, "purpose": "LOGIN", "register": true}),
+        )
+        .await;
+        answers.push(error_code(&body).to_string());
+    }
+    assert_eq!(
+        answers,
+        [
+            "CODE_INVALID",
+            "CODE_INVALID",
+            "CODE_INVALID",
+            "CODE_INVALID",
+            "TOO_MANY_ATTEMPTS",
+            "TOO_MANY_ATTEMPTS"
+        ]
+    );
+    app.clock.advance(901);
+    let body = verify(
+        &app,
+        None,
+        json!({"mobile": "13800000000", "code": "246810", "purpose": "LOGIN", "register": true}),
+    )
+    .await;
+    assert!(body["errors"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn existence_answers_cost_the_client_ip_its_send_budget() {
+    let app = TestApp::new().await;
+    sms_user(&app, "13800000150").await;
+    // One send already charged; 19 more probes of a taken mobile, then refused.
+    for _ in 0..19 {
+        let (_, body) = app
+            .gql(SEND, json!({"input": {"mobile": "13800000150", "purpose": "REGISTER"}}))
+            .await;
+        assert_eq!(error_code(&body), "ACCOUNT_EXISTS");
+    }
+    let (_, body) = app
+        .gql(SEND, json!({"input": {"mobile": "13800000150", "purpose": "REGISTER"}}))
+        .await;
+    assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
+}

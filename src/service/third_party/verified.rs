@@ -58,7 +58,13 @@ pub async fn login_with_platform(
     let (credential, field) = credential(platform, &req)?;
     let extras = extras(platform, &req)?;
     if let Some(ip) = meta.ip {
-        limits::hit(state, &format!("platform-login:ip:{ip}"), 3600, LOGINS_PER_IP_HOURLY).await?;
+        limits::hit(
+            state,
+            &format!("platform-login:ip:{}", limits::ip_key(ip)),
+            3600,
+            LOGINS_PER_IP_HOURLY,
+        )
+        .await?;
     }
     let verified = state
         .platforms
