@@ -285,28 +285,33 @@ async fn reset_pay_password(state: &AppState, me: &User, code: &Code, req: &Veri
 pub async fn check_pay_password(state: &AppState, viewer: &Viewer, raw: &str) -> Result<bool, AppError> {
     let me = viewer.require()?;
     let pay = PayPassword::parse(raw, "payPassword")?;
-    let now = state.clock.now();
-    if let Some(until) = me.pay_password_locked_until.filter(|until| *until > now) {
-        return Err(AppError::TooManyAttempts {
-            retry_after: (until - now).num_seconds().max(1) as u64,
-        });
-    }
     let Some(hash) = me.pay_password_hash.as_deref() else {
         return Err(AppError::NotFound);
     };
+    let lockout = state.config.lockout.as_secs();
+    // The try is counted before the hash is checked: of any number of
+    // concurrent guesses, only as many as tries remain are checked at all.
+    let now = state.clock.now();
+    if !store::users::reserve_pay_password_try(&state.db, me.id, PAY_PASSWORD_MAX_FAILURES, now).await? {
+        let current = store::users::by_id(&state.db, me.id).await?;
+        let retry_after = current
+            .and_then(|u| u.pay_password_locked_until)
+            .filter(|until| *until > now)
+            .map_or(lockout, |until| (until - now).num_seconds().max(1) as u64);
+        return Err(AppError::TooManyAttempts { retry_after });
+    }
     if state.passwords.verify(Some(hash), pay.expose()).await? {
         store::users::set_pay_password_failures(&state.db, me.id, 0, None).await?;
         return Ok(true);
     }
-    let failures = me.pay_password_failures + 1;
+    let failures = store::users::by_id(&state.db, me.id)
+        .await?
+        .map_or(PAY_PASSWORD_MAX_FAILURES, |u| u.pay_password_failures);
     if failures >= PAY_PASSWORD_MAX_FAILURES {
-        let until = now + Duration::seconds(state.config.lockout.as_secs() as i64);
+        let until = state.clock.now() + Duration::seconds(lockout as i64);
         store::users::set_pay_password_failures(&state.db, me.id, 0, Some(until)).await?;
-        return Err(AppError::TooManyAttempts {
-            retry_after: state.config.lockout.as_secs(),
-        });
+        return Err(AppError::TooManyAttempts { retry_after: lockout });
     }
-    store::users::set_pay_password_failures(&state.db, me.id, failures, None).await?;
     Ok(false)
 }
 

@@ -165,6 +165,31 @@ fn escape_like(term: &str) -> String {
     term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
+/// Takes one pay-password try if the pay password is not locked and tries
+/// remain; one statement decides, so concurrent guesses cannot share a try.
+pub async fn reserve_pay_password_try<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    max_tries: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let result = Users::update_many()
+        .col_expr(
+            Column::PayPasswordFailures,
+            Expr::col(Column::PayPasswordFailures).add(1),
+        )
+        .filter(Column::Id.eq(id))
+        .filter(Column::PayPasswordFailures.lt(max_tries))
+        .filter(
+            Condition::any()
+                .add(Column::PayPasswordLockedUntil.is_null())
+                .add(Column::PayPasswordLockedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Used by the pay-password lockout.
 pub async fn set_pay_password_failures<C: ConnectionTrait>(
     db: &C,

@@ -762,3 +762,31 @@ async fn existence_answers_cost_the_client_ip_its_send_budget() {
         .await;
     assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
 }
+
+#[tokio::test]
+async fn concurrent_pay_password_guesses_share_the_five_tries() {
+    let app = TestApp::new().await;
+    let user = sms_user(&app, "13800000160").await;
+    let token = sms_access(&user);
+    app.clock.advance(61);
+    let code = send_code(&app, Some(&token), None, "RESET_PAY_PASSWORD").await;
+    let input = json!({"code": code, "purpose": "RESET_PAY_PASSWORD", "payPassword": "135790", "payPasswordConfirmation": "135790"});
+    assert!(verify(&app, Some(&token), input).await["errors"].is_null());
+
+    let check = "mutation($p: String!) { verifyPayPassword(payPassword: $p) }";
+    let guesses = (0..20).map(|i| {
+        let app = &app;
+        let token = token.clone();
+        async move { app.gql_as(&token, check, json!({"p": format!("{:06}", i)})).await.1 }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|a| a["data"]["verifyPayPassword"] == false)
+        .count();
+    let refused = answers.iter().filter(|a| error_code(a) == "TOO_MANY_ATTEMPTS").count();
+    assert!(checked <= 4, "{checked} wrong guesses were checked");
+    assert_eq!(checked + refused, 20);
+    let (_, right) = app.gql_as(&token, check, json!({"p": "135790"})).await;
+    assert_eq!(error_code(&right), "TOO_MANY_ATTEMPTS", "locked after five tries");
+}
