@@ -16,6 +16,9 @@ pub struct Model {
     pub openid: String,
     pub unionid: Option<String>,
     pub created_at: DateTimeUtc,
+    /// True when the platform proved the identity; false for an openid the
+    /// client only claimed (seed flow), which never captures a verified sign-in.
+    pub verified: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ mod m20261121_000005_create_rate_counters;
 mod m20261121_000006_create_codes;
 mod m20261121_000007_create_bind_tickets;
 mod m20261121_000008_create_third_party_bindings;
+mod m20261121_000009_add_binding_verified;
+mod m20261121_000010_add_session_token_version;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_create_codes::Migration),
             Box::new(m20261121_000007_create_bind_tickets::Migration),
             Box::new(m20261121_000008_create_third_party_bindings::Migration),
+            Box::new(m20261121_000009_add_binding_verified::Migration),
+            Box::new(m20261121_000010_add_session_token_version::Migration),
         ]
     }
 }

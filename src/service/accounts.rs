@@ -110,7 +110,7 @@ pub async fn register(
         return Err(AppError::AccountExists { field: "email" });
     }
 
-    super::third_party::ensure_ticket_attachable(state, req.bind_token.as_deref(), None).await?;
+    super::third_party::ensure_ticket_attachable(state, req.bind_token.as_deref(), None, new.mobile.as_deref()).await?;
 
     // Inputs are well formed: now spend the proof.
     match method {
@@ -193,7 +193,7 @@ pub async fn login(
         return Err(AppError::InvalidCredentials);
     }
     ensure_active(&user)?;
-    super::third_party::ensure_ticket_attachable(state, bind_token, Some(&user)).await?;
+    super::third_party::ensure_ticket_attachable(state, bind_token, Some(&user), None).await?;
     sign_in(state, user, bind_token, meta).await
 }
 

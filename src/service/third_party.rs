@@ -41,6 +41,8 @@ pub(crate) struct Identity {
     pub openid: String,
     /// Only ever a unionid the platform itself vouched for: it joins accounts.
     pub unionid: Option<String>,
+    /// Proven by the platform, or only claimed by the client (seed flow).
+    pub verified: bool,
 }
 
 /// Whose account a binding goes to: someone known, or a new account.
@@ -55,9 +57,11 @@ pub(crate) enum Owner {
 ///
 /// This is the weaker mode: the openid is the client's word, so it is only
 /// accepted for platforms listed in `ZHANGHAO_TRUST_CLIENT_OPENID`. The
-/// claimed unionid is never stored: a stored unionid joins the user's other
-/// WeChat apps on verified sign-in, and a claimed one would let anyone steer
-/// someone else's verified WeChat login into their own account.
+/// claimed unionid is never stored, and the binding is kept as a claim: a
+/// verified sign-in never enters an account through a claimed binding (it
+/// asks for the phone instead), and a proof of the identity replaces a
+/// claim on someone else's account. Otherwise anyone could claim another
+/// person's openid and catch their later WeChat sign-ins.
 pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMeta) -> Result<AuthOutcome, AppError> {
     if !state.config.trusts_client_openid(req.platform) {
         return Err(AppError::Forbidden);
@@ -69,6 +73,7 @@ pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMet
         app_id: state.config.platform_app_id(req.platform),
         openid: parse_openid(&req.openid)?,
         unionid: None,
+        verified: false,
     };
     let existing = store::users::by_mobile(&state.db, mobile.as_str()).await?;
     if let Some(user) = &existing {
@@ -116,16 +121,7 @@ pub(crate) async fn bind_and_sign_in(
         }
         Owner::New(new) => (store::users::insert(&txn, *new, now).await?, true),
     };
-    attach(
-        state,
-        &txn,
-        &user,
-        identity.platform,
-        &identity.app_id,
-        &identity.openid,
-        identity.unionid.clone(),
-    )
-    .await?;
+    attach(state, &txn, &user, identity).await?;
     store::users::touch_login(&txn, user.id, meta.ip.map(|ip| ip.to_string()), now).await?;
     let tokens = super::tokens::issue_with(state, &txn, &user, meta).await?;
     store::commit(txn).await?;
@@ -147,7 +143,15 @@ pub(crate) async fn ensure_bindable(
     user: Option<&User>,
     identity: &Identity,
 ) -> Result<(), AppError> {
-    check_bindable(&state.db, user, identity.platform, &identity.app_id, &identity.openid).await
+    check_bindable(
+        &state.db,
+        user,
+        identity.platform,
+        &identity.app_id,
+        &identity.openid,
+        identity.verified,
+    )
+    .await
 }
 
 async fn check_bindable<C: store::Conn>(
@@ -156,10 +160,13 @@ async fn check_bindable<C: store::Conn>(
     platform: &str,
     app_id: &str,
     openid: &str,
+    verified: bool,
 ) -> Result<(), AppError> {
     if let Some(bound) = store::bindings::by_identity(conn, platform, app_id, openid).await? {
         return match user {
             Some(u) if u.id == bound.user_id => Ok(()),
+            // A proof replaces someone else's mere claim.
+            _ if verified && !bound.verified => Ok(()),
             _ => Err(AppError::AlreadyBound),
         };
     }
@@ -181,45 +188,61 @@ pub async fn ensure_ticket_attachable(
     state: &AppState,
     token: Option<&str>,
     user: Option<&User>,
+    new_account_mobile: Option<&str>,
 ) -> Result<(), AppError> {
     let Some(ticket) = super::tickets::peek(state, token).await? else {
         return Ok(());
     };
-    if let (Some(mobile), Some(user)) = (&ticket.mobile, user)
-        && user.mobile.as_deref().is_some_and(|current| current != mobile)
+    // The mobile the account has, or the one it is about to be created with.
+    let account_mobile = user.map_or(new_account_mobile, |u| u.mobile.as_deref());
+    if let (Some(mobile), Some(current)) = (&ticket.mobile, account_mobile)
+        && current != mobile
     {
         return Err(AppError::AlreadyBound);
     }
     if let (Some(platform), Some(app_id), Some(openid)) = (&ticket.platform, &ticket.app_id, &ticket.openid) {
-        check_bindable(&state.db, user, platform, app_id, openid).await?;
+        check_bindable(&state.db, user, platform, app_id, openid, true).await?;
     }
     Ok(())
 }
 
 /// Binds a platform identity to `user` inside the caller's transaction.
 /// The identity bound elsewhere, or another identity of that platform on
-/// this user, is ALREADY_BOUND; binding the same identity again is a no-op.
-pub async fn attach(
+/// this user, is ALREADY_BOUND; binding the same identity again is a no-op,
+/// except that a proof turns the user's own claim into a verified binding.
+/// A verified identity claimed by someone else takes the claim over.
+pub(crate) async fn attach(
     state: &AppState,
     txn: &store::Txn,
     user: &User,
-    platform: &str,
-    app_id: &str,
-    openid: &str,
-    unionid: Option<String>,
+    identity: &Identity,
 ) -> Result<(), AppError> {
-    if let Some(existing) = store::bindings::by_identity(txn, platform, app_id, openid).await?
-        && existing.user_id == user.id
-    {
-        return Ok(());
+    let (platform, app_id, openid) = (identity.platform, identity.app_id.as_str(), identity.openid.as_str());
+    if let Some(existing) = store::bindings::by_identity(txn, platform, app_id, openid).await? {
+        if existing.user_id == user.id {
+            if identity.verified && !existing.verified {
+                store::bindings::mark_verified(txn, existing.id, identity.unionid.as_deref()).await?;
+            }
+            return Ok(());
+        }
+        if identity.verified && !existing.verified {
+            tracing::warn!(
+                claimed_by = existing.user_id,
+                proven_by = user.id,
+                platform,
+                "a verified identity replaces another account's claim on it"
+            );
+            store::bindings::delete_by_id(txn, existing.id).await?;
+        }
     }
-    check_bindable(txn, Some(user), platform, app_id, openid).await?;
+    check_bindable(txn, Some(user), platform, app_id, openid, identity.verified).await?;
     let binding = NewBinding {
         user_id: user.id,
         platform: platform.to_string(),
         app_id: app_id.to_string(),
         openid: openid.to_string(),
-        unionid,
+        unionid: identity.unionid.clone(),
+        verified: identity.verified,
     };
     store::bindings::insert(txn, binding, state.clock.now()).await
 }

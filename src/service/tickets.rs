@@ -2,6 +2,8 @@
 //! a mobile proven by SMS or a platform identity proven by the platform, and
 //! attaches it to the account that later registers or signs in with it.
 
+use std::str::FromStr;
+
 use chrono::Duration;
 use entity::user::Model as User;
 
@@ -56,7 +58,17 @@ pub async fn redeem(state: &AppState, txn: &store::Txn, user: User, token: &str)
         user = attach_mobile(state, txn, user, &mobile).await?;
     }
     if let (Some(platform), Some(app_id), Some(openid)) = (ticket.platform, ticket.app_id, ticket.openid) {
-        third_party::attach(state, txn, &user, &platform, &app_id, &openid, ticket.unionid).await?;
+        // Tickets carry only identities the platform proved (thirdPartyLogin).
+        let identity = third_party::Identity {
+            platform: crate::platforms::Platform::from_str(&platform)
+                .map_err(|_| AppError::Internal(format!("ticket names unknown platform {platform}")))?
+                .as_str(),
+            app_id,
+            openid,
+            unionid: ticket.unionid,
+            verified: true,
+        };
+        third_party::attach(state, txn, &user, &identity).await?;
     }
     Ok(user)
 }

@@ -148,6 +148,7 @@ async fn issue_in_family<C: store::Conn>(
             family_id,
             token_hash: hash_opaque(&refresh_token),
             expires_at: now + chrono::Duration::seconds(refresh_ttl),
+            token_version: user.token_version,
             ip: meta.ip.map(|ip| ip.to_string()),
             user_agent: meta.user_agent.clone(),
         },
@@ -173,6 +174,11 @@ pub async fn refresh(state: &AppState, refresh_token: &str, meta: &RequestMeta) 
         return Err(AppError::Unauthenticated);
     }
     let user = super::accounts::active_user(state, session.user_id).await?;
+    if user.token_version != session.token_version {
+        // Issued before a password reset, rebind or ban: dead, whatever its row says.
+        store::sessions::revoke_family(&state.db, &session.family_id, now).await?;
+        return Err(AppError::Unauthenticated);
+    }
     let txn = store::begin(&state.db).await?;
     let won = session.rotated_at.is_none() && store::sessions::mark_rotated(&txn, session.id, now).await?;
     if !won {
@@ -196,7 +202,7 @@ pub async fn logout(
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
     if all_sessions {
-        revoke_everything(state, user.id).await?;
+        revoke_everything(state, &state.db, user.id).await?;
         return Ok(true);
     }
     let Some(token) = refresh_token else {
@@ -212,10 +218,12 @@ pub async fn logout(
 }
 
 /// Revokes every refresh token and every access token of a user.
-pub async fn revoke_everything(state: &AppState, user_id: i64) -> Result<(), AppError> {
+/// The version is bumped first: a session written by a racing sign-in or
+/// refresh still carries the old version, so it can never be refreshed.
+pub async fn revoke_everything<C: store::Conn>(state: &AppState, conn: &C, user_id: i64) -> Result<(), AppError> {
     let now = state.clock.now();
-    store::sessions::revoke_user(&state.db, user_id, now).await?;
-    store::users::bump_token_version(&state.db, user_id, now).await
+    store::users::bump_token_version(conn, user_id, now).await?;
+    store::sessions::revoke_user(conn, user_id, now).await
 }
 
 /// A live session, for the `sessions` query.
@@ -232,7 +240,8 @@ pub struct SessionInfo {
 pub async fn sessions(state: &AppState, user: &User) -> Result<Vec<SessionInfo>, AppError> {
     let now = state.clock.now();
     let rows = store::sessions::live_for_user(&state.db, user.id, now).await?;
-    let mut out = Vec::with_capacity(rows.len());
+    let rows = rows.into_iter().filter(|row| row.token_version == user.token_version);
+    let mut out = Vec::new();
     for row in rows {
         let started = store::sessions::family_started(&state.db, &row.family_id)
             .await?

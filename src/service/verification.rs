@@ -166,7 +166,10 @@ pub async fn login_by_sms(
     if will_register && !state.config.registration_open {
         return Err(AppError::RegistrationClosed);
     }
-    third_party::ensure_ticket_attachable(state, bind_token, existing.as_ref()).await?;
+    third_party::ensure_ticket_attachable(state, bind_token, existing.as_ref(), Some(mobile.as_str())).await?;
+    if let Some(user) = &existing {
+        accounts::ensure_active(user)?;
+    }
     codes::consume(
         state,
         mobile.as_str(),
@@ -230,8 +233,11 @@ async fn rebind_mobile(state: &AppState, me: &User, code: &Code, mobile: Option<
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile = Set(Some(mobile.as_str().to_string()));
     changes.mobile_verified_at = Set(None);
-    let user = store::users::update(&state.db, changes, state.clock.now()).await?;
-    tokens::revoke_everything(state, user.id).await?;
+    // The new mobile and the end of every session land together, or neither.
+    let txn = store::begin(&state.db).await?;
+    let user = store::users::update(&txn, changes, state.clock.now()).await?;
+    tokens::revoke_everything(state, &txn, user.id).await?;
+    store::commit(txn).await?;
     reload(state, user.id).await
 }
 
@@ -255,9 +261,11 @@ async fn reset_password(state: &AppState, code: &Code, req: &VerifyRequest) -> R
     changes.password_hash = Set(Some(hash));
     // Whoever holds the phone owns the account again: lift a lockout.
     changes.locked_until = Set(None);
-    let user = store::users::update(&state.db, changes, state.clock.now()).await?;
-    tokens::revoke_everything(state, user.id).await?;
-    limits::clear_failures(&state.db, user.id).await?;
+    let txn = store::begin(&state.db).await?;
+    let user = store::users::update(&txn, changes, state.clock.now()).await?;
+    tokens::revoke_everything(state, &txn, user.id).await?;
+    limits::clear_failures(&txn, user.id).await?;
+    store::commit(txn).await?;
     reload(state, user.id).await
 }
 

@@ -15,6 +15,8 @@ pub struct NewBinding {
     pub app_id: String,
     pub openid: String,
     pub unionid: Option<String>,
+    /// Proven by the platform (true) or claimed by the client (false).
+    pub verified: bool,
 }
 
 /// Binds; an identity already bound, or a second one of the same platform
@@ -26,6 +28,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewBinding, now: DateTime<U
         app_id: Set(new.app_id),
         openid: Set(new.openid),
         unionid: Set(new.unionid),
+        verified: Set(new.verified),
         created_at: Set(now),
         ..Default::default()
     };
@@ -54,10 +57,12 @@ pub async fn by_identity<C: ConnectionTrait>(
         .await?)
 }
 
-/// Any binding carrying this unionid (same person, another app of one WeChat account).
+/// A verified binding carrying this unionid (same person, another app of
+/// one WeChat account); claimed bindings never join accounts.
 pub async fn by_unionid<C: ConnectionTrait>(db: &C, unionid: &str) -> Result<Option<Binding>, AppError> {
     Ok(Bindings::find()
         .filter(Column::Unionid.eq(unionid))
+        .filter(Column::Verified.eq(true))
         .order_by_asc(Column::Id)
         .one(db)
         .await?)
@@ -82,14 +87,20 @@ pub async fn delete<C: ConnectionTrait>(db: &C, user_id: i64, platform: &str) ->
     Ok(result.rows_affected > 0)
 }
 
-/// Records the unionid the platform reported for a binding that had none
-/// (bound before it was known, e.g. by the seed flow).
-pub async fn set_unionid<C: ConnectionTrait>(db: &C, id: i64, unionid: &str) -> Result<(), AppError> {
-    Bindings::update_many()
-        .col_expr(Column::Unionid, sea_orm::sea_query::Expr::value(unionid))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Unionid.is_null())
-        .exec(db)
-        .await?;
+/// Marks a claimed binding as proven, with the unionid the platform reported.
+pub async fn mark_verified<C: ConnectionTrait>(db: &C, id: i64, unionid: Option<&str>) -> Result<(), AppError> {
+    let mut update = Bindings::update_many()
+        .col_expr(Column::Verified, sea_orm::sea_query::Expr::value(true))
+        .filter(Column::Id.eq(id));
+    if let Some(unionid) = unionid {
+        update = update.col_expr(Column::Unionid, sea_orm::sea_query::Expr::value(unionid));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Removes one binding (a claim superseded by a proof).
+pub async fn delete_by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), AppError> {
+    Bindings::delete_many().filter(Column::Id.eq(id)).exec(db).await?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    pub token_version: i32,
 }
 
 /// Stores a refresh token.
@@ -29,6 +30,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewSession, now: DateTime<U
         revoked_at: Set(None),
         ip: Set(new.ip),
         user_agent: Set(new.user_agent),
+        token_version: Set(new.token_version),
         ..Default::default()
     };
     Sessions::insert(row).exec_without_returning(db).await?;

@@ -504,6 +504,9 @@ async fn reset_password_revokes_every_session() {
     assert!(body["errors"].is_null(), "{body}");
     let (_, me) = app.gql_as(&token, "{ me { id } }", json!({})).await;
     assert!(me["data"]["me"].is_null());
+    let refresh = "mutation($t: String!) { refreshToken(refreshToken: $t) { created } }";
+    let (_, refreshed) = app.gql(refresh, json!({"t": user["tokens"]["refreshToken"]})).await;
+    assert_eq!(error_code(&refreshed), "UNAUTHENTICATED", "the refresh token died too");
     app.login("13800000090", "a-brand-new-password").await;
     // Unknown mobile: nothing to reset.
     let (_, body) = app

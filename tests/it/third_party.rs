@@ -145,6 +145,7 @@ async fn unbind_never_removes_the_last_way_to_sign_in() {
             app_id: app_id.into(),
             openid: format!("{platform}-only"),
             unionid: None,
+            verified: true,
         };
         zhanghao::store::bindings::insert(&app.state.db, binding, now)
             .await
@@ -292,19 +293,57 @@ async fn unconfigured_platform_is_forbidden() {
 }
 
 #[tokio::test]
-async fn seed_and_verified_bindings_share_the_configured_app_id() {
+async fn a_claimed_openid_is_proven_once_by_phone_then_signs_in() {
     let app = app_with_platforms(&[]).await;
     let code = login_code(&app, "13800138021").await;
     let openid = openid_of(WX_APP_ID, "carol");
     let body = bind(&app, "13800138021", &code, "WX_APP", &openid).await;
     let carol = body["data"]["bindThirdParty"]["user"]["id"].clone();
     assert!(carol.is_string(), "{body}");
-    let body = tpl(
+    // The seed flow only claimed the openid: a verified sign-in asks for the phone.
+    let input = json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:carol")});
+    let ticket = bind_token(&tpl(&app, input).await);
+    app.clock.advance(61);
+    let code = login_code(&app, "13800138021").await;
+    let body = verify_login(
         &app,
-        json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:carol")}),
+        json!({"mobile": "13800138021", "code": code, "purpose": "LOGIN", "bindToken": ticket}),
     )
     .await;
-    assert_eq!(body["data"]["thirdPartyLogin"]["user"]["id"], carol, "{body}");
+    assert_eq!(body["data"]["verifySms"]["user"]["id"], carol, "{body}");
+    // Shared key (configured app id) and now proven: the next verified sign-in goes straight in.
+    let input = json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:carol#2")});
+    assert_eq!(tpl(&app, input).await["data"]["thirdPartyLogin"]["user"]["id"], carol);
+}
+
+#[tokio::test]
+async fn a_squatted_openid_never_catches_its_owners_sign_in() {
+    let app = app_with_platforms(&[]).await;
+    // Mallory claims Carol's openid on Mallory's own phone.
+    let code = login_code(&app, "13800138031").await;
+    let body = bind(&app, "13800138031", &code, "WX_APP", &openid_of(WX_APP_ID, "carol")).await;
+    let mallory = body["data"]["bindThirdParty"]["user"]["id"].clone();
+    assert!(mallory.is_string(), "{body}");
+    // Carol's verified WeChat sign-in does not land in Mallory's account.
+    let input = json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:carol")});
+    let ticket = bind_token(&tpl(&app, input).await);
+    // Carol proves her own phone: the proof takes the openid over from the claim.
+    let code = login_code(&app, "13800138032").await;
+    let body = verify_login(
+        &app,
+        json!({"mobile": "13800138032", "code": code, "purpose": "LOGIN", "bindToken": ticket}),
+    )
+    .await;
+    let carol = body["data"]["verifySms"]["user"]["id"].clone();
+    assert!(carol.is_string() && carol != mallory, "{body}");
+    assert_eq!(platforms(&body["data"]["verifySms"]["user"]), ["WX_APP"]);
+    let input = json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:carol#2")});
+    assert_eq!(tpl(&app, input).await["data"]["thirdPartyLogin"]["user"]["id"], carol);
+    let mallory_id: i64 = mallory.as_str().unwrap().parse().unwrap();
+    let left = zhanghao::service::third_party::bindings_of(&app.state, mallory_id)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "the claim is gone: {left:?}");
 }
 
 #[tokio::test]

@@ -156,3 +156,17 @@ async fn logout_ends_one_session_or_all() {
     // Logging out everywhere also kills outstanding access tokens.
     assert!(me_id(&app, &access(&b)).await.is_null());
 }
+
+#[tokio::test]
+async fn a_session_issued_before_a_revocation_cannot_refresh_even_if_its_row_escaped() {
+    let app = TestApp::new().await;
+    let payload = app.register_username("frank", "a-good-password").await;
+    let id: i64 = payload["user"]["id"].as_str().unwrap().parse().unwrap();
+    // A reset bumps the version; pretend its revocation missed this row (a racing refresh wrote it).
+    zhanghao::store::users::bump_token_version(&app.state.db, id, app.state.clock.now())
+        .await
+        .unwrap();
+    let (_, body) = app.gql(REFRESH, json!({"t": refresh(&payload)})).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    assert!(me_id(&app, &access(&payload)).await.is_null());
+}

@@ -78,6 +78,7 @@ pub async fn login_with_platform(
         app_id: state.config.platform_app_id(platform.as_str()),
         openid: verified.openid.clone(),
         unionid: verified.unionid.clone(),
+        verified: true,
     };
     let mut verified_phone = None;
     if let Some((data, iv)) = &extras.encrypted {
@@ -86,18 +87,16 @@ pub async fn login_with_platform(
         verified_phone = open_data.phone;
     }
 
+    // Only a verified binding signs in: a claimed one (seed flow) may be
+    // someone else's squat on this openid, so the phone decides instead.
     if let Some(bound) =
         store::bindings::by_identity(&state.db, identity.platform, &identity.app_id, &identity.openid).await?
+        && bound.verified
     {
         let user = store::users::by_id(&state.db, bound.user_id)
             .await?
             .ok_or_else(|| AppError::Internal(format!("binding {} has no user", bound.id)))?;
         limits::ensure_unlocked(state, &user)?;
-        // Bound before the unionid was known (seed flow): learn it now, so the
-        // user's other WeChat apps join this account from here on.
-        if let (None, Some(unionid)) = (&bound.unionid, &identity.unionid) {
-            store::bindings::set_unionid(&state.db, bound.id, unionid).await?;
-        }
         return accounts::sign_in(state, user, None, meta).await;
     }
     if let Some(user) = unionid_owner(state, platform, identity.unionid.as_deref()).await? {

@@ -143,25 +143,32 @@ async fn decrypts_wechats_sample_vector_and_joins_by_its_unionid() {
 }
 
 #[tokio::test]
-async fn seed_flow_binding_learns_its_unionid_at_the_first_verified_login() {
+async fn a_claimed_binding_learns_its_unionid_only_once_proven() {
     let app = app_with_platforms(&[]).await;
-    // Bound on the client's word: no unionid is stored.
+    // Bound on the client's word: neither the claimed unionid nor the claim joins anything.
     let code = login_code(&app, "13800138061").await;
     let input = json!({"mobile": "13800138061", "code": code, "platform": "WX_APP",
                        "openid": openid_of(WX_APP_ID, "kim"), "unionid": unionid_of("kim")});
     let (_, body) = app.gql(super::BIND, json!({ "input": input })).await;
     let kim = body["data"]["bindThirdParty"]["user"]["id"].clone();
     assert!(kim.is_string(), "{body}");
-    // So the official account is not joined yet on a claimed unionid…
     let body = tpl(
         &app,
         json!({"platform": "WX_PUBLIC", "code": format!("{WX_PUBLIC_ID}:kim#1")}),
     )
     .await;
     bind_token(&body);
-    // …until WeChat itself vouches for it through a verified app login.
-    let body = tpl(&app, json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:kim")})).await;
-    assert_eq!(body["data"]["thirdPartyLogin"]["user"]["id"], kim, "{body}");
+    // A verified app sign-in asks for the phone once; with it, the binding is proven…
+    let ticket = bind_token(&tpl(&app, json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:kim")})).await);
+    app.clock.advance(61);
+    let code = login_code(&app, "13800138061").await;
+    let body = verify_login(
+        &app,
+        json!({"mobile": "13800138061", "code": code, "purpose": "LOGIN", "bindToken": ticket}),
+    )
+    .await;
+    assert_eq!(body["data"]["verifySms"]["user"]["id"], kim, "{body}");
+    // …and carries WeChat's unionid, so the official account joins the same user.
     let body = tpl(
         &app,
         json!({"platform": "WX_PUBLIC", "code": format!("{WX_PUBLIC_ID}:kim#2")}),
