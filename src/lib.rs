@@ -51,7 +51,11 @@ pub fn app(state: AppState) -> Router {
         .merge(rest::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path only: query strings can carry `?token=` (Discuz)
+        // or a legacy client's password, and must never reach the logs.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
 }
 
 async fn healthz() -> &'static str {

@@ -95,8 +95,10 @@ fn parts<'a>(ctx: &'a Context<'_>) -> Result<(&'a AppState, &'a Viewer, &'a Requ
 impl Mutation {
     /// An image captcha for USERNAME registration.
     async fn create_captcha(&self, ctx: &Context<'_>) -> Result<Captcha> {
-        let (state, _, _) = parts(ctx)?;
-        let captcha = service::captcha::create(state, None).await.map_err(|e| e.extend())?;
+        let (state, _, meta) = parts(ctx)?;
+        let captcha = service::captcha::create(state, None, meta)
+            .await
+            .map_err(|e| e.extend())?;
         Ok(Captcha {
             id: ID(captcha.id.clone()),
             image: captcha.data_url(),

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Duration;
 
+use super::{RequestMeta, limits};
 use crate::error::AppError;
 use crate::messaging::OutboxEntry;
 use crate::state::AppState;
@@ -14,6 +15,9 @@ const ALPHABET: &[char] = &[
     '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'd', 'e', 'f', 'h', 'k', 'm', 'n', 'p', 'r', 's', 't', 'u', 'w', 'x',
     'y',
 ];
+
+/// Captchas one client IP may draw an hour.
+const CAPTCHAS_PER_IP_HOURLY: u32 = 120;
 
 /// A freshly drawn captcha.
 pub struct NewCaptcha {
@@ -31,7 +35,12 @@ impl NewCaptcha {
 
 /// Draws a captcha under `id` (a fresh UUID when `None`; ShopXO clients
 /// choose their own `uuid`) and stores its answer's HMAC.
-pub async fn create(state: &AppState, id: Option<String>) -> Result<NewCaptcha, AppError> {
+pub async fn create(state: &AppState, id: Option<String>, meta: &RequestMeta) -> Result<NewCaptcha, AppError> {
+    // Drawing costs CPU and a row: a client IP gets a bounded number an hour.
+    if let Some(ip) = meta.ip {
+        let key = format!("captcha:ip:{}", limits::ip_key(ip));
+        limits::hit(state, &key, 3_600, CAPTCHAS_PER_IP_HOURLY).await?;
+    }
     let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let (answer, png) = tokio::task::spawn_blocking(draw)
         .await

@@ -307,3 +307,13 @@ async fn a_successful_sign_in_ends_a_failure_streak() {
     }
     app.login("ivy", "a-good-password").await;
 }
+
+#[tokio::test]
+async fn captchas_are_limited_per_client_ip() {
+    let app = TestApp::new().await;
+    for _ in 0..120 {
+        app.captcha().await;
+    }
+    let (_, body) = app.gql("mutation { createCaptcha { id } }", json!({})).await;
+    assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
+}

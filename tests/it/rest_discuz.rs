@@ -337,12 +337,18 @@ async fn discuz_errors() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["errors"][0]["code"], "sms_verify_error");
 
-    // A bad token, by header or query: 401 access_denied.
+    // A bad token, by header or query: 401 access_denied, even for types
+    // that need no sign-in (a bad token is never read as "anonymous").
     for request in [
-        api("/api/sms/send", json!({"type": "verify"}), false, Some("garbage")),
+        api(
+            "/api/sms/send",
+            json!({"type": "login", "mobile": "13800000999"}),
+            false,
+            Some("garbage"),
+        ),
         api(
             "/api/sms/verify?token=garbage",
-            json!({"type": "verify", "code": "123456"}),
+            json!({"type": "login", "mobile": "13800000999", "code": "123456"}),
             false,
             None,
         ),

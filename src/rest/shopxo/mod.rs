@@ -84,7 +84,7 @@ async fn dispatch(state: &AppState, method: &Method, parts: &Parts, params: &Par
         "user/reg" | "user/regverifysend" if method != Method::POST => fail(-1, "请使用 POST 请求"),
         "user/reg" => register(state, parts, params).await,
         "user/regverifysend" => send_code(state, parts, params).await,
-        "user/userverifyentry" => captcha_image(state, params).await,
+        "user/userverifyentry" => captcha_image(state, parts, params).await,
         _ => fail(-1, "接口不存在"),
     }
 }
@@ -157,14 +157,14 @@ async fn send_code(state: &AppState, parts: &Parts, params: &Params) -> Response
     }
 }
 
-async fn captcha_image(state: &AppState, params: &Params) -> Response {
+async fn captcha_image(state: &AppState, parts: &Parts, params: &Params) -> Response {
     let Some(uuid) = params.opt("uuid") else {
         return fail(-1, "uuid不能为空");
     };
     if uuid.len() > 64 || !uuid.bytes().all(|b| b.is_ascii_graphic()) {
         return fail(-1, "uuid格式错误");
     }
-    match captcha::create(state, Some(uuid)).await {
+    match captcha::create(state, Some(uuid), &meta(state, parts)).await {
         Ok(image) => (
             [(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")],
             image.png,
