@@ -12,6 +12,7 @@ mod m20261121_000007_create_bind_tickets;
 mod m20261121_000008_create_third_party_bindings;
 mod m20261121_000009_add_binding_verified;
 mod m20261121_000010_add_session_token_version;
+mod m20261121_000011_add_user_mobile_verified_session;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_create_third_party_bindings::Migration),
             Box::new(m20261121_000009_add_binding_verified::Migration),
             Box::new(m20261121_000010_add_session_token_version::Migration),
+            Box::new(m20261121_000011_add_user_mobile_verified_session::Migration),
         ]
     }
 }

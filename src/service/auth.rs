@@ -13,14 +13,15 @@ pub enum Viewer {
     Anonymous,
     /// A token was sent but is bad: endpoints that need a user say UNAUTHENTICATED.
     Rejected,
-    User(Box<User>),
+    /// Signed in, through the session (refresh-token family) `session`.
+    User { user: Box<User>, session: String },
 }
 
 impl Viewer {
     /// The user, or UNAUTHENTICATED.
     pub fn require(&self) -> Result<&User, AppError> {
         match self {
-            Viewer::User(user) => Ok(user),
+            Viewer::User { user, .. } => Ok(user),
             _ => Err(AppError::Unauthenticated),
         }
     }
@@ -28,7 +29,15 @@ impl Viewer {
     /// The user, if signed in.
     pub fn user(&self) -> Option<&User> {
         match self {
-            Viewer::User(user) => Some(user),
+            Viewer::User { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
+    /// The session the request came through, if signed in.
+    pub fn session(&self) -> Option<&str> {
+        match self {
+            Viewer::User { session, .. } => Some(session),
             _ => None,
         }
     }
@@ -47,7 +56,10 @@ pub async fn authenticate(state: &AppState, bearer: Option<&str>) -> Result<View
         return Ok(Viewer::Rejected);
     };
     match store::users::by_id(&state.db, user_id).await? {
-        Some(user) if user.token_version == claims.ver && user.status == "ACTIVE" => Ok(Viewer::User(Box::new(user))),
+        Some(user) if user.token_version == claims.ver && user.status == "ACTIVE" => Ok(Viewer::User {
+            user: Box::new(user),
+            session: claims.sid,
+        }),
         _ => Ok(Viewer::Rejected),
     }
 }

@@ -31,6 +31,8 @@ pub struct Claims {
     pub aud: String,
     /// The user's token version when issued; a bump revokes the token.
     pub ver: i32,
+    /// The session (refresh-token family) the token belongs to.
+    pub sid: String,
 }
 
 /// The signing keys and the claims every token must carry.
@@ -63,7 +65,7 @@ impl TokenKeys {
     }
 
     /// Signs an access token for `user`, valid `ttl_seconds` from `now`.
-    pub fn sign(&self, user: &User, now: DateTime<Utc>, ttl_seconds: i64) -> Result<String, AppError> {
+    pub fn sign(&self, user: &User, session: &str, now: DateTime<Utc>, ttl_seconds: i64) -> Result<String, AppError> {
         let iat = now.timestamp();
         let claims = Claims {
             sub: user.id.to_string(),
@@ -74,6 +76,7 @@ impl TokenKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             ver: user.token_version,
+            sid: session.to_string(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AppError::Internal(format!("jwt encode: {e}")))
@@ -139,7 +142,7 @@ async fn issue_in_family<C: store::Conn>(
     let now = state.clock.now();
     let access_ttl = state.config.access_ttl.as_secs() as i64;
     let refresh_ttl = state.config.refresh_ttl.as_secs() as i64;
-    let access_token = state.tokens.sign(user, now, access_ttl)?;
+    let access_token = state.tokens.sign(user, &family_id, now, access_ttl)?;
     let refresh_token = new_opaque_token();
     store::sessions::insert(
         conn,

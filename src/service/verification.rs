@@ -42,7 +42,7 @@ pub async fn send_sms_code(
         }
         Purpose::Rebind => {
             let me = viewer.require()?;
-            ensure_rebind_window(state, me)?;
+            ensure_rebind_window(state, viewer)?;
             if me.mobile.as_deref() == Some(mobile.as_str()) {
                 return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
             }
@@ -129,8 +129,8 @@ pub async fn verify_sms(
         Purpose::Bind => bind_mobile(state, viewer.require()?, &code, req.mobile.as_deref())
             .await
             .map(done),
-        Purpose::Verify => verify_current_mobile(state, viewer.require()?, &code).await.map(done),
-        Purpose::Rebind => rebind_mobile(state, viewer.require()?, &code, req.mobile.as_deref())
+        Purpose::Verify => verify_current_mobile(state, viewer, &code).await.map(done),
+        Purpose::Rebind => rebind_mobile(state, viewer, &code, req.mobile.as_deref())
             .await
             .map(done),
         Purpose::ResetPassword => reset_password(state, &code, &req).await.map(done),
@@ -214,17 +214,21 @@ async fn bind_mobile(state: &AppState, me: &User, code: &Code, mobile: Option<&s
     store::users::update(&state.db, changes, state.clock.now()).await
 }
 
-async fn verify_current_mobile(state: &AppState, me: &User, code: &Code) -> Result<User, AppError> {
+async fn verify_current_mobile(state: &AppState, viewer: &Viewer, code: &Code) -> Result<User, AppError> {
+    let me = viewer.require()?;
+    let session = viewer.session().unwrap_or_default();
     let mobile = own_mobile(me)?;
     codes::consume(state, mobile.as_str(), Purpose::Verify, code, Some(me.id)).await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile_verified_at = Set(Some(state.clock.now()));
+    changes.mobile_verified_session = Set(Some(session.to_string()));
     store::users::update(&state.db, changes, state.clock.now()).await
 }
 
-async fn rebind_mobile(state: &AppState, me: &User, code: &Code, mobile: Option<&str>) -> Result<User, AppError> {
+async fn rebind_mobile(state: &AppState, viewer: &Viewer, code: &Code, mobile: Option<&str>) -> Result<User, AppError> {
+    let me = viewer.require()?;
     let mobile = parse_mobile(state, mobile)?;
-    ensure_rebind_window(state, me)?;
+    ensure_rebind_window(state, viewer)?;
     if me.mobile.as_deref() == Some(mobile.as_str()) {
         return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
     }
@@ -233,6 +237,7 @@ async fn rebind_mobile(state: &AppState, me: &User, code: &Code, mobile: Option<
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile = Set(Some(mobile.as_str().to_string()));
     changes.mobile_verified_at = Set(None);
+    changes.mobile_verified_session = Set(None);
     // The new mobile and the end of every session land together, or neither.
     let txn = store::begin(&state.db).await?;
     let user = store::users::update(&txn, changes, state.clock.now()).await?;
@@ -353,10 +358,16 @@ async fn ensure_mobile_free(state: &AppState, mobile: &Mobile) -> Result<(), App
     }
 }
 
-fn ensure_rebind_window(state: &AppState, me: &User) -> Result<(), AppError> {
+/// REBIND is open for ten minutes after VERIFY, and only to the session
+/// that passed VERIFY: another token of the same user (a stolen one, say)
+/// cannot use the window the owner just opened.
+fn ensure_rebind_window(state: &AppState, viewer: &Viewer) -> Result<(), AppError> {
+    let me = viewer.require()?;
     let now = state.clock.now();
+    let same_session =
+        me.mobile_verified_session.is_some() && me.mobile_verified_session.as_deref() == viewer.session();
     match me.mobile_verified_at {
-        Some(at) if now - at <= Duration::seconds(REBIND_WINDOW_SECONDS) && at <= now => Ok(()),
+        Some(at) if same_session && now - at <= Duration::seconds(REBIND_WINDOW_SECONDS) && at <= now => Ok(()),
         _ => Err(AppError::bad("mobile", InputProblem::NeedsVerify)),
     }
 }

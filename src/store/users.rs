@@ -45,6 +45,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser, now: DateTime<Utc>
         referrer_id: Set(new.referrer_id),
         invite_code: Set(new.invite_code),
         mobile_verified_at: Set(None),
+        mobile_verified_session: Set(None),
         locked_until: Set(None),
         register_ip: Set(new.register_ip),
         last_login_ip: Set(None),

@@ -793,3 +793,48 @@ async fn concurrent_pay_password_guesses_share_the_five_tries() {
     let (_, right) = app.gql_as(&token, check, json!({"p": "135790"})).await;
     assert_eq!(error_code(&right), "TOO_MANY_ATTEMPTS", "locked after five tries");
 }
+
+#[tokio::test]
+async fn only_the_session_that_verified_may_rebind() {
+    let app = TestApp::new().await;
+    let owner = sms_user(&app, "13800000170").await;
+    let owner_token = sms_access(&owner);
+    // A second session of the same user (say, a stolen token).
+    app.clock.advance(61);
+    let other = sms_user(&app, "13800000170").await;
+    let other_token = sms_access(&other);
+
+    app.clock.advance(61);
+    let code = send_code(&app, Some(&owner_token), None, "VERIFY").await;
+    let body = verify(&app, Some(&owner_token), json!({"code": code, "purpose": "VERIFY"})).await;
+    assert!(body["errors"].is_null(), "{body}");
+
+    let (_, body) = app
+        .gql_with(
+            SEND,
+            json!({"input": {"mobile": "13800000171", "purpose": "REBIND"}}),
+            Some(&other_token),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        "BAD_USER_INPUT",
+        "the other session may not use the window: {body}"
+    );
+    let code = send_code(&app, Some(&owner_token), Some("13800000171"), "REBIND").await;
+    let body = verify(
+        &app,
+        Some(&other_token),
+        json!({"mobile": "13800000171", "code": code, "purpose": "REBIND"}),
+    )
+    .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    let body = verify(
+        &app,
+        Some(&owner_token),
+        json!({"mobile": "13800000171", "code": code, "purpose": "REBIND"}),
+    )
+    .await;
+    assert_eq!(body["data"]["verifySms"]["user"]["mobile"], "13800000171", "{body}");
+}
