@@ -161,13 +161,8 @@ impl User {
     }
     /// Whole to the user and to admins, masked to anyone else.
     async fn email(&self) -> Option<String> {
-        let email = self.row.email.as_deref()?;
-        if self.private_view {
-            return Some(email.to_string());
-        }
-        let (local, domain) = email.split_once('@')?;
-        let head: String = local.chars().take(1).collect();
-        Some(format!("{head}***@{domain}"))
+        let viewer = self.private_view.then_some(&self.row);
+        service::accounts::visible_email(viewer, &self.row)
     }
     async fn avatar(&self) -> Option<&str> {
         self.row.avatar.as_deref()

@@ -304,6 +304,17 @@ pub fn visible_mobile(viewer: Option<&User>, user: &User) -> Option<String> {
     })
 }
 
+/// The email as `viewer` may see it: whole to its owner and admins, else `a***@example.cn`.
+pub fn visible_email(viewer: Option<&User>, user: &User) -> Option<String> {
+    let email = user.email.as_deref()?;
+    if viewer.is_some_and(|v| v.id == user.id || is_admin(v)) {
+        return Some(email.to_string());
+    }
+    let (local, domain) = email.split_once('@')?;
+    let head: String = local.chars().take(1).collect();
+    Some(format!("{head}***@{domain}"))
+}
+
 /// `zhanghao admin grant`: makes the user named by id, username or mobile an ADMIN.
 pub async fn grant_admin(state: &AppState, who: &str) -> Result<User, AppError> {
     let who = who.trim();

@@ -171,8 +171,15 @@ async fn every_listed_error_in_shopxo_words_and_codes() {
     expect_error(
         &app,
         form(reg, &with(json!({"type": "username", "verify": "", "uuid": "u1"}))),
-        -10,
-        "图片验证码为空",
+        -1,
+        "验证码不能为空",
+    )
+    .await;
+    expect_error(
+        &app,
+        form(reg, &with(json!({"type": "sms", "accounts": "1234", "verify": ""}))),
+        -1,
+        "验证码不能为空",
     )
     .await;
     // A wrong image-captcha answer: ShopXO's -12.

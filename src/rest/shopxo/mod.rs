@@ -112,6 +112,11 @@ async fn register(state: &AppState, parts: &Parts, params: &Params) -> Response 
     let Some(kind) = account_kind(&params.text("type")) else {
         return fail(-1, "注册类型有误");
     };
+    // ShopXO's fourth check: a `verify` that is sent but empty, before any
+    // format check (an absent one is judged later, per type).
+    if params.get("verify").is_some_and(|v| v.trim().is_empty()) {
+        return fail(-1, "验证码不能为空");
+    }
     let method = match kind {
         ShopxoAccount::Username => RegisterMethod::Username,
         ShopxoAccount::Sms => RegisterMethod::Sms,
