@@ -134,7 +134,7 @@ impl ChickenshopUser {
 /// Without `three_tig`: SMS login-or-register. With it: the same, and the
 /// platform identity bound to the account.
 pub async fn three_register_and_bind(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
-    let params = Params::from_request(&parts, &body);
+    let params = Params::read(&parts, &body).await;
     let meta = meta(&state, &parts);
     let outcome = match params.opt("three_tig") {
         None => login_or_register(&state, &params, &meta).await,

@@ -13,14 +13,26 @@ use serde_json::{Map, Value};
 pub struct Params(HashMap<String, String>);
 
 impl Params {
-    /// Reads the query string and a form or JSON body. A body that does not
-    /// parse counts as empty: the legacy servers then answered "missing".
+    /// Reads the query string and a form (urlencoded or multipart) or JSON
+    /// body. A body that does not parse counts as empty: the legacy servers
+    /// then answered "missing".
+    pub async fn read(parts: &Parts, body: &[u8]) -> Self {
+        let mut params = Params::from_request(parts, body);
+        if let Some(boundary) = multipart_boundary(&parts.headers) {
+            params.0.extend(multipart_text_fields(body, boundary).await);
+        }
+        params
+    }
+
+    /// [`Params::read`] without multipart bodies (the query string alone, say).
     pub fn from_request(parts: &Parts, body: &[u8]) -> Self {
         let mut map = HashMap::new();
         if let Some(query) = parts.uri.query() {
             map.extend(form_pairs(query.as_bytes()));
         }
-        if is_json(&parts.headers, body) {
+        if multipart_boundary(&parts.headers).is_some() {
+            // Read by `read`; its bytes are no urlencoded form.
+        } else if is_json(&parts.headers, body) {
             if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) {
                 map.extend(object.iter().filter_map(|(k, v)| Some((k.clone(), scalar(v)?))));
             }
@@ -47,6 +59,37 @@ impl Params {
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     }
+}
+
+/// The boundary of a `multipart/form-data` body (what PHP's `$_POST` also read).
+fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+        return None;
+    }
+    multer::parse_boundary(content_type).ok()
+}
+
+/// The text fields of a multipart body; file parts are skipped, and a
+/// malformed body yields what was read before the fault.
+async fn multipart_text_fields(body: &[u8], boundary: String) -> Vec<(String, String)> {
+    let chunk = axum::body::Bytes::copy_from_slice(body);
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(chunk) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    while let Ok(Some(field)) = multipart.next_field().await {
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        if field.file_name().is_some() {
+            continue;
+        }
+        match field.text().await {
+            Ok(text) => fields.push((name, text)),
+            Err(_) => break,
+        }
+    }
+    fields
 }
 
 /// JSON:API `data.attributes` (Discuz! Q); a flat object is taken as the

@@ -200,3 +200,30 @@ impl BearerExt for Request<Body> {
         self
     }
 }
+
+#[tokio::test]
+async fn multipart_form_bodies_are_read_like_any_form() {
+    let app = TestApp::new().await;
+    let code = login_code(&app, "13113690077").await;
+    let boundary = "----zhanghao-test-boundary";
+    let mut body = String::new();
+    for (name, value) in [
+        ("phone", "13113690077"),
+        ("code", code.as_str()),
+        ("three_tig", "wx_app"),
+        ("openid", "o-multipart"),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let request = Request::post(PATH)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    let (status, _, answer) = app.call(request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert_eq!(answer["msg"], "注册成功");
+}

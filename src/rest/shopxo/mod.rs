@@ -41,32 +41,25 @@ pub struct ShopxoEnvelope {
 
 /// `/api.php` and `/index.php`: ThinkPHP routes by the `s` parameter.
 pub async fn entry(State(state): State<AppState>, method: Method, parts: Parts, body: Bytes) -> Response {
-    let params = Params::from_request(&parts, &body);
+    let params = Params::read(&parts, &body).await;
     let route = params.get("s").map(route_name).unwrap_or_default();
     dispatch(&state, &method, &parts, &params, &route).await
 }
 
 /// `/user/reg`.
 pub async fn reg(State(state): State<AppState>, method: Method, parts: Parts, body: Bytes) -> Response {
-    dispatch(
-        &state,
-        &method,
-        &parts,
-        &Params::from_request(&parts, &body),
-        "user/reg",
-    )
-    .await
+    dispatch(&state, &method, &parts, &Params::read(&parts, &body).await, "user/reg").await
 }
 
 /// `/user/regverifysend`.
 pub async fn verify_send(State(state): State<AppState>, method: Method, parts: Parts, body: Bytes) -> Response {
-    let params = Params::from_request(&parts, &body);
+    let params = Params::read(&parts, &body).await;
     dispatch(&state, &method, &parts, &params, "user/regverifysend").await
 }
 
 /// `/user/userverifyentry`.
 pub async fn verify_entry(State(state): State<AppState>, method: Method, parts: Parts, body: Bytes) -> Response {
-    let params = Params::from_request(&parts, &body);
+    let params = Params::read(&parts, &body).await;
     dispatch(&state, &method, &parts, &params, "user/userverifyentry").await
 }
 
