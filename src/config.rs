@@ -163,6 +163,13 @@ pub struct Settings {
     /// Third-party login platform settings.
     #[command(flatten)]
     pub platforms: crate::platforms::PlatformSettings,
+    /// Origins allowed to call from a browser: comma-separated exact origins
+    /// (`https://app.example.com`), or `*`. Default: `*` in development, none in production.
+    #[arg(long, global = true, env = "ZHANGHAO_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
+    /// Serve GraphiQL at GET /graphql (`1`/`0`). Default: on in development, off in production.
+    #[arg(long, global = true, env = "ZHANGHAO_GRAPHIQL", value_parser = parse_flag)]
+    pub graphiql: Option<bool>,
     /// Log as JSON lines instead of text.
     #[arg(long, global = true, env = "ZHANGHAO_LOG_JSON", default_value_t = false, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub log_json: bool,
@@ -212,7 +219,19 @@ pub struct Config {
     pub trust_client_openid: Vec<String>,
     pub messaging: crate::messaging::MessagingSettings,
     pub platforms: crate::platforms::PlatformSettings,
+    pub cors_origins: CorsOrigins,
+    pub graphiql: bool,
     pub log_json: bool,
+}
+
+/// Which browser origins may call the API (DESIGN §6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Any origin (development default).
+    Any,
+    /// Exactly these origins, as browsers send them (`scheme://host[:port]`);
+    /// empty means no cross-origin access at all.
+    List(Vec<String>),
 }
 
 /// A setting that cannot work, with what to set instead.
@@ -293,6 +312,8 @@ impl Config {
                 .collect(),
             messaging: s.messaging,
             platforms: s.platforms,
+            cors_origins: parse_cors_origins(s.cors_origins.as_deref(), production)?,
+            graphiql: s.graphiql.unwrap_or(!production),
             log_json: s.log_json,
         })
     }
@@ -334,6 +355,39 @@ fn parse_test_numbers(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
             Ok((mobile.trim().to_string(), code.to_string()))
         })
         .collect()
+}
+
+fn parse_cors_origins(raw: Option<&str>, production: bool) -> Result<CorsOrigins, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(if production {
+            CorsOrigins::List(Vec::new())
+        } else {
+            CorsOrigins::Any
+        });
+    };
+    if raw.trim() == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let origin = entry.trim_end_matches('/').to_ascii_lowercase();
+            let (scheme, host) = origin.split_once("://").unwrap_or(("", ""));
+            let valid = matches!(scheme, "http" | "https")
+                && !host.is_empty()
+                && !host.contains(['/', '?', '#', '*', ' '])
+                && axum::http::HeaderValue::from_str(&origin).is_ok();
+            if valid {
+                Ok(origin)
+            } else {
+                Err(ConfigError(format!(
+                    "ZHANGHAO_CORS_ORIGINS entry {entry:?} is not an origin such as https://app.example.com (or use *)"
+                )))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(CorsOrigins::List)
 }
 
 fn parse_proxies(raw: &str) -> Result<Vec<IpNet>, ConfigError> {
@@ -400,5 +454,33 @@ mod tests {
         assert!(config(&["--test-numbers", "+8613800000000=12"]).is_err());
         assert!(config(&["--trusted-proxies", "not-an-ip"]).is_err());
         assert!(config(&["--default-region", "XX"]).is_err());
+    }
+
+    #[test]
+    fn cors_origins_default_by_environment_and_are_checked() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let prod = ["--env", "production", "--jwt-secret", secret, "--allow-outbox", "1"];
+        let dev = config(&[]).map_err(|e| e.0).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(dev.cors_origins, CorsOrigins::Any);
+        assert!(dev.graphiql);
+        let production = config(&prod).map_err(|e| e.0).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(production.cors_origins, CorsOrigins::List(Vec::new()));
+        assert!(!production.graphiql);
+        let listed = config(&["--cors-origins", "https://App.example.com/, http://localhost:3000"])
+            .map_err(|e| e.0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            listed.cors_origins,
+            CorsOrigins::List(vec!["https://app.example.com".into(), "http://localhost:3000".into()])
+        );
+        for bad in [
+            "app.example.com",
+            "https://a.example.com/path",
+            "https://*.example.com",
+            "ftp://x",
+        ] {
+            let err = config(&["--cors-origins", bad]).err().map(|e| e.0).unwrap_or_default();
+            assert!(err.contains("ZHANGHAO_CORS_ORIGINS"), "{bad}: {err}");
+        }
     }
 }

@@ -7,9 +7,11 @@
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod messaging;
+pub mod middleware;
 pub mod platforms;
 pub mod rest;
 pub mod service;
@@ -37,6 +39,12 @@ pub fn app(state: AppState) -> Router {
     // Install the recorder before the first request records anything.
     prometheus();
     let schema = graphql::build_schema(Some(state.clone()));
+    let cors = middleware::cors(&state.config.cors_origins);
+    let graphiql_routes = if state.config.graphiql {
+        graphiql::routes()
+    } else {
+        Router::new()
+    };
     let graphql_routes = Router::new()
         .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .with_state(graphql::http_state(state.clone(), schema));
@@ -47,15 +55,27 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone());
     Router::new()
         .merge(graphql_routes)
+        .merge(graphiql_routes)
         .merge(ops_routes)
         .merge(rest::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Spans name the path only: query strings can carry `?token=` (Discuz)
         // or a legacy client's password, and must never reach the logs.
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request.extensions().get::<middleware::RequestId>();
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = id.map_or("", |id| id.as_str()),
+                )
+            }),
+        )
+        .layer(cors)
+        // Outermost, so every answer (a CORS preflight, a body-limit refusal) carries its id.
+        .layer(axum::middleware::from_fn(middleware::request_id))
 }
 
 async fn healthz() -> &'static str {

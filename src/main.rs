@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use zhanghao::config::{Config, Settings};
+use zhanghao::config::{Config, CorsOrigins, Settings};
 use zhanghao::state::{AppState, Overrides};
 use zhanghao::{app, graphql, service, store};
 
@@ -86,10 +86,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 
 async fn serve(config: Config, db: store::Db) -> anyhow::Result<()> {
     let listen = config.listen;
+    if config.is_production() && config.cors_origins == CorsOrigins::List(Vec::new()) {
+        tracing::warn!(
+            "ZHANGHAO_CORS_ORIGINS is empty: browsers on other origins cannot call this server (set it to your web apps' origins)"
+        );
+    }
+    let graphiql = config.graphiql;
     let state = AppState::build(config, db, Overrides::default()).await?;
     let sweeper = tokio::spawn(service::housekeeping::sweep_forever(state.clone()));
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!("zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql");
+    if graphiql {
+        tracing::info!("zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql");
+    } else {
+        tracing::info!("zhanghao listening on http://{listen} (GraphiQL off)");
+    }
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -2,12 +2,11 @@
 //! types, status codes, no batching, no mutations over GET, GraphiQL for
 //! browsers.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
 use axum::extract::{Query as UrlQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::ZhanghaoSchema;
@@ -128,22 +127,43 @@ pub async fn graphql_get(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    let Some(query) = params.query else {
-        if wants_html {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .title("zhanghao GraphiQL")
-                    .finish(),
-            )
-            .into_response();
+    let extensions = match params.extensions.as_deref().map(serde_json::from_str::<Value>) {
+        None => None,
+        Some(Ok(Value::Object(map))) => Some(map),
+        Some(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                negotiate(&parts.headers).unwrap_or(Flavor::Json),
+                lang,
+                "`extensions` must be a JSON object",
+            );
         }
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            negotiate(&parts.headers).unwrap_or(Flavor::Json),
-            lang,
-            "The `query` parameter is required",
-        );
+    };
+    let persisted = extensions
+        .as_ref()
+        .is_some_and(|ext| ext.contains_key("persistedQuery"));
+    // A hash-only persisted query has no `query` text; anything else without one is a browser or a mistake.
+    let query = match params.query {
+        Some(query) => query,
+        None if persisted => String::new(),
+        None => {
+            if wants_html {
+                if gql.app.config.graphiql {
+                    return crate::graphiql::page();
+                }
+                return (
+                    StatusCode::NOT_FOUND,
+                    "GraphiQL is off on this server (ZHANGHAO_GRAPHIQL=1 turns it on)",
+                )
+                    .into_response();
+            }
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                negotiate(&parts.headers).unwrap_or(Flavor::Json),
+                lang,
+                "The `query` parameter is required",
+            );
+        }
     };
     let Some(flavor) = negotiate(&parts.headers) else {
         return request_error(
@@ -177,15 +197,11 @@ pub async fn graphql_get(
             }
         }
     }
-    if let Some(raw) = params.extensions
-        && serde_json::from_str::<Value>(&raw).is_err()
-    {
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            flavor,
-            lang,
-            "`extensions` must be a JSON object",
-        );
+    request = request.data(super::limits::ReadOnlyRequest);
+    for (key, value) in extensions.into_iter().flatten() {
+        request
+            .extensions
+            .insert(key, async_graphql::Value::from_json(value).unwrap_or_default());
     }
     execute(&gql, &parts, request, flavor, lang).await
 }

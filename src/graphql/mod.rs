@@ -7,6 +7,7 @@ mod mutation;
 mod query;
 pub mod types;
 
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::{EmptySubscription, Schema};
 
 pub use errors::LANG;
@@ -16,6 +17,11 @@ pub use query::Query;
 
 use crate::state::AppState;
 
+/// Parsed documents kept per node for Apollo automatic persisted queries.
+/// A miss only costs the client one resend of the full text, so this cache
+/// may live in process memory (unlike limits and counters).
+const PERSISTED_QUERIES_CACHED: usize = 512;
+
 /// The executable schema.
 pub type ZhanghaoSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -24,9 +30,14 @@ pub type ZhanghaoSchema = Schema<Query, Mutation, EmptySubscription>;
 pub fn build_schema(state: Option<AppState>) -> ZhanghaoSchema {
     let production = state.as_ref().is_some_and(|s| s.config.is_production());
     let mut builder = Schema::build(Query, Mutation, EmptySubscription)
-        .limit_depth(12)
         .limit_complexity(500)
-        .extension(limits::OneCredentialCheck);
+        // First, so it sees (and codes) the errors of the persisted-query extension.
+        .extension(limits::DocumentRules {
+            introspection: !production,
+        })
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            PERSISTED_QUERIES_CACHED,
+        )));
     if production {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -38,7 +49,7 @@ pub fn build_schema(state: Option<AppState>) -> ZhanghaoSchema {
 
 /// The SDL, as `zhanghao schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None).sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// The router state of the GraphQL routes.

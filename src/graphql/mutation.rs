@@ -13,73 +13,119 @@ pub struct Mutation;
 /// `sendSmsCode` input; `mobile` is omitted for VERIFY and RESET_PAY_PASSWORD (the caller's own).
 #[derive(InputObject)]
 pub struct SendSmsCodeInput {
+    /// The mobile to send to (`13113690000`, `+8613113690000` or `8613113690000`); omit for VERIFY and
+    /// RESET_PAY_PASSWORD, whose code goes to the caller's own mobile.
     pub mobile: Option<String>,
+    /// What the code will be used for; VERIFY, RESET_PAY_PASSWORD, BIND and REBIND need a signed-in caller.
     pub purpose: SmsPurpose,
+    /// Accepted for compatibility; this server does not check it.
     pub captcha_id: Option<ID>,
+    /// Accepted for compatibility; this server does not check it.
     pub captcha: Option<String>,
 }
 
 /// `sendEmailCode` input.
 #[derive(InputObject)]
 pub struct SendEmailCodeInput {
+    /// The email address to send to; it must not belong to an account yet.
     pub email: String,
+    /// Only REGISTER: email codes serve sign-up alone, and any other purpose is BAD_USER_INPUT.
     pub purpose: SmsPurpose,
 }
 
 /// `register` input: `verify` is the captcha answer (USERNAME) or the code (SMS / EMAIL).
 #[derive(InputObject)]
 pub struct RegisterInput {
+    /// How the new account proves itself, and so what `account` and `verify` hold.
     pub method: RegisterMethod,
+    /// A username (USERNAME: 2 to 18 letters, digits or underscores, not a phone number), a mobile (SMS) or
+    /// an email address (EMAIL).
     pub account: String,
+    /// The login password: 8 to 128 characters by default, and not a commonly used password.
     pub password: String,
+    /// The answer to the captcha `captchaId` (USERNAME), or the 6-digit REGISTER code sent to `account` (SMS, EMAIL).
     pub verify: String,
+    /// The `id` of a captcha from `createCaptcha`; required for USERNAME, ignored otherwise.
     pub captcha_id: Option<ID>,
+    /// The display name, up to 32 characters; optional.
     pub nickname: Option<String>,
+    /// Names the referrer: an inviter's user id links the new account to them, any other code (up to 64
+    /// characters) is only recorded.
     pub invite_code: Option<String>,
+    /// The single-use ticket (valid 1 hour) from a NO_BIND_USER error's `extensions.bindToken`, whose
+    /// mobile or platform identity is attached to the new account.
     pub bind_token: Option<String>,
 }
 
 /// `login` input: `account` is a username, mobile or email.
 #[derive(InputObject)]
 pub struct LoginInput {
+    /// A username (any letter case), a mobile (`13113690000` or `+8613113690000`) or an email address.
     pub account: String,
+    /// The account's login password.
     pub password: String,
+    /// The single-use ticket (valid 1 hour) from a NO_BIND_USER error's `extensions.bindToken`, whose
+    /// mobile or platform identity is attached to the account on sign-in.
     pub bind_token: Option<String>,
 }
 
 /// `verifySms` input.
 #[derive(InputObject)]
 pub struct VerifySmsInput {
+    /// The mobile the code was sent to (the new one for REBIND); required for LOGIN, BIND, REBIND and
+    /// RESET_PASSWORD, ignored for VERIFY and RESET_PAY_PASSWORD (the caller's own).
     pub mobile: Option<String>,
+    /// The 6-digit code that `sendSmsCode` sent for this purpose.
     pub code: String,
+    /// What to do once the code checks out (REGISTER codes are for `register` and are refused here).
     pub purpose: SmsPurpose,
+    /// RESET_PASSWORD only: the new login password (8 to 128 characters by default, not the current one).
     pub password: Option<String>,
+    /// RESET_PAY_PASSWORD only: the new pay password, exactly 6 digits.
     pub pay_password: Option<String>,
+    /// RESET_PAY_PASSWORD only: `payPassword` typed again; it must be equal.
     pub pay_password_confirmation: Option<String>,
+    /// LOGIN only: names the referrer (an inviter's user id) when this call creates the account.
     pub invite_code: Option<String>,
+    /// LOGIN only: true registers an unknown mobile instead of answering NO_BIND_USER.
     #[graphql(default_with = "Some(false)")]
     pub register: Option<bool>,
+    /// LOGIN only: a NO_BIND_USER ticket (single use, 1 hour) whose mobile or platform identity is attached
+    /// to the account; a ticket with a platform identity registers an unknown mobile even without `register`.
     pub bind_token: Option<String>,
 }
 
 /// `bindThirdParty` input: a LOGIN code proves the mobile.
 #[derive(InputObject)]
 pub struct BindThirdPartyInput {
+    /// The mobile whose account signs in, or is created when no account has it.
     pub mobile: String,
+    /// The 6-digit LOGIN code sent to `mobile`.
     pub code: String,
+    /// The platform of `openid`; platforms the operator does not trust with client-supplied openids are FORBIDDEN.
     pub platform: Platform,
+    /// The openid the platform gave the app (up to 128 printable ASCII characters), taken on the client's word.
     pub openid: String,
+    /// Accepted for compatibility and ignored: a unionid the platform did not vouch for is never stored.
     pub unionid: Option<String>,
 }
 
 /// `thirdPartyLogin` input: the credential the platform gave the app.
 #[derive(InputObject)]
 pub struct ThirdPartyLoginInput {
+    /// The platform that issued the credential.
     pub platform: Platform,
+    /// The OAuth code (WX_APP, WX_PUBLIC, QQ, WB) or `wx.login` code (WX_SMALL); required for every
+    /// platform but APPLE.
     pub code: Option<String>,
+    /// APPLE only, and required there: the `identityToken` (a JWT) that Sign in with Apple returned.
     pub identity_token: Option<String>,
+    /// WX_SMALL only: base64 open data (user info or phone number) from the mini-program, sent with `iv`.
     pub encrypted_data: Option<String>,
+    /// WX_SMALL only: the base64 IV that came with `encryptedData`.
     pub iv: Option<String>,
+    /// WX_SMALL only: the code from a `getPhoneNumber` button; the phone number WeChat vouches for signs in
+    /// or registers its account.
     pub phone_code: Option<String>,
 }
 
@@ -91,6 +137,7 @@ fn parts<'a>(ctx: &'a Context<'_>) -> Result<(&'a AppState, &'a Viewer, &'a Requ
     ))
 }
 
+/// Writes: captchas and codes, sign-up and sign-in, third-party platforms, passwords and sessions.
 #[Object]
 impl Mutation {
     /// An image captcha for USERNAME registration.
@@ -107,7 +154,11 @@ impl Mutation {
     }
 
     /// Sends a code by SMS.
-    async fn send_sms_code(&self, ctx: &Context<'_>, input: SendSmsCodeInput) -> Result<CodeSent> {
+    async fn send_sms_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mobile and the purpose of the code.")] input: SendSmsCodeInput,
+    ) -> Result<CodeSent> {
         let (state, viewer, meta) = parts(ctx)?;
         let sent =
             service::verification::send_sms_code(state, viewer, input.mobile.as_deref(), input.purpose.into(), meta)
@@ -120,7 +171,11 @@ impl Mutation {
     }
 
     /// Sends a code by email.
-    async fn send_email_code(&self, ctx: &Context<'_>, input: SendEmailCodeInput) -> Result<CodeSent> {
+    async fn send_email_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The email address and the purpose of the code.")] input: SendEmailCodeInput,
+    ) -> Result<CodeSent> {
         let (state, viewer, meta) = parts(ctx)?;
         let sent = service::verification::send_email_code(state, viewer, &input.email, input.purpose.into(), meta)
             .await
@@ -132,7 +187,11 @@ impl Mutation {
     }
 
     /// Creates an account and signs it in.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account to create and its proof.")] input: RegisterInput,
+    ) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;
         let request = service::accounts::RegisterRequest {
             account: input.account,
@@ -150,7 +209,11 @@ impl Mutation {
     }
 
     /// Signs in with a username, mobile or email and a password.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account, its password and an optional bind ticket.")] input: LoginInput,
+    ) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;
         let outcome = service::accounts::login(
             state,
@@ -164,8 +227,13 @@ impl Mutation {
         Ok(outcome.into())
     }
 
-    /// Checks an SMS code and does what its purpose says.
-    async fn verify_sms(&self, ctx: &Context<'_>, input: VerifySmsInput) -> Result<VerifySmsPayload> {
+    /// Checks an SMS code and does what its purpose says; only LOGIN signs in and returns tokens, and a
+    /// LOGIN of an unknown mobile that does not register answers NO_BIND_USER with `extensions.bindToken`.
+    async fn verify_sms(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The code, its purpose and what that purpose needs.")] input: VerifySmsInput,
+    ) -> Result<VerifySmsPayload> {
         let (state, viewer, meta) = parts(ctx)?;
         let request = service::verification::VerifyRequest {
             mobile: input.mobile,
@@ -189,7 +257,11 @@ impl Mutation {
     }
 
     /// Proves a mobile with a LOGIN code and binds a platform identity to its account.
-    async fn bind_third_party(&self, ctx: &Context<'_>, input: BindThirdPartyInput) -> Result<AuthPayload> {
+    async fn bind_third_party(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mobile, its LOGIN code and the platform identity to bind.")] input: BindThirdPartyInput,
+    ) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;
         let request = service::third_party::BindRequest {
             mobile: input.mobile,
@@ -204,8 +276,13 @@ impl Mutation {
         Ok(outcome.into())
     }
 
-    /// Signs in with a credential the server verifies with the platform itself.
-    async fn third_party_login(&self, ctx: &Context<'_>, input: ThirdPartyLoginInput) -> Result<AuthPayload> {
+    /// Signs in with a credential the server verifies with the platform itself; an identity that matches no
+    /// account answers NO_BIND_USER with `extensions.bindToken` for `register`, `login` or `verifySms`.
+    async fn third_party_login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The platform and the credential its SDK gave the app.")] input: ThirdPartyLoginInput,
+    ) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;
         let request = service::third_party::PlatformLoginRequest {
             platform: input.platform.as_str(),
@@ -222,7 +299,11 @@ impl Mutation {
     }
 
     /// Removes a platform from your account (never your last way to sign in).
-    async fn unbind_third_party(&self, ctx: &Context<'_>, platform: Platform) -> Result<User> {
+    async fn unbind_third_party(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The platform to unbind; NOT_FOUND when you have no binding of it.")] platform: Platform,
+    ) -> Result<User> {
         let (state, viewer, _) = parts(ctx)?;
         let user = service::third_party::unbind(state, viewer, platform.as_str())
             .await
@@ -230,8 +311,13 @@ impl Mutation {
         Ok(User::owned(user))
     }
 
-    /// Checks your pay password before a payment; five wrong tries lock it.
-    async fn verify_pay_password(&self, ctx: &Context<'_>, pay_password: String) -> Result<bool> {
+    /// Checks your pay password before a payment: true when right, false when wrong; five wrong tries lock it
+    /// (TOO_MANY_ATTEMPTS), and NOT_FOUND means no pay password is set.
+    async fn verify_pay_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The pay password to check, exactly 6 digits.")] pay_password: String,
+    ) -> Result<bool> {
         let (state, viewer, _) = parts(ctx)?;
         service::verification::check_pay_password(state, viewer, &pay_password)
             .await
@@ -239,7 +325,11 @@ impl Mutation {
     }
 
     /// Exchanges a refresh token for a new pair (the old one stops working).
-    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session's latest refresh token; it stops working once used.")] refresh_token: String,
+    ) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;
         let (user, tokens) = service::tokens::refresh(state, &refresh_token, meta)
             .await
@@ -251,12 +341,18 @@ impl Mutation {
         })
     }
 
-    /// Ends this session (by its refresh token) or all of yours.
+    /// Ends this session (by its refresh token) or all of yours; needs an access token, and returns false
+    /// when `refreshToken` belongs to no session of yours.
     async fn logout(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token of the session to end; required unless `allSessions` is true.")]
         refresh_token: Option<String>,
-        #[graphql(default_with = "Some(false)")] all_sessions: Option<bool>,
+        #[graphql(
+            default_with = "Some(false)",
+            desc = "True ends every session of yours and revokes all your access tokens at once."
+        )]
+        all_sessions: Option<bool>,
     ) -> Result<bool> {
         let (state, viewer, _) = parts(ctx)?;
         let me = viewer.require().map_err(|e| e.extend())?;

@@ -9,16 +9,23 @@ use crate::state::AppState;
 /// Root query type.
 pub struct Query;
 
+/// Reads: the signed-in user, user lookups and sessions.
 #[Object]
 impl Query {
-    /// The signed-in user; null without a valid access token.
-    async fn me(&self, ctx: &Context<'_>) -> Option<User> {
-        let viewer = ctx.data_opt::<Viewer>()?;
-        viewer.user().map(|me| User::owned(me.clone()))
+    /// The signed-in user; null without an access token. A token that is
+    /// invalid, expired or revoked is UNAUTHENTICATED, so clients refresh.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match ctx.data_opt::<Viewer>() {
+            None | Some(Viewer::Anonymous) => Ok(None),
+            Some(viewer) => {
+                let me = viewer.require().map_err(|e| e.extend())?;
+                Ok(Some(User::owned(me.clone())))
+            }
+        }
     }
 
-    /// Yourself, or anyone for an ADMIN; else FORBIDDEN.
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
+    /// Yourself, or anyone for an ADMIN (null when no user has the id); else FORBIDDEN.
+    async fn user(&self, ctx: &Context<'_>, #[graphql(desc = "The user's `id`.")] id: ID) -> Result<Option<User>> {
         let state = ctx.data::<AppState>()?;
         let viewer = ctx.data::<Viewer>()?;
         let id = parse_user_id(&id).map_err(|e| e.extend())?;
@@ -32,8 +39,10 @@ impl Query {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "Some(20)")] first: Option<i32>,
+        #[graphql(default_with = "Some(20)", desc = "How many users to return, 1 to 100.")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(desc = "Only users whose username, nickname, mobile or email contains this text (any case).")]
         search: Option<String>,
     ) -> Result<UserConnection> {
         let state = ctx.data::<AppState>()?;
@@ -43,6 +52,8 @@ impl Query {
             service::accounts::list_users(state, viewer, i64::from(first.unwrap_or(20)), after, search.as_deref())
                 .await
                 .map_err(|e| e.extend())?;
+        let has_previous_page = after.is_some();
+        let start_cursor = page.users.first().map(|u| cursor_of(u.id));
         let end_cursor = page.users.last().map(|u| cursor_of(u.id));
         let edges = page
             .users
@@ -56,6 +67,8 @@ impl Query {
             edges,
             page_info: PageInfo {
                 has_next_page: page.has_next_page,
+                has_previous_page,
+                start_cursor,
                 end_cursor,
             },
             total_count: page.total_count as i64,

@@ -12,8 +12,11 @@ use crate::state::AppState;
 /// How `register` proves the new account.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum RegisterMethod {
+    /// A username, a password and an image captcha: `captchaId` from `createCaptcha`, its answer in `verify`.
     Username,
+    /// A mobile, a password and, in `verify`, the REGISTER code that `sendSmsCode` sent to that mobile.
     Sms,
+    /// An email address, a password and, in `verify`, the REGISTER code that `sendEmailCode` sent to it.
     Email,
 }
 
@@ -27,15 +30,23 @@ impl From<RegisterMethod> for service::accounts::RegisterMethod {
     }
 }
 
-/// What a code is for.
+/// What a code is for; a code serves only the purpose (and the mobile or email) it was sent for.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum SmsPurpose {
+    /// Sign-up with `register` (method SMS or EMAIL); the mobile or email must not belong to an account yet.
     Register,
+    /// Sign-in by `verifySms` or `bindThirdParty`; an unknown mobile registers or gets NO_BIND_USER.
     Login,
+    /// Signed in without a mobile: `verifySms` sets this mobile, which must not belong to another account.
     Bind,
+    /// Signed in: moves the account to a new, unused mobile within 10 minutes of VERIFY in the same
+    /// session, and ends every session of the account.
     Rebind,
+    /// Signed out: `verifySms` sets a new login password for the account of this mobile and ends every session.
     ResetPassword,
+    /// Signed in: `verifySms` sets a new 6-digit pay password; the code goes to the caller's own mobile.
     ResetPayPassword,
+    /// Signed in: proves the caller's current mobile and opens a 10-minute REBIND window for this session.
     Verify,
 }
 
@@ -70,11 +81,17 @@ impl From<Purpose> for SmsPurpose {
 /// Third-party platforms.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum Platform {
+    /// WeChat sign-in from a mobile app (WeChat Open Platform).
     WxApp,
+    /// WeChat official account (公众号) web authorisation.
     WxPublic,
+    /// WeChat mini-program (小程序).
     WxSmall,
+    /// Sign in with Apple.
     Apple,
+    /// QQ sign-in.
     Qq,
+    /// Weibo (微博) sign-in.
     Wb,
 }
 
@@ -109,14 +126,18 @@ impl Platform {
 /// What a user may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum Role {
+    /// An ordinary user, who can look up only themself.
     User,
+    /// An administrator, who can look up and list every user and sees their mobile and email whole.
     Admin,
 }
 
 /// Whether a user may sign in.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum UserStatus {
+    /// The user may sign in.
     Active,
+    /// Banned: sign-in and refresh answer ACCOUNT_DISABLED and the user's access tokens are refused.
     Disabled,
 }
 
@@ -143,30 +164,37 @@ impl User {
     }
 }
 
+/// A user account as the viewer may see it: mobile and email are whole only to the user and to ADMINs.
 #[Object]
 impl User {
+    /// The user's stable numeric id, as a string.
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
     }
+    /// The username (2 to 18 letters, digits or underscores, as typed); null for accounts signed up another way.
     async fn username(&self) -> Option<&str> {
         self.row.username.as_deref()
     }
+    /// The display name, up to 32 characters; null when none was given.
     async fn nickname(&self) -> Option<&str> {
         self.row.nickname.as_deref()
     }
-    /// Whole to the user and to admins, masked (`131****0001`) to anyone else.
+    /// Whole to the user and to admins (`13113690001` for mainland numbers, E.164 otherwise), masked
+    /// (`131****0001`) to anyone else; null when the account has no mobile.
     async fn mobile(&self) -> Option<String> {
         let viewer = self.private_view.then_some(&self.row);
         service::accounts::visible_mobile(viewer, &self.row)
     }
-    /// Whole to the user and to admins, masked to anyone else.
+    /// Whole to the user and to admins, masked (`a***@example.cn`) to anyone else; null when the account has no email.
     async fn email(&self) -> Option<String> {
         let viewer = self.private_view.then_some(&self.row);
         service::accounts::visible_email(viewer, &self.row)
     }
+    /// The URL of the avatar image; null when the user has none.
     async fn avatar(&self) -> Option<&str> {
         self.row.avatar.as_deref()
     }
+    /// What the user may do.
     async fn role(&self) -> Role {
         if service::accounts::is_admin(&self.row) {
             Role::Admin
@@ -174,6 +202,7 @@ impl User {
             Role::User
         }
     }
+    /// Whether the user may sign in.
     async fn status(&self) -> UserStatus {
         if self.row.status == "ACTIVE" {
             UserStatus::Active
@@ -181,9 +210,11 @@ impl User {
             UserStatus::Disabled
         }
     }
+    /// True when the account has a login password (accounts made by SMS or a platform may not).
     async fn has_password(&self) -> bool {
         self.row.password_hash.is_some()
     }
+    /// True when a pay password is set (with `verifySms` purpose RESET_PAY_PASSWORD).
     async fn has_pay_password(&self) -> bool {
         self.row.pay_password_hash.is_some()
     }
@@ -204,12 +235,15 @@ impl User {
             })
             .collect())
     }
+    /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
+    /// When the account was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.row.updated_at
     }
+    /// When the user last signed in (refreshing tokens does not count); null if they never have.
     async fn last_login_at(&self) -> Option<DateTime<Utc>> {
         self.row.last_login_at
     }
@@ -218,17 +252,25 @@ impl User {
 /// A platform bound to the user.
 #[derive(SimpleObject)]
 pub struct ThirdPartyBinding {
+    /// The bound platform (at most one binding per platform).
     pub platform: Platform,
+    /// When the platform identity was bound to the user.
     pub bound_at: DateTime<Utc>,
 }
 
 /// Access and refresh tokens.
 #[derive(SimpleObject)]
 pub struct TokenPair {
+    /// Always `Bearer`: send `Authorization: Bearer <accessToken>`.
     pub token_type: String,
+    /// A JWT to send as the bearer token; valid for `expiresIn` seconds.
     pub access_token: String,
+    /// Seconds until `accessToken` expires (3600 by default).
     pub expires_in: i64,
+    /// An opaque token for the `refreshToken` mutation; single use: each use returns a new one, and reusing
+    /// an old one ends the session.
     pub refresh_token: String,
+    /// Seconds until `refreshToken` expires unless used first (30 days by default).
     pub refresh_expires_in: i64,
 }
 
@@ -247,7 +289,9 @@ impl From<tokens::TokenPair> for TokenPair {
 /// A signed-in user with tokens.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
+    /// The signed-in user, with mobile and email whole.
     pub user: User,
+    /// The tokens of the session this call started or refreshed.
     pub tokens: TokenPair,
     /// True when this call created the account.
     pub created: bool,
@@ -266,59 +310,83 @@ impl From<AuthOutcome> for AuthPayload {
 /// An image captcha to show the user.
 #[derive(SimpleObject)]
 pub struct Captcha {
+    /// Pass as `captchaId` to `register`, with the answer in `verify`; each captcha is checked only once.
     pub id: ID,
-    /// `data:image/png;base64,…`
+    /// `data:image/png;base64,…`: a PNG of four characters, which the user may type in any letter case.
     pub image: String,
+    /// Seconds until the captcha expires (300 by default).
     pub expires_in: i64,
 }
 
 /// A code was sent.
 #[derive(SimpleObject)]
 pub struct CodeSent {
+    /// Seconds the 6-digit code stays valid (300 by default); by default five wrong tries burn it.
     pub expires_in: i64,
+    /// Seconds until another code may be sent to this mobile or email (60 by default; 0 when no wait applies).
     pub resend_after: i64,
 }
 
 /// One signed-in device (a refresh-token family).
 #[derive(SimpleObject)]
 pub struct Session {
+    /// The session's id, unchanged when its tokens are refreshed.
     pub id: ID,
+    /// When the sign-in that started the session happened.
     pub created_at: DateTime<Utc>,
+    /// When the session's current refresh token was issued (its sign-in or latest refresh).
     pub last_used_at: DateTime<Utc>,
+    /// When the session ends unless its refresh token is used before then.
     pub expires_at: DateTime<Utc>,
+    /// The client IP address seen when the current refresh token was issued; null when unknown.
     pub ip: Option<String>,
+    /// The `User-Agent` header seen when the current refresh token was issued; null when none was sent.
     pub user_agent: Option<String>,
 }
 
 /// A page of users.
 #[derive(SimpleObject)]
 pub struct UserConnection {
+    /// The users of this page, in id order, each with its cursor.
     pub edges: Vec<UserEdge>,
+    /// Whether more pages follow, and the cursors to fetch them.
     pub page_info: PageInfo,
+    /// How many users match `search` across all pages.
     pub total_count: i64,
 }
 
 /// A user and its cursor.
 #[derive(SimpleObject)]
 pub struct UserEdge {
+    /// An opaque cursor: pass it as `after` to list the users that follow this one.
     pub cursor: String,
+    /// The user.
     pub node: User,
 }
 
-/// Where the page ends.
+/// Where a page starts and ends (Relay cursor connections).
 #[derive(SimpleObject)]
 pub struct PageInfo {
+    /// True when more items follow this page (pass `endCursor` as `after`).
     pub has_next_page: bool,
+    /// True when items come before this page (the request gave `after`).
+    pub has_previous_page: bool,
+    /// The cursor of the first item of the page, null when it is empty.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last item of the page, null when it is empty.
     pub end_cursor: Option<String>,
 }
 
 /// The result of `verifySms`.
 #[derive(SimpleObject)]
 pub struct VerifySmsPayload {
+    /// The purpose that was carried out, as given in the input.
     pub purpose: SmsPurpose,
+    /// The user the code was for, as the purpose left them.
     pub user: Option<User>,
-    /// Only for LOGIN.
+    /// Only for LOGIN: the tokens of the new session; null for every other purpose.
     pub tokens: Option<TokenPair>,
+    /// True when a LOGIN created the account.
     pub created: bool,
 }
 

@@ -7,6 +7,8 @@
 mod common;
 
 mod accounts;
+mod browser;
+mod browser_ready;
 mod graphql_http;
 mod rest_chickenshop;
 mod rest_discuz;
