@@ -1,5 +1,6 @@
 //! Sign-up, sign-in and the user queries.
 
+use crate::service::codes::PresentedCode;
 use entity::user::Model as User;
 
 use super::tokens::{self, TokenPair};
@@ -112,8 +113,9 @@ pub async fn register(
 
     super::third_party::ensure_ticket_attachable(state, req.bind_token.as_deref(), None, new.mobile.as_deref()).await?;
 
-    // Inputs are well formed: now spend the proof.
-    match method {
+    // Inputs are well formed: now check the proof. A code is spent inside
+    // the transaction that creates the user, so a failed write keeps it.
+    let spend: Option<(String, Code)> = match method {
         RegisterMethod::Username => {
             let captcha_id = req
                 .captcha_id
@@ -124,27 +126,37 @@ pub async fn register(
             if !captcha::check(state, captcha_id, verify).await? {
                 return Err(AppError::CaptchaInvalid);
             }
+            None
         }
         RegisterMethod::Sms | RegisterMethod::Email => {
             let code = Code::parse(verify).ok_or(AppError::bad("verify", InputProblem::Malformed))?;
             let target = new.mobile.clone().or_else(|| new.email.clone()).unwrap_or_default();
-            codes::consume(state, &target, codes::Purpose::Register, &code, None).await?;
+            Some((target, code))
         }
-    }
+    };
     new.password_hash = Some(state.passwords.hash(password.expose()).await?);
-    create_and_sign_in(state, new, req.bind_token.as_deref(), meta).await
+    let spend = spend.as_ref().map(|(target, code)| PresentedCode {
+        target,
+        purpose: codes::Purpose::Register,
+        code,
+    });
+    create_and_sign_in(state, new, req.bind_token.as_deref(), meta, spend).await
 }
 
-/// Inserts the user, redeems a bind ticket if given, and issues tokens, all
-/// in one transaction.
+/// Spends the code (when the sign-in rests on one), inserts the user,
+/// redeems a bind ticket if given, and issues tokens, all in one transaction.
 pub async fn create_and_sign_in(
     state: &AppState,
     new: NewUser,
     bind_token: Option<&str>,
     meta: &RequestMeta,
+    spend: Option<PresentedCode<'_>>,
 ) -> Result<AuthOutcome, AppError> {
     let now = state.clock.now();
     let txn = store::begin(&state.db).await?;
+    if let Some(presented) = spend {
+        codes::spend_in(state, &txn, presented).await?;
+    }
     let user = store::users::insert(&txn, new, now).await?;
     let user = match bind_token {
         Some(token) => tickets::redeem(state, &txn, user, token).await?,
@@ -177,7 +189,10 @@ pub async fn login(
         return Err(AppError::bad("password", InputProblem::Missing));
     }
     tickets::ensure_live(state, bind_token).await?;
-    let user = match Account::parse(account, state.config.default_region) {
+    let parsed = Account::parse(account, state.config.default_region);
+    // Counted before anything is looked up or compared, known account or not.
+    limits::reserve_password_try(state, &limits::PasswordFactor::of(parsed.as_ref(), account)).await?;
+    let user = match parsed {
         Some(Account::Username(name)) => store::users::by_username_key(&state.db, &name.key()).await?,
         Some(Account::Mobile(mobile)) => store::users::by_mobile(&state.db, mobile.as_str()).await?,
         Some(Account::Email(email)) => store::users::by_email(&state.db, email.as_str()).await?,
@@ -187,34 +202,37 @@ pub async fn login(
         state.passwords.verify(None, password).await?;
         return Err(AppError::InvalidCredentials);
     };
-    limits::ensure_unlocked(state, &user)?;
     if !state.passwords.verify(user.password_hash.as_deref(), password).await? {
-        limits::record_failure(state, user.id).await?;
         return Err(AppError::InvalidCredentials);
     }
     ensure_active(&user)?;
     super::third_party::ensure_ticket_attachable(state, bind_token, Some(&user), None).await?;
-    sign_in(state, user, bind_token, meta).await
+    sign_in(state, user, bind_token, meta, None).await
 }
 
 /// Issues tokens for a user who has proven who they are, redeeming a bind
-/// ticket first when one is given.
+/// ticket first when one is given; a code the proof rests on is spent in
+/// the same transaction.
 pub async fn sign_in(
     state: &AppState,
     user: User,
     bind_token: Option<&str>,
     meta: &RequestMeta,
+    spend: Option<PresentedCode<'_>>,
 ) -> Result<AuthOutcome, AppError> {
     ensure_active(&user)?;
     let now = state.clock.now();
     let txn = store::begin(&state.db).await?;
+    if let Some(presented) = spend {
+        codes::spend_in(state, &txn, presented).await?;
+    }
     let user = match bind_token {
         Some(token) => tickets::redeem(state, &txn, user, token).await?,
         None => user,
     };
     // One transaction, one commit: a sign-in writes its session, its login
     // time and the end of any failure streak together.
-    limits::clear_failures(&txn, user.id).await?;
+    limits::clear_failures(&txn, &user).await?;
     store::users::touch_login(&txn, user.id, meta.ip.map(|ip| ip.to_string()), now).await?;
     let tokens = tokens::issue_with(state, &txn, &user, meta).await?;
     store::commit(txn).await?;

@@ -173,27 +173,44 @@ async fn check_target_limits(state: &AppState, target: &str) -> Result<(), AppEr
     .await
 }
 
+/// A code a caller presented, spent by [`spend_in`] inside the transaction
+/// of the write it authorises: if that write fails, the code stays usable.
+#[derive(Clone, Copy)]
+pub struct PresentedCode<'a> {
+    pub target: &'a str,
+    pub purpose: Purpose,
+    pub code: &'a Code,
+}
+
 /// Spends the code of `target` and `purpose` if `code` is right. Wrong tries
-/// count against the code (and against `account_user_id`'s hourly failures);
-/// the fifth burns it.
-pub async fn consume(
+/// count against the code only (the factor that failed); the fifth burns it.
+pub async fn consume(state: &AppState, target: &str, purpose: Purpose, code: &Code) -> Result<(), AppError> {
+    spend_in(state, &state.db, PresentedCode { target, purpose, code }).await
+}
+
+/// As [`consume`], with the right code taken through `conn` (a transaction):
+/// it is gone only if that transaction commits. The lookup and wrong tries
+/// go through the pool, so a wrong try counts even when the caller's
+/// transaction rolls back, and the transaction's first statement is its
+/// first write (SQLite then takes the write lock at once, with no read
+/// snapshot to upgrade).
+pub async fn spend_in<C: store::Conn>(
     state: &AppState,
-    target: &str,
-    purpose: Purpose,
-    code: &Code,
-    account_user_id: Option<i64>,
+    conn: &C,
+    presented: PresentedCode<'_>,
 ) -> Result<(), AppError> {
+    let PresentedCode { target, purpose, code } = presented;
     if let Some(fixed) = fixed_code(state, target) {
-        return consume_fixed(state, target, fixed, code, account_user_id).await;
+        return consume_fixed(state, target, fixed, code).await;
     }
     let now = state.clock.now();
     let max = state.config.code_max_attempts;
     let row = store::codes::find(&state.db, target, purpose.as_str()).await?;
-    let outcome = match row {
+    match row {
         Some(row) if row.expires_at > now && row.attempts < max => {
             let expected = code_hmac(state, target, purpose, code.as_str());
             if constant_time_eq(expected.as_bytes(), row.code_hmac.as_bytes()) {
-                if store::codes::take_matching(&state.db, row.id, &row.code_hmac, max, now).await? {
+                if store::codes::take_matching(conn, row.id, &row.code_hmac, max, now).await? {
                     return Ok(());
                 }
                 Err(AppError::CodeInvalid)
@@ -204,11 +221,7 @@ pub async fn consume(
             }
         }
         _ => Err(AppError::CodeInvalid),
-    };
-    if let Some(user_id) = account_user_id {
-        limits::record_failure(state, user_id).await?;
     }
-    outcome
 }
 
 /// Wrong guesses at a review account's fixed code within 15 minutes before
@@ -216,13 +229,7 @@ pub async fn consume(
 const FIXED_CODE_MISSES: u32 = 5;
 const FIXED_CODE_WINDOW_SECONDS: i64 = 900;
 
-async fn consume_fixed(
-    state: &AppState,
-    target: &str,
-    fixed: &str,
-    code: &Code,
-    account_user_id: Option<i64>,
-) -> Result<(), AppError> {
+async fn consume_fixed(state: &AppState, target: &str, fixed: &str, code: &Code) -> Result<(), AppError> {
     let key = format!("fixed-code:miss:{target}");
     let now = state.clock.now().timestamp();
     let window_start = now - now.rem_euclid(FIXED_CODE_WINDOW_SECONDS);
@@ -235,9 +242,6 @@ async fn consume_fixed(
     }
     let misses =
         store::counters::increment(&state.db, &key, window_start, window_start + FIXED_CODE_WINDOW_SECONDS).await?;
-    if let Some(user_id) = account_user_id {
-        limits::record_failure(state, user_id).await?;
-    }
     if misses >= i64::from(FIXED_CODE_MISSES) {
         return Err(AppError::TooManyAttempts { retry_after });
     }

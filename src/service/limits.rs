@@ -1,9 +1,9 @@
 //! Counters with limits: request rates and failures per account. Every count
 //! lives in the database, so all nodes enforce one limit together.
 
-use chrono::Duration;
 use entity::user::Model as User;
 
+use crate::domain::Account;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store;
@@ -35,42 +35,77 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// Refuses sign-in to a locked account.
-pub fn ensure_unlocked(state: &AppState, user: &User) -> Result<(), AppError> {
-    let now = state.clock.now();
-    match user.locked_until {
-        Some(until) if until > now => Err(AppError::TooManyAttempts {
-            retry_after: (until - now).num_seconds().max(1) as u64,
-        }),
-        _ => Ok(()),
+/// The password sign-in of one account identifier (a username, a mobile, an
+/// email, or whatever was typed): the factor that wrong passwords lock.
+/// Unknown identifiers lock exactly like known ones, so the lock says
+/// nothing about whether an account exists, and only password sign-in is
+/// locked: a code sent to the phone still signs the owner in.
+pub struct PasswordFactor {
+    key: String,
+}
+
+impl PasswordFactor {
+    /// The factor of a parsed sign-in identifier; `raw` names it when the
+    /// input parsed as nothing.
+    pub fn of(account: Option<&Account>, raw: &str) -> Self {
+        let canonical = match account {
+            Some(Account::Username(name)) => format!("u:{}", name.key()),
+            Some(Account::Mobile(mobile)) => format!("m:{}", mobile.as_str()),
+            Some(Account::Email(email)) => format!("e:{}", email.as_str()),
+            None => format!("raw:{}", raw.trim().to_lowercase()),
+        };
+        PasswordFactor {
+            key: streak_key(&canonical),
+        }
+    }
+
+    /// Every identifier a user signs in with by password.
+    fn all_of(user: &User) -> Vec<String> {
+        let mut keys = Vec::new();
+        if let Some(name) = &user.username_key {
+            keys.push(streak_key(&format!("u:{name}")));
+        }
+        if let Some(mobile) = &user.mobile {
+            keys.push(streak_key(&format!("m:{mobile}")));
+        }
+        if let Some(email) = &user.email {
+            keys.push(streak_key(&format!("e:{email}")));
+        }
+        keys
     }
 }
 
-fn failure_key(user_id: i64) -> String {
-    format!("fail:user:{user_id}")
+/// Counters hold a digest, not the mobile or email itself.
+fn streak_key(canonical: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(canonical.as_bytes());
+    format!("pwfail:{}", hex::encode(&digest[..16]))
 }
 
 const HOUR: i64 = 3600;
 
-/// Counts a wrong code or password against the account; at the hourly limit
-/// the account is locked for the lockout period.
-pub async fn record_failure(state: &AppState, user_id: i64) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let now_unix = now.timestamp();
-    let window_start = now_unix - now_unix.rem_euclid(HOUR);
-    let key = failure_key(user_id);
-    let count = store::counters::increment(&state.db, &key, window_start, window_start + HOUR).await?;
-    if count >= i64::from(state.config.account_failures_hourly) {
-        let until = now + Duration::seconds(state.config.lockout.as_secs() as i64);
-        tracing::warn!(user_id, "too many failures; account locked");
-        store::users::lock_until(&state.db, user_id, until).await?;
-        // The window is not cleared: once the lock ends, the next failure in
-        // the same hour locks again, so an hour never allows more than the limit.
+/// Reserves one password check for `factor` before the hash is compared:
+/// the reservation is the count, in one atomic statement, so N + k parallel
+/// wrong passwords get at most N checks (N = `ZHANGHAO_ACCOUNT_FAILURES_HOURLY`)
+/// and the rest TOO_MANY_ATTEMPTS until the lock (`ZHANGHAO_LOCKOUT`) ends.
+pub async fn reserve_password_try(state: &AppState, factor: &PasswordFactor) -> Result<(), AppError> {
+    let now = state.clock.now().timestamp();
+    let limit = state.config.account_failures_hourly.max(1);
+    let lock = state.config.lockout.as_secs() as i64;
+    let reserved = store::counters::reserve_streak_try(&state.db, &factor.key, now, limit, HOUR, lock).await?;
+    if reserved.count > i64::from(limit) {
+        if reserved.count == i64::from(limit) + 1 {
+            tracing::warn!("too many wrong passwords for one identifier; its password sign-in is locked");
+        }
+        return Err(AppError::TooManyAttempts {
+            retry_after: (reserved.ends_at - now).max(1) as u64,
+        });
     }
     Ok(())
 }
 
-/// Forgets past failures after a successful sign-in (inside its transaction).
-pub async fn clear_failures<C: store::Conn>(conn: &C, user_id: i64) -> Result<(), AppError> {
-    store::counters::clear(conn, &failure_key(user_id)).await
+/// Ends the password failure streaks of every identifier of `user` (a
+/// successful sign-in or a password reset, inside its transaction).
+pub async fn clear_failures<C: store::Conn>(conn: &C, user: &User) -> Result<(), AppError> {
+    store::counters::clear_streaks(conn, &PasswordFactor::all_of(user)).await
 }

@@ -8,6 +8,7 @@
 
 mod verified;
 
+use crate::service::codes::PresentedCode;
 use entity::user::Model as User;
 
 use super::accounts::{self, AuthOutcome};
@@ -77,21 +78,17 @@ pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMet
     };
     let existing = store::users::by_mobile(&state.db, mobile.as_str()).await?;
     if let Some(user) = &existing {
-        limits::ensure_unlocked(state, user)?;
         accounts::ensure_active(user)?;
     }
     ensure_bindable(state, existing.as_ref(), &identity).await?;
     if existing.is_none() && !state.config.registration_open {
         return Err(AppError::RegistrationClosed);
     }
-    codes::consume(
-        state,
-        mobile.as_str(),
-        Purpose::Login,
-        &code,
-        existing.as_ref().map(|u| u.id),
-    )
-    .await?;
+    let spend = PresentedCode {
+        target: mobile.as_str(),
+        purpose: Purpose::Login,
+        code: &code,
+    };
     let owner = match existing {
         Some(user) => Owner::Existing(Box::new(user)),
         None => Owner::New(Box::new(NewUser {
@@ -100,23 +97,28 @@ pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMet
             ..Default::default()
         })),
     };
-    bind_and_sign_in(state, owner, &identity, meta).await
+    bind_and_sign_in(state, owner, &identity, meta, Some(spend)).await
 }
 
-/// Creates the owner if new, binds the identity and issues tokens, all in
-/// one transaction: either the user is signed in and bound, or nothing changed.
+/// Spends the code (when the proof is one), creates the owner if new, binds
+/// the identity and issues tokens, all in one transaction: either the user
+/// is signed in and bound, or nothing changed and the code still works.
 pub(crate) async fn bind_and_sign_in(
     state: &AppState,
     owner: Owner,
     identity: &Identity,
     meta: &RequestMeta,
+    spend: Option<PresentedCode<'_>>,
 ) -> Result<AuthOutcome, AppError> {
     let now = state.clock.now();
     let txn = store::begin(&state.db).await?;
+    if let Some(presented) = spend {
+        codes::spend_in(state, &txn, presented).await?;
+    }
     let (user, created) = match owner {
         Owner::Existing(user) => {
             accounts::ensure_active(&user)?;
-            limits::clear_failures(&txn, user.id).await?;
+            limits::clear_failures(&txn, &user).await?;
             (*user, false)
         }
         Owner::New(new) => (store::users::insert(&txn, *new, now).await?, true),

@@ -1,6 +1,7 @@
 //! The SMS and email code flows: sending, and `verifySms` for each purpose
 //! (login-or-register, bind, verify, rebind, reset password, reset pay password).
 
+use crate::service::codes::PresentedCode;
 use chrono::Duration;
 use entity::user::Model as User;
 
@@ -155,9 +156,6 @@ pub async fn login_by_sms(
     tickets::ensure_live(state, bind_token).await?;
     let (referrer_id, invite_code) = accounts::parse_invite(state, req.invite_code.as_deref()).await?;
     let existing = store::users::by_mobile(&state.db, mobile.as_str()).await?;
-    if let Some(user) = &existing {
-        limits::ensure_unlocked(state, user)?;
-    }
     let carries_identity = match bind_token {
         Some(token) => tickets::carries_identity(state, token).await?,
         None => false,
@@ -170,16 +168,13 @@ pub async fn login_by_sms(
     if let Some(user) = &existing {
         accounts::ensure_active(user)?;
     }
-    codes::consume(
-        state,
-        mobile.as_str(),
-        Purpose::Login,
+    let spend = PresentedCode {
+        target: mobile.as_str(),
+        purpose: Purpose::Login,
         code,
-        existing.as_ref().map(|u| u.id),
-    )
-    .await?;
+    };
     match existing {
-        Some(user) => accounts::sign_in(state, user, bind_token, meta).await,
+        Some(user) => accounts::sign_in(state, user, bind_token, meta, Some(spend)).await,
         None if will_register => {
             let new = NewUser {
                 mobile: Some(mobile.as_str().to_string()),
@@ -188,9 +183,10 @@ pub async fn login_by_sms(
                 register_ip: meta.ip.map(|ip| ip.to_string()),
                 ..Default::default()
             };
-            accounts::create_and_sign_in(state, new, bind_token, meta).await
+            accounts::create_and_sign_in(state, new, bind_token, meta, Some(spend)).await
         }
         None => {
+            codes::spend_in(state, &state.db, spend).await?;
             let ticket = NewTicket {
                 mobile: Some(mobile.as_str().to_string()),
                 ..Default::default()
@@ -208,7 +204,7 @@ async fn bind_mobile(state: &AppState, me: &User, code: &Code, mobile: Option<&s
     }
     let mobile = parse_mobile(state, mobile)?;
     ensure_mobile_free(state, &mobile).await?;
-    codes::consume(state, mobile.as_str(), Purpose::Bind, code, Some(me.id)).await?;
+    codes::consume(state, mobile.as_str(), Purpose::Bind, code).await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile = Set(Some(mobile.as_str().to_string()));
     store::users::update(&state.db, changes, state.clock.now()).await
@@ -218,7 +214,7 @@ async fn verify_current_mobile(state: &AppState, viewer: &Viewer, code: &Code) -
     let me = viewer.require()?;
     let session = viewer.session().unwrap_or_default();
     let mobile = own_mobile(me)?;
-    codes::consume(state, mobile.as_str(), Purpose::Verify, code, Some(me.id)).await?;
+    codes::consume(state, mobile.as_str(), Purpose::Verify, code).await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile_verified_at = Set(Some(state.clock.now()));
     changes.mobile_verified_session = Set(Some(session.to_string()));
@@ -233,7 +229,7 @@ async fn rebind_mobile(state: &AppState, viewer: &Viewer, code: &Code, mobile: O
         return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
     }
     ensure_mobile_free(state, &mobile).await?;
-    codes::consume(state, mobile.as_str(), Purpose::Rebind, code, Some(me.id)).await?;
+    codes::consume(state, mobile.as_str(), Purpose::Rebind, code).await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile = Set(Some(mobile.as_str().to_string()));
     changes.mobile_verified_at = Set(None);
@@ -252,7 +248,7 @@ async fn reset_password(state: &AppState, code: &Code, req: &VerifyRequest) -> R
     let user = store::users::by_mobile(&state.db, mobile.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    codes::consume(state, mobile.as_str(), Purpose::ResetPassword, code, Some(user.id)).await?;
+    codes::consume(state, mobile.as_str(), Purpose::ResetPassword, code).await?;
     if user.password_hash.is_some()
         && state
             .passwords
@@ -262,14 +258,13 @@ async fn reset_password(state: &AppState, code: &Code, req: &VerifyRequest) -> R
         return Err(AppError::bad("password", InputProblem::SameAsBefore));
     }
     let hash = state.passwords.hash(password.expose()).await?;
+    let txn = store::begin(&state.db).await?;
+    // Whoever holds the phone owns the account again: end password lockouts.
+    limits::clear_failures(&txn, &user).await?;
     let mut changes: store::users::UserChanges = user.into();
     changes.password_hash = Set(Some(hash));
-    // Whoever holds the phone owns the account again: lift a lockout.
-    changes.locked_until = Set(None);
-    let txn = store::begin(&state.db).await?;
     let user = store::users::update(&txn, changes, state.clock.now()).await?;
     tokens::revoke_everything(state, &txn, user.id).await?;
-    limits::clear_failures(&txn, user.id).await?;
     store::commit(txn).await?;
     reload(state, user.id).await
 }
@@ -284,7 +279,7 @@ async fn reset_pay_password(state: &AppState, me: &User, code: &Code, req: &Veri
         return Err(AppError::bad("payPasswordConfirmation", InputProblem::Mismatch));
     }
     let mobile = own_mobile(me)?;
-    codes::consume(state, mobile.as_str(), Purpose::ResetPayPassword, code, Some(me.id)).await?;
+    codes::consume(state, mobile.as_str(), Purpose::ResetPayPassword, code).await?;
     let hash = state.passwords.hash(pay.expose()).await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.pay_password_hash = Set(Some(hash));

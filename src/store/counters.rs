@@ -93,3 +93,77 @@ pub async fn claim_gap<C: ConnectionTrait>(
         current.map_or(gap_seconds, |row| Ord::max(row.expires_at - now_unix, 1)),
     ))
 }
+
+/// What [`reserve_streak_try`] decided.
+pub struct StreakTry {
+    /// Tries in the current streak, this one included.
+    pub count: i64,
+    /// When the streak (or its lock) ends, unix seconds.
+    pub ends_at: i64,
+}
+
+/// Reserves one try in `key`'s failure streak, in one upsert statement so
+/// concurrent tries on any node are counted before any is checked. A streak
+/// lasts `streak_seconds` from its first try; the `limit`-th try locks it
+/// until `lock_seconds` later; a try after the streak (or lock) ended starts
+/// a new one. The caller refuses the try when `count > limit`.
+pub async fn reserve_streak_try<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    now_unix: i64,
+    limit: u32,
+    streak_seconds: i64,
+    lock_seconds: i64,
+) -> Result<StreakTry, AppError> {
+    let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+    let row_count = Expr::col((Counters, Column::Count));
+    let row_ends = Expr::col((Counters, Column::ExpiresAt));
+    let ended = row_ends.clone().lte(now_unix);
+    let first_ends = if limit <= 1 {
+        now_unix + lock_seconds
+    } else {
+        now_unix + streak_seconds
+    };
+    let count = Expr::case(ended.clone(), 1i32).finally(row_count.clone().add(1));
+    let ends = Expr::case(ended, first_ends)
+        .case(row_count.add(1).eq(limit), now_unix + lock_seconds)
+        .finally(row_ends);
+    let upsert = Query::insert()
+        .into_table(Counters)
+        .columns([Column::Key, Column::WindowStart, Column::Count, Column::ExpiresAt])
+        .values_panic([key.into(), STREAK_WINDOW.into(), 1i32.into(), first_ends.into()])
+        .on_conflict(
+            OnConflict::columns([Column::Key, Column::WindowStart])
+                .values([(Column::Count, count.into()), (Column::ExpiresAt, ends.into())])
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([Column::Count, Column::ExpiresAt]))
+        .to_owned();
+    let row = db
+        .query_one(&upsert)
+        .await?
+        .ok_or_else(|| AppError::Internal("streak upsert returned no row".into()))?;
+    let count: i32 = row.try_get("", "count")?;
+    let ends_at: i64 = row.try_get("", "expires_at")?;
+    Ok(StreakTry {
+        count: i64::from(count),
+        ends_at,
+    })
+}
+
+/// Ends the failure streaks under `keys` (a successful sign-in).
+pub async fn clear_streaks<C: ConnectionTrait>(db: &C, keys: &[String]) -> Result<(), AppError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    Counters::delete_many()
+        .filter(Column::Key.is_in(keys.iter().cloned()))
+        .filter(Column::WindowStart.eq(STREAK_WINDOW))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Streak rows live beside the windows of `increment` and the gaps of
+/// `claim_gap` (window 0) under a window value no clock-aligned window has.
+const STREAK_WINDOW: i64 = -1;

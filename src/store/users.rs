@@ -110,16 +110,6 @@ pub async fn bump_token_version<C: ConnectionTrait>(db: &C, id: i64, now: DateTi
     Ok(())
 }
 
-/// Locks sign-in for the account until `until`.
-pub async fn lock_until<C: ConnectionTrait>(db: &C, id: i64, until: DateTime<Utc>) -> Result<(), AppError> {
-    Users::update_many()
-        .col_expr(Column::LockedUntil, Expr::value(until))
-        .filter(Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// Sets the role (`zhanghao admin grant`).
 pub async fn set_role<C: ConnectionTrait>(db: &C, id: i64, role: &str, now: DateTime<Utc>) -> Result<(), AppError> {
     Users::update_many()

@@ -152,7 +152,7 @@ async fn unbind_never_removes_the_last_way_to_sign_in() {
             .unwrap();
     }
     let meta = zhanghao::service::RequestMeta::default();
-    let signed = zhanghao::service::accounts::sign_in(&app.state, user, None, &meta)
+    let signed = zhanghao::service::accounts::sign_in(&app.state, user, None, &meta, None)
         .await
         .unwrap();
     let token = signed.tokens.access_token;

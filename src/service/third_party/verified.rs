@@ -96,12 +96,10 @@ pub async fn login_with_platform(
         let user = store::users::by_id(&state.db, bound.user_id)
             .await?
             .ok_or_else(|| AppError::Internal(format!("binding {} has no user", bound.id)))?;
-        limits::ensure_unlocked(state, &user)?;
-        return accounts::sign_in(state, user, None, meta).await;
+        return accounts::sign_in(state, user, None, meta, None).await;
     }
     if let Some(user) = unionid_owner(state, platform, identity.unionid.as_deref()).await? {
-        limits::ensure_unlocked(state, &user)?;
-        return bind_and_sign_in(state, Owner::Existing(Box::new(user)), &identity, meta).await;
+        return bind_and_sign_in(state, Owner::Existing(Box::new(user)), &identity, meta, None).await;
     }
     if let Some(code) = &extras.phone_code {
         let phone = state
@@ -246,7 +244,6 @@ async fn sign_in_by_phone(
 ) -> Result<AuthOutcome, AppError> {
     let existing = store::users::by_mobile(&state.db, mobile.as_str()).await?;
     if let Some(user) = &existing {
-        limits::ensure_unlocked(state, user)?;
         accounts::ensure_active(user)?;
     }
     ensure_bindable(state, existing.as_ref(), identity).await?;
@@ -259,7 +256,7 @@ async fn sign_in_by_phone(
             ..Default::default()
         })),
     };
-    bind_and_sign_in(state, owner, identity, meta).await
+    bind_and_sign_in(state, owner, identity, meta, None).await
 }
 
 /// Maps a platform failure to the API's error.

@@ -1,0 +1,131 @@
+//! DESIGN §8 lockout: wrong passwords lock the *password* sign-in of one
+//! identifier; the check and the count are one atomic step; unknown
+//! identifiers lock the same way; a code sign-in still works.
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::sms::{send_code, sms_user};
+
+async fn parallel_logins(app: &TestApp, account: &str, passwords: Vec<String>) -> Vec<Value> {
+    let attempts = passwords.into_iter().map(|password| {
+        let input = json!({"input": {"account": account, "password": password}});
+        async move { app.gql(LOGIN, input).await.1 }
+    });
+    futures::future::join_all(attempts).await
+}
+
+fn count(answers: &[Value], code: &str) -> usize {
+    answers.iter().filter(|a| error_code(a) == code).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_never_get_more_checks_than_the_limit() {
+    let app = TestApp::with_args(&["--account-failures-hourly", "20"]).await;
+    app.register_username("target", "the-right-password").await;
+    let wrong: Vec<String> = (0..200).map(|i| format!("wrong-password-{i}")).collect();
+    let answers = parallel_logins(&app, "target", wrong).await;
+    let checked = count(&answers, "INVALID_CREDENTIALS");
+    let refused = count(&answers, "TOO_MANY_ATTEMPTS");
+    assert!(checked <= 20, "{checked} wrong passwords were checked, the limit is 20");
+    assert_eq!(checked + refused, 200, "every answer is one of the two");
+    // Before the fix, the right password was accepted after a burst like this.
+    let (_, right) = app
+        .gql(
+            LOGIN,
+            json!({"input": {"account": "target", "password": "the-right-password"}}),
+        )
+        .await;
+    assert_eq!(error_code(&right), "TOO_MANY_ATTEMPTS", "{right}");
+    assert!(right["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap_or(0) > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_right_password_among_a_burst_is_checked_at_most_once_per_reserved_try() {
+    let app = TestApp::with_args(&["--account-failures-hourly", "5"]).await;
+    app.register_username("mixed", "the-right-password").await;
+    let mut passwords: Vec<String> = (0..30).map(|i| format!("wrong-password-{i}")).collect();
+    passwords.push("the-right-password".into());
+    let answers = parallel_logins(&app, "mixed", passwords).await;
+    let signed_in = answers.iter().filter(|a| a["errors"].is_null()).count();
+    let checked = count(&answers, "INVALID_CREDENTIALS") + signed_in;
+    assert!(checked <= 5, "{checked} passwords were checked, the limit is 5");
+}
+
+#[tokio::test]
+async fn an_unknown_identifier_locks_like_a_known_one() {
+    let app = TestApp::with_args(&["--account-failures-hourly", "3"]).await;
+    app.register_username("known", "the-right-password").await;
+    let mut answers = Vec::new();
+    for account in ["known", "unknown"] {
+        let mut codes = Vec::new();
+        for i in 0..5 {
+            let input = json!({"input": {"account": account, "password": format!("wrong-password-{i}")}});
+            codes.push(error_code(&app.gql(LOGIN, input).await.1).to_string());
+        }
+        answers.push(codes);
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "the same answers for a known and an unknown account"
+    );
+    assert_eq!(
+        answers[0],
+        [
+            "INVALID_CREDENTIALS",
+            "INVALID_CREDENTIALS",
+            "INVALID_CREDENTIALS",
+            "TOO_MANY_ATTEMPTS",
+            "TOO_MANY_ATTEMPTS"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_password_lock_does_not_block_a_code_sign_in() {
+    let app = TestApp::with_args(&["--account-failures-hourly", "3"]).await;
+    let mobile = "13800000311";
+    let user = sms_user(&app, mobile).await;
+    for i in 0..4 {
+        let input = json!({"input": {"account": mobile, "password": format!("wrong-password-{i}")}});
+        app.gql(LOGIN, input).await;
+    }
+    let input = json!({"input": {"account": mobile, "password": "whatever-password"}});
+    assert_eq!(error_code(&app.gql(LOGIN, input).await.1), "TOO_MANY_ATTEMPTS");
+    // The owner still signs in with a code sent to the phone.
+    app.clock.advance(61);
+    let code = send_code(&app, None, Some(mobile), "LOGIN").await;
+    let verify =
+        "mutation($input: VerifySmsInput!) { verifySms(input: $input) { user { id } tokens { accessToken } } }";
+    let (_, body) = app
+        .gql(
+            verify,
+            json!({"input": {"mobile": mobile, "code": code, "purpose": "LOGIN"}}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["verifySms"]["user"]["id"], user["user"]["id"]);
+}
+
+#[tokio::test]
+async fn wrong_codes_do_not_lock_the_password_sign_in() {
+    let app = TestApp::with_args(&["--account-failures-hourly", "3"]).await;
+    let mobile = "13800000312";
+    sms_user(&app, mobile).await;
+    let verify = "mutation($input: VerifySmsInput!) { verifySms(input: $input) { purpose } }";
+    for _ in 0..2 {
+        app.clock.advance(61);
+        send_code(&app, None, Some(mobile), "LOGIN").await;
+        for _ in 0..5 {
+            app.gql(
+                verify,
+                json!({"input": {"mobile": mobile, "code": "000000", "purpose": "LOGIN"}}),
+            )
+            .await;
+        }
+    }
+    // Ten wrong codes burned two codes; the password factor is untouched
+    // (this account has no password, so the answer is a plain refusal).
+    let input = json!({"input": {"account": mobile, "password": "some-password"}});
+    assert_eq!(error_code(&app.gql(LOGIN, input).await.1), "INVALID_CREDENTIALS");
+}
