@@ -37,6 +37,9 @@ pub enum AppError {
     TooManyAttempts {
         retry_after: u64,
     },
+    /// The try that burned a code (the last allowed wrong one): waiting does
+    /// not help, only a new code does.
+    CodeBurned,
     RateLimited {
         retry_after: u64,
     },
@@ -90,7 +93,7 @@ impl AppError {
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
             AppError::CaptchaInvalid => "CAPTCHA_INVALID",
             AppError::CodeInvalid => "CODE_INVALID",
-            AppError::TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
+            AppError::TooManyAttempts { .. } | AppError::CodeBurned => "TOO_MANY_ATTEMPTS",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::AccountExists { .. } => "ACCOUNT_EXISTS",
             AppError::NoBindUser { .. } => "NO_BIND_USER",
@@ -124,6 +127,13 @@ impl AppError {
                 } else {
                     "验证码错误或已过期"
                 }
+            }
+            AppError::CodeBurned => {
+                return if en {
+                    "Too many wrong codes: this code no longer works, request a new one".to_string()
+                } else {
+                    "验证码错误次数过多，已失效，请重新获取验证码".to_string()
+                };
             }
             AppError::TooManyAttempts { retry_after } => {
                 return if en {
@@ -501,7 +511,7 @@ impl AppError {
             AppError::CaptchaInvalid => e(-12, "验证码错误"),
             AppError::CodeInvalid if code_was_live => e(-11, "验证码错误"),
             AppError::CodeInvalid => e(-10, "验证码已过期"),
-            AppError::TooManyAttempts { .. } => ours(-11),
+            AppError::TooManyAttempts { .. } | AppError::CodeBurned => ours(-11),
             AppError::RateLimited { retry_after } => ShopxoError {
                 code: -100,
                 msg: format!("发送失败[防止造成骚扰，请勿频繁发送]，请 {retry_after} 秒后再试"),
@@ -565,7 +575,7 @@ impl AppError {
                 detail: None,
                 pointer: None,
             },
-            AppError::TooManyAttempts { .. } => plain(500, "sms_verify_error"),
+            AppError::TooManyAttempts { .. } | AppError::CodeBurned => plain(500, "sms_verify_error"),
             AppError::RateLimited { .. } => plain(429, "too_many_requests"),
             AppError::NoBindUser { .. } => DiscuzError {
                 status: 400,

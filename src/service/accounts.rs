@@ -98,19 +98,10 @@ pub async fn register(
     }
     tickets::ensure_live(state, req.bind_token.as_deref()).await?;
 
-    // A taken mobile or email is known before the code is spent (the send
-    // step already tells), so the user keeps the code for another try.
-    if let Some(mobile) = &new.mobile
-        && store::users::by_mobile(&state.db, mobile).await?.is_some()
-    {
-        return Err(AppError::AccountExists { field: "mobile" });
-    }
-    if let Some(email) = &new.email
-        && store::users::by_email(&state.db, email).await?.is_some()
-    {
-        return Err(AppError::AccountExists { field: "email" });
-    }
-
+    // A taken mobile or email is not looked up here: the insert's unique
+    // constraint answers ACCOUNT_EXISTS only after the code was proven (and
+    // the transaction's rollback keeps the code), so the answer to a wrong
+    // code never tells whether the account exists.
     super::third_party::ensure_ticket_attachable(state, req.bind_token.as_deref(), None, new.mobile.as_deref()).await?;
 
     // Inputs are well formed: now check the proof. A code is spent inside

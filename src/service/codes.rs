@@ -140,6 +140,17 @@ pub async fn send(state: &AppState, target: &Target, purpose: Purpose) -> Result
     })
 }
 
+/// Answers like [`send`], under the same per-target limits, but sends and
+/// stores nothing: for targets that must not learn (or let a prober learn)
+/// that they have no account.
+pub async fn pretend_send(state: &AppState, target: &Target) -> Result<CodeSent, AppError> {
+    check_target_limits(state, target.key()).await?;
+    Ok(CodeSent {
+        expires_in: state.config.code_ttl.as_secs() as i64,
+        resend_after: state.config.send_interval.as_secs() as i64,
+    })
+}
+
 /// Charges one send to the client's IP (20 an hour by default). Called
 /// before anything about the target is looked up, so neither sending nor
 /// the "taken / unknown" answers can be had without paying for them.
@@ -215,7 +226,7 @@ pub async fn spend_in<C: store::Conn>(
                 }
                 Err(AppError::CodeInvalid)
             } else if store::codes::record_wrong_try(&state.db, row.id, max).await? {
-                Err(AppError::TooManyAttempts { retry_after: 1 })
+                Err(AppError::CodeBurned)
             } else {
                 Err(AppError::CodeInvalid)
             }

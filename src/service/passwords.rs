@@ -59,17 +59,27 @@ impl PasswordHasher {
     /// The PHC string of `password`.
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let params = self.params.clone();
-        let password = password.to_string();
+        let password = nfc(password);
         self.run(move |blocks| hash_now(&params, &password, blocks)).await?
     }
 
     /// True when `password` matches `stored`; `None` means "no such account",
     /// which is verified against the dummy hash and always false.
+    /// Passwords are compared in Unicode NFC, so `café` typed as one
+    /// code point or as `e` + combining accent is one password. A hash made
+    /// before normalisation (of the text as typed) still verifies: when the
+    /// NFC form fails and differs from the input, the input is tried too.
     pub async fn verify(&self, stored: Option<&str>, password: &str) -> Result<bool, AppError> {
         let matches_real = stored.is_some();
         let stored = stored.unwrap_or(&self.dummy_hash).to_string();
-        let password = password.to_string();
-        let ok = self.run(move |blocks| verify_now(&stored, &password, blocks)).await?;
+        let normalised = nfc(password);
+        let as_typed = (normalised != password).then(|| password.to_string());
+        let ok = self
+            .run(move |blocks| {
+                verify_now(&stored, &normalised, blocks)
+                    || as_typed.is_some_and(|raw| verify_now(&stored, &raw, blocks))
+            })
+            .await?;
         Ok(ok && matches_real)
     }
 
@@ -182,6 +192,12 @@ fn compute<'a>(
     })
 }
 
+/// The Unicode NFC form of a password.
+fn nfc(password: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    password.nfc().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +223,26 @@ mod tests {
         assert!(hasher.verify(Some(&stored), "battery staple").await.expect("verify"));
         assert!(!hasher.verify(Some(&stored), "battery stapler").await.expect("verify"));
         assert!(!hasher.verify(Some("not a phc string"), "x").await.expect("verify"));
+    }
+
+    #[tokio::test]
+    async fn nfc_and_nfd_spellings_are_one_password_and_old_hashes_still_verify() {
+        let hasher = PasswordHasher::new(4096, 1, 1).expect("params");
+        let composed = "caf\u{e9}-password";
+        let decomposed = "cafe\u{301}-password";
+        let hash = hasher.hash(decomposed).await.expect("hash");
+        assert!(hasher.verify(Some(&hash), composed).await.expect("verify"));
+        assert!(hasher.verify(Some(&hash), decomposed).await.expect("verify"));
+        // A hash made before normalisation, of the decomposed text as typed.
+        use argon2::password_hash::PasswordHasher as _;
+        let params = Params::new(4096, 1, 1, None).expect("params");
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let salt = SaltString::generate(&mut OsRng);
+        let legacy = argon
+            .hash_password(decomposed.as_bytes(), &salt)
+            .expect("hash")
+            .to_string();
+        assert!(hasher.verify(Some(&legacy), decomposed).await.expect("verify"));
+        assert!(!hasher.verify(Some(&legacy), "cafe-password").await.expect("verify"));
     }
 }

@@ -53,8 +53,9 @@ pub(crate) enum Owner {
 }
 
 /// Registers (unknown mobile) or signs in (known mobile) the owner of the
-/// mobile and binds the identity to them, in one transaction. Conflicts are
-/// found before the code is spent, so a refused request changes nothing.
+/// mobile and binds the identity to them, in one transaction with the code:
+/// a conflict (ALREADY_BOUND) rolls it all back, so a refused request
+/// changes nothing and the code still works.
 ///
 /// This is the weaker mode: the openid is the client's word, so it is only
 /// accepted for platforms listed in `ZHANGHAO_TRUST_CLIENT_OPENID`. The
@@ -80,7 +81,9 @@ pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMet
     if let Some(user) = &existing {
         accounts::ensure_active(user)?;
     }
-    ensure_bindable(state, existing.as_ref(), &identity).await?;
+    // Whether the openid is bound already is decided by `attach`, inside the
+    // transaction and after the code: a wrong code never tells who holds an
+    // openid, and an ALREADY_BOUND rollback keeps the code.
     if existing.is_none() && !state.config.registration_open {
         return Err(AppError::RegistrationClosed);
     }

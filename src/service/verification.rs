@@ -50,9 +50,12 @@ pub async fn send_sms_code(
             ensure_mobile_free(state, &mobile).await?;
         }
         Purpose::ResetPassword => {
-            store::users::by_mobile(&state.db, mobile.as_str())
-                .await?
-                .ok_or(AppError::NotFound)?;
+            // An unknown mobile gets the same answer and the same limits as a
+            // known one, and nothing is sent: the answer tells no one whether
+            // the number has an account.
+            if store::users::by_mobile(&state.db, mobile.as_str()).await?.is_none() {
+                return codes::pretend_send(state, &Target::Mobile(mobile)).await;
+            }
         }
         Purpose::Login | Purpose::Verify | Purpose::ResetPayPassword => {}
     }
@@ -245,10 +248,11 @@ async fn rebind_mobile(state: &AppState, viewer: &Viewer, code: &Code, mobile: O
 async fn reset_password(state: &AppState, code: &Code, req: &VerifyRequest) -> Result<User, AppError> {
     let mobile = parse_mobile(state, req.mobile.as_deref())?;
     let password = accounts::password_policy(state).parse_new(req.password.as_deref().unwrap_or(""), "password")?;
-    let user = store::users::by_mobile(&state.db, mobile.as_str())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = store::users::by_mobile(&state.db, mobile.as_str()).await?;
+    // The code is checked first, so an unknown mobile (to which no code was
+    // ever sent) answers CODE_INVALID like a wrong code to a known one.
     codes::consume(state, mobile.as_str(), Purpose::ResetPassword, code).await?;
+    let user = user.ok_or(AppError::CodeInvalid)?;
     if user.password_hash.is_some()
         && state
             .passwords
