@@ -50,6 +50,10 @@ pub struct Settings {
     /// Maximum pooled database connections.
     #[arg(long, global = true, env = "ZHANGHAO_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
+    /// Seconds a request waits for a database connection before it answers
+    /// SERVICE_UNAVAILABLE (a database outage must not hang every request).
+    #[arg(long, global = true, env = "ZHANGHAO_DB_ACQUIRE_TIMEOUT", default_value_t = 2)]
+    pub db_acquire_timeout: u64,
     /// `production` refuses to start without a JWT secret and with the outbox.
     #[arg(
         long = "env",
@@ -71,6 +75,14 @@ pub struct Settings {
     /// Access token lifetime, seconds.
     #[arg(long, global = true, env = "ZHANGHAO_ACCESS_TTL", default_value_t = 3600)]
     pub access_ttl: u64,
+    /// Access token lifetime for tokens issued through the legacy REST paths,
+    /// seconds (Discuz! Q's `expires_in`; ShopXO and chickenshop clients never refresh).
+    #[arg(long, global = true, env = "ZHANGHAO_LEGACY_ACCESS_TTL", default_value_t = 2_592_000)]
+    pub legacy_access_ttl: u64,
+    /// Seconds after its rotation in which a refresh token presented again
+    /// still yields a pair of its family (two tabs, a retry); 0 turns it off.
+    #[arg(long, global = true, env = "ZHANGHAO_REFRESH_REUSE_GRACE", default_value_t = 10)]
+    pub refresh_reuse_grace: u64,
     /// Refresh token lifetime, seconds.
     #[arg(long, global = true, env = "ZHANGHAO_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
     pub refresh_ttl: u64,
@@ -189,6 +201,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
     pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
     pub environment: Environment,
     /// `None` in development until the server loads or creates the stored one.
     pub jwt_secret: Option<SecretString>,
@@ -196,6 +209,8 @@ pub struct Config {
     pub jwt_audience: String,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    pub refresh_reuse_grace: Duration,
+    pub legacy_access_ttl: Duration,
     pub sms_provider: SmsProvider,
     pub email_provider: EmailProvider,
     pub outbox: PathBuf,
@@ -278,12 +293,15 @@ impl Config {
             listen: s.listen,
             database_url: s.database_url,
             db_max_connections: s.db_max_connections.max(1),
+            db_acquire_timeout: Duration::from_secs(s.db_acquire_timeout.max(1)),
             environment: s.environment,
             jwt_secret,
             jwt_issuer: s.jwt_issuer,
             jwt_audience: s.jwt_audience,
             access_ttl: Duration::from_secs(s.access_ttl),
             refresh_ttl: Duration::from_secs(s.refresh_ttl),
+            refresh_reuse_grace: Duration::from_secs(s.refresh_reuse_grace),
+            legacy_access_ttl: Duration::from_secs(s.legacy_access_ttl),
             sms_provider: s.sms_provider,
             email_provider: s.email_provider,
             outbox: s.outbox,

@@ -266,11 +266,23 @@ impl std::error::Error for AppError {}
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        match err {
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                AppError::ServiceUnavailable(format!("database: {err}"))
-            }
-            other => AppError::Internal(format!("database: {other}")),
+        use sea_orm::sqlx::Error as Sqlx;
+        use sea_orm::{DbErr, RuntimeErr};
+        // A database that is down or unreachable, however the driver says so
+        // (a lost connection mid-query included), is SERVICE_UNAVAILABLE:
+        // the client may retry. Anything else is our bug: INTERNAL.
+        let unavailable = match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => matches!(
+                **cause,
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_)
+            ),
+            _ => false,
+        };
+        if unavailable {
+            AppError::ServiceUnavailable(format!("database: {err}"))
+        } else {
+            AppError::Internal(format!("database: {err}"))
         }
     }
 }

@@ -20,6 +20,7 @@ pub fn request_meta(headers: &HeaderMap, extensions: &Extensions, trusted: &[IpN
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect()),
         lang: Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())),
+        legacy_client: false,
     }
 }
 

@@ -64,7 +64,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
-    let db = store::connect(&config.database_url, config.db_max_connections).await?;
+    let db = store::connect(
+        &config.database_url,
+        config.db_max_connections,
+        config.db_acquire_timeout,
+    )
+    .await?;
     store::migrate(&db).await?;
     match command {
         Command::Migrate => {

@@ -52,9 +52,13 @@ pub fn routes(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Client IP, user agent and language, as GraphQL reads them.
+/// Client IP, user agent and language, as GraphQL reads them; the caller is
+/// a legacy client (its tokens live `ZHANGHAO_LEGACY_ACCESS_TTL`).
 pub(crate) fn meta(state: &AppState, parts: &Parts) -> RequestMeta {
-    request_meta(&parts.headers, &parts.extensions, &state.config.trusted_proxies)
+    RequestMeta {
+        legacy_client: true,
+        ..request_meta(&parts.headers, &parts.extensions, &state.config.trusted_proxies)
+    }
 }
 
 /// The legacy apps all run on Beijing time (UTC+8, no daylight saving).

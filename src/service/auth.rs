@@ -55,11 +55,23 @@ pub async fn authenticate(state: &AppState, bearer: Option<&str>) -> Result<View
     let Ok(user_id) = claims.sub.parse::<i64>() else {
         return Ok(Viewer::Rejected);
     };
-    match store::users::by_id(&state.db, user_id).await? {
-        Some(user) if user.token_version == claims.ver && user.status == "ACTIVE" => Ok(Viewer::User {
-            user: Box::new(user),
-            session: claims.sid,
-        }),
-        _ => Ok(Viewer::Rejected),
+    let Some(user) = store::users::by_id(&state.db, user_id).await? else {
+        return Ok(Viewer::Rejected);
+    };
+    if user.status != "ACTIVE" {
+        return Ok(Viewer::Rejected);
     }
+    // A token of an older version is alive only when its session was kept
+    // through the revocation (the session that performed a rebind); that
+    // costs a second read, on this rare path only.
+    let current = user.token_version == claims.ver
+        || store::sessions::family_live_at(&state.db, user.id, &claims.sid, user.token_version, state.clock.now())
+            .await?;
+    if !current {
+        return Ok(Viewer::Rejected);
+    }
+    Ok(Viewer::User {
+        user: Box::new(user),
+        session: claims.sid,
+    })
 }

@@ -28,6 +28,9 @@ pub struct RequestMeta {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
     pub lang: Lang,
+    /// Came through the legacy REST layer: ShopXO and chickenshop clients
+    /// have no refresh flow, so their access tokens live longer.
+    pub legacy_client: bool,
 }
 
 /// The server-side key for HMACs of codes and captcha answers, derived from

@@ -140,7 +140,12 @@ async fn issue_in_family<C: store::Conn>(
     family_id: String,
 ) -> Result<TokenPair, AppError> {
     let now = state.clock.now();
-    let access_ttl = state.config.access_ttl.as_secs() as i64;
+    let access_ttl = if meta.legacy_client {
+        state.config.legacy_access_ttl
+    } else {
+        state.config.access_ttl
+    }
+    .as_secs() as i64;
     let refresh_ttl = state.config.refresh_ttl.as_secs() as i64;
     let access_token = state.tokens.sign(user, &family_id, now, access_ttl)?;
     let refresh_token = new_opaque_token();
@@ -185,8 +190,19 @@ pub async fn refresh(state: &AppState, refresh_token: &str, meta: &RequestMeta) 
     let txn = store::begin(&state.db).await?;
     let won = session.rotated_at.is_none() && store::sessions::mark_rotated(&txn, session.id, now).await?;
     if !won {
+        // Rotated a moment ago (two tabs, a retried request): within the
+        // grace window the client gets a working pair of the same family.
+        // A concurrent winner's rotation is "a moment ago" by definition.
+        let grace = state.config.refresh_reuse_grace.as_secs() as i64;
+        let rotated_recently = session.rotated_at.is_none_or(|at| (now - at).num_seconds() <= grace);
+        if grace > 0 && rotated_recently {
+            let pair = issue_in_family(state, &txn, &user, meta, session.family_id).await?;
+            store::commit(txn).await?;
+            return Ok((user, pair));
+        }
         drop(txn); // rolled back: the loser changes nothing
         tracing::warn!(user_id = session.user_id, "refresh token reused; revoking its family");
+        metrics::counter!("zhanghao_refresh_reuse_detected_total").increment(1);
         store::sessions::revoke_family(&state.db, &session.family_id, now).await?;
         return Err(AppError::Unauthenticated);
     }
@@ -227,6 +243,23 @@ pub async fn revoke_everything<C: store::Conn>(state: &AppState, conn: &C, user_
     let now = state.clock.now();
     store::users::bump_token_version(conn, user_id, now).await?;
     store::sessions::revoke_user(conn, user_id, now).await
+}
+
+/// Revokes every session and access token of a user except the session
+/// `keep` (the one performing a rebind), whose tokens keep working.
+pub async fn revoke_all_but<C: store::Conn>(
+    state: &AppState,
+    conn: &C,
+    user_id: i64,
+    keep: &str,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    store::users::bump_token_version(conn, user_id, now).await?;
+    let version = store::users::by_id(conn, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .token_version;
+    store::sessions::revoke_user_except(conn, user_id, keep, version, now).await
 }
 
 /// A live session, for the `sessions` query.

@@ -240,7 +240,11 @@ async fn rebind_mobile(state: &AppState, viewer: &Viewer, code: &Code, mobile: O
     // The new mobile and the end of every session land together, or neither.
     let txn = store::begin(&state.db).await?;
     let user = store::users::update(&txn, changes, state.clock.now()).await?;
-    tokens::revoke_everything(state, &txn, user.id).await?;
+    // The session that rebinds stays signed in; every other one ends.
+    match viewer.session() {
+        Some(keep) => tokens::revoke_all_but(state, &txn, user.id, keep).await?,
+        None => tokens::revoke_everything(state, &txn, user.id).await?,
+    }
     store::commit(txn).await?;
     reload(state, user.id).await
 }

@@ -29,14 +29,20 @@ pub async fn commit(txn: Txn) -> Result<(), AppError> {
 }
 
 /// Opens the pool; SQLite gets WAL and a busy timeout so concurrent requests
-/// wait for the writer instead of failing.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+/// wait for the writer instead of failing. A request waits at most
+/// `acquire_timeout` for a connection, so an outage answers quickly.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: std::time::Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options
         .max_connections(max_connections)
         .min_connections(1)
         .sqlx_logging(false)
-        .acquire_timeout(std::time::Duration::from_secs(10));
+        .acquire_timeout(acquire_timeout)
+        .connect_timeout(acquire_timeout);
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
         options.map_sqlx_sqlite_opts(|opts| {

@@ -79,6 +79,52 @@ pub async fn revoke_user<C: ConnectionTrait>(db: &C, user_id: i64, now: DateTime
     Ok(())
 }
 
+/// Revokes every token of a user but those of `keep_family`, which move to
+/// the user's current token version (the session that rebinds stays signed in).
+pub async fn revoke_user_except<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    keep_family: &str,
+    token_version: i32,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    Sessions::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::FamilyId.ne(keep_family))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Sessions::update_many()
+        .col_expr(Column::TokenVersion, Expr::value(token_version))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::FamilyId.eq(keep_family))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// True when `family_id` of `user_id` still has a live, unrevoked token
+/// issued at (or moved to) `token_version`.
+pub async fn family_live_at<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    family_id: &str,
+    token_version: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    Ok(Sessions::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::FamilyId.eq(family_id))
+        .filter(Column::TokenVersion.eq(token_version))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// The current (unrotated, unrevoked, unexpired) token of each live family.
 pub async fn live_for_user<C: ConnectionTrait>(
     db: &C,

@@ -90,9 +90,13 @@ impl TestApp {
     }
 
     async fn from_config(config: Config, dir: tempfile::TempDir, outbox: PathBuf) -> TestApp {
-        let db = zhanghao::store::connect(&config.database_url, config.db_max_connections)
-            .await
-            .expect("connect");
+        let db = zhanghao::store::connect(
+            &config.database_url,
+            config.db_max_connections,
+            config.db_acquire_timeout,
+        )
+        .await
+        .expect("connect");
         zhanghao::store::migrate(&db).await.expect("migrate");
         let clock = ManualClock::default();
         let overrides = Overrides {

@@ -12,6 +12,7 @@ mod browser_ready;
 mod enumeration;
 mod faults;
 mod graphql_http;
+mod legacy_sessions;
 mod lockout;
 mod rest_chickenshop;
 mod rest_discuz;

@@ -186,7 +186,7 @@ async fn refusals_in_the_chickenshop_envelope() {
             .2;
     }
     assert_eq!(last["status"], 0);
-    assert!(last["msg"].as_str().unwrap().contains("尝试次数过多"), "{last}");
+    assert!(last["msg"].as_str().unwrap().contains("重新获取"), "{last}");
 }
 
 trait BearerExt {

@@ -429,8 +429,11 @@ async fn bind_sets_a_mobile_once_and_refuses_a_taken_one() {
 }
 
 #[tokio::test]
-async fn rebind_needs_verify_within_ten_minutes_and_revokes_sessions() {
+async fn rebind_needs_verify_within_ten_minutes_and_revokes_the_other_sessions() {
     let app = TestApp::new().await;
+    // Another device signed in first; the rebind must sign it out.
+    let other = sms_user(&app, "13800000080").await;
+    app.clock.advance(61);
     let user = sms_user(&app, "13800000080").await;
     let token = sms_access(&user);
     // REBIND without VERIFY.
@@ -471,15 +474,22 @@ async fn rebind_needs_verify_within_ten_minutes_and_revokes_sessions() {
     )
     .await;
     assert_eq!(body["data"]["verifySms"]["user"]["mobile"], "13800000081", "{body}");
-    // Every session is gone.
+    // The session that rebound stays signed in (DESIGN §8) and can refresh;
+    // every other session is gone.
+    let refresh = "mutation($t: String!) { refreshToken(refreshToken: $t) { tokens { accessToken } } }";
     let (_, me) = app.gql_as(&token, "{ me { id } }", json!({})).await;
-    assert!(me["data"]["me"].is_null());
-    let (_, refreshed) = app
-        .gql(
-            "mutation($t: String!) { refreshToken(refreshToken: $t) { created } }",
-            json!({"t": user["tokens"]["refreshToken"]}),
-        )
-        .await;
+    assert_eq!(me["data"]["me"]["id"], user["user"]["id"], "{me}");
+    let (_, refreshed) = app.gql(refresh, json!({"t": user["tokens"]["refreshToken"]})).await;
+    let fresh = refreshed["data"]["refreshToken"]["tokens"]["accessToken"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        app.gql_as(fresh, "{ me { id } }", json!({})).await.1["data"]["me"]["id"],
+        user["user"]["id"]
+    );
+    let (_, me) = app.gql_as(&sms_access(&other), "{ me { id } }", json!({})).await;
+    assert_eq!(error_code(&me), "UNAUTHENTICATED", "{me}");
+    let (_, refreshed) = app.gql(refresh, json!({"t": other["tokens"]["refreshToken"]})).await;
     assert_eq!(error_code(&refreshed), "UNAUTHENTICATED");
 }
 

@@ -110,7 +110,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .unwrap();
     assert_eq!(me_id(&app, new_access).await, payload["user"]["id"]);
 
-    // Replaying the first token is theft: it fails and kills the second one too.
+    // Replaying the first token after the grace window is theft: it fails
+    // and kills the second one too.
+    app.clock.advance(11);
     let (_, replay) = app.gql(REFRESH, json!({"t": first})).await;
     assert_eq!(error_code(&replay), "UNAUTHENTICATED");
     let (_, after) = app.gql(REFRESH, json!({"t": second})).await;
@@ -169,4 +171,40 @@ async fn a_session_issued_before_a_revocation_cannot_refresh_even_if_its_row_esc
     let (_, body) = app.gql(REFRESH, json!({"t": refresh(&payload)})).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
     assert!(me_id(&app, &access(&payload)).await.is_null());
+}
+
+#[tokio::test]
+async fn a_refresh_token_presented_twice_at_once_keeps_both_tabs_signed_in() {
+    let app = TestApp::new().await;
+    let payload = app.register_username("twotabs", "a-good-password").await;
+    let shared = refresh(&payload);
+    let (_, tab_one) = app.gql(REFRESH, json!({"t": shared})).await;
+    app.clock.advance(5);
+    let (_, tab_two) = app.gql(REFRESH, json!({"t": shared})).await;
+    for tab in [&tab_one, &tab_two] {
+        let access = tab["data"]["refreshToken"]["tokens"]["accessToken"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(me_id(&app, access).await, payload["user"]["id"], "{tab}");
+        let next = tab["data"]["refreshToken"]["tokens"]["refreshToken"]
+            .as_str()
+            .unwrap_or_default();
+        let (_, again) = app.gql(REFRESH, json!({"t": next})).await;
+        assert!(again["errors"].is_null(), "each tab keeps refreshing: {again}");
+    }
+    // After the grace window, the shared token is a replay: the family dies.
+    app.clock.advance(6);
+    let (_, replay) = app.gql(REFRESH, json!({"t": shared})).await;
+    assert_eq!(error_code(&replay), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn without_a_grace_window_any_reuse_revokes_the_family() {
+    let app = TestApp::with_args(&["--refresh-reuse-grace", "0"]).await;
+    let payload = app.register_username("nograce", "a-good-password").await;
+    let first = refresh(&payload);
+    let (_, rotated) = app.gql(REFRESH, json!({"t": first})).await;
+    assert!(rotated["errors"].is_null());
+    let (_, replay) = app.gql(REFRESH, json!({"t": first})).await;
+    assert_eq!(error_code(&replay), "UNAUTHENTICATED");
 }
