@@ -116,6 +116,11 @@ pub struct Settings {
     /// Comma-separated IPs or CIDRs whose `X-Forwarded-For` is believed.
     #[arg(long, global = true, env = "ZHANGHAO_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// Comma-separated ISO regions whose mobiles may receive SMS codes;
+    /// numbers elsewhere (and landlines, premium numbers) are refused before
+    /// anything is sent, which stops SMS pumping to costly destinations.
+    #[arg(long, global = true, env = "ZHANGHAO_SMS_REGIONS", default_value = "CN")]
+    pub sms_regions: String,
     /// Region for mobiles written without a country code.
     #[arg(long, global = true, env = "ZHANGHAO_DEFAULT_REGION", default_value = "CN")]
     pub default_region: String,
@@ -217,6 +222,7 @@ pub struct Config {
     pub test_numbers: Vec<(String, String)>,
     pub trusted_proxies: Vec<IpNet>,
     pub default_region: phonenumber::country::Id,
+    pub sms_regions: Vec<phonenumber::country::Id>,
     pub password_min: usize,
     pub password_max: usize,
     pub argon2_memory_kib: u32,
@@ -308,6 +314,7 @@ impl Config {
             test_numbers: parse_test_numbers(&s.test_numbers)?,
             trusted_proxies: parse_proxies(&s.trusted_proxies)?,
             default_region,
+            sms_regions: parse_regions(&s.sms_regions)?,
             password_min: s.password_min,
             password_max: s.password_max,
             argon2_memory_kib: s.argon2_memory_kib,
@@ -371,6 +378,20 @@ fn parse_test_numbers(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
                 )));
             }
             Ok((mobile.trim().to_string(), code.to_string()))
+        })
+        .collect()
+}
+
+fn parse_regions(raw: &str) -> Result<Vec<phonenumber::country::Id>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.to_ascii_uppercase().parse().map_err(|_| {
+                ConfigError(format!(
+                    "ZHANGHAO_SMS_REGIONS entry {entry:?} is not a region code such as CN"
+                ))
+            })
         })
         .collect()
 }

@@ -74,6 +74,9 @@ pub enum InputProblem {
     NotSixDigits,
     SameAsBefore,
     NotAllowed,
+    /// A valid number that may not receive SMS here: outside
+    /// `ZHANGHAO_SMS_REGIONS`, or a landline, premium or shared-cost number.
+    NoSms,
     ExpiredOrUsed,
     /// REBIND before VERIFY proved the current mobile.
     NeedsVerify,
@@ -434,6 +437,7 @@ fn input_message(field: &str, reason: InputProblem, lang: Lang) -> String {
         (Lang::En, InputProblem::NotSixDigits) => format!("The {name} must be 6 digits"),
         (Lang::En, InputProblem::SameAsBefore) => format!("The new {name} must differ from the old one"),
         (Lang::En, InputProblem::NotAllowed) => format!("The {name} is not allowed here"),
+        (Lang::En, InputProblem::NoSms) => format!("This {name} cannot receive SMS codes from this service"),
         (Lang::En, InputProblem::NeedsVerify) => "Verify the current mobile first".to_string(),
         (Lang::En, InputProblem::LastSignInMethod) => {
             "This is your only way to sign in; add a password or mobile first".to_string()
@@ -448,6 +452,7 @@ fn input_message(field: &str, reason: InputProblem, lang: Lang) -> String {
         (Lang::Zh, InputProblem::NotSixDigits) => format!("{name}必须是 6 位的数字"),
         (Lang::Zh, InputProblem::SameAsBefore) => format!("新{name}与原{name}不能相同"),
         (Lang::Zh, InputProblem::NotAllowed) => format!("此处不允许使用{name}"),
+        (Lang::Zh, InputProblem::NoSms) => format!("该{name}无法接收本服务的短信验证码"),
         (Lang::Zh, InputProblem::NeedsVerify) => "请验证旧的手机号".to_string(),
         (Lang::Zh, InputProblem::LastSignInMethod) => "这是唯一的登录方式，请先设置密码或绑定手机号".to_string(),
         (Lang::Zh, InputProblem::ExpiredOrUsed) => format!("{name}已失效"),
@@ -504,7 +509,9 @@ impl AppError {
             AppError::BadUserInput { field, reason } => match (*field, reason, account) {
                 ("account" | "mobile" | "email", InputProblem::Missing, _) => e(-1, "账号不能为空"),
                 ("account" | "mobile", InputProblem::Malformed, ShopxoAccount::Sms)
-                | ("mobile", InputProblem::Malformed, _) => e(-2, "手机号码格式错误"),
+                | ("mobile", InputProblem::Malformed, _)
+                // ShopXO's own mobile regex admits mainland mobiles only.
+                | ("account" | "mobile", InputProblem::NoSms, _) => e(-2, "手机号码格式错误"),
                 ("account" | "email", InputProblem::Malformed, ShopxoAccount::Email)
                 | ("email", InputProblem::Malformed, _) => e(-2, "电子邮箱格式错误"),
                 ("account", InputProblem::Malformed, ShopxoAccount::Username) => {
@@ -575,7 +582,7 @@ impl AppError {
                     InputProblem::NeedsVerify => invalid(field, "请验证旧的手机号。".into()),
                     InputProblem::ExpiredOrUsed => invalid(field, format!("{name} 已失效。")),
                     InputProblem::NotAllowed => invalid(field, format!("选定的 {name} 是无效的。")),
-                    InputProblem::LastSignInMethod => invalid(field, self.message(Lang::Zh)),
+                    InputProblem::LastSignInMethod | InputProblem::NoSms => invalid(field, self.message(Lang::Zh)),
                 }
             }
             AppError::AccountExists { field } => invalid(field, format!("{} 已经存在。", discuz_attribute(field).1)),

@@ -17,6 +17,8 @@ impl Mobile {
             phonenumber::parse(region, text)
                 .ok()
                 .filter(phonenumber::is_valid)
+                // `13800138001x99`: an extension is not part of a mobile.
+                .filter(|number| number.extension().is_none())
                 .map(|number| Mobile(number.format().mode(phonenumber::Mode::E164).to_string()))
         };
         valid(raw, Some(default_region)).or_else(|| {
@@ -33,6 +35,22 @@ impl Mobile {
     /// Builds from a value already stored in E.164.
     pub fn from_e164(stored: String) -> Self {
         Mobile(stored)
+    }
+
+    /// True when an SMS may be sent to this number: its region is one of
+    /// `regions` and it is a mobile number (or one that may be), never a
+    /// landline, premium-rate, shared-cost or other non-mobile number.
+    pub fn can_receive_sms(&self, regions: &[Region]) -> bool {
+        use phonenumber::Type;
+        let Ok(number) = phonenumber::parse(None, &self.0) else {
+            return false;
+        };
+        let in_region = number.country().id().is_some_and(|region| regions.contains(&region));
+        let mobile = matches!(
+            number.number_type(&phonenumber::metadata::DATABASE),
+            Type::Mobile | Type::FixedLineOrMobile
+        );
+        in_region && mobile
     }
 
     /// The E.164 form, as stored.
@@ -88,5 +106,23 @@ mod tests {
         let mobile = Mobile::parse("13113690001", Region::CN).expect("valid");
         assert_eq!(mobile.masked(), "131****0001");
         assert_eq!(mobile.national(), "13113690001");
+    }
+
+    #[test]
+    fn only_mobiles_of_the_allowed_regions_receive_sms() {
+        use phonenumber::country::Id::{CN, US};
+        let sms = |raw: &str, regions: &[Region]| Mobile::parse(raw, CN).is_some_and(|m| m.can_receive_sms(regions));
+        assert!(sms("13800138000", &[CN]));
+        assert!(sms("+8613113690001", &[CN]));
+        assert!(!sms("+861062345678", &[CN]), "a Beijing landline");
+        assert!(!sms("+12015550123", &[CN]), "a US number with only CN allowed");
+        assert!(sms("+12015550123", &[CN, US]), "US numbers may be mobiles");
+        assert!(!sms("+5352123456", &[CN]), "Cuba");
+        assert!(!sms("+79161234567", &[CN]), "Russia");
+        assert!(!sms("+8613800138000", &[]), "no region allowed");
+        assert!(
+            Mobile::parse("13800138001x99", CN).is_none(),
+            "an extension is not a mobile"
+        );
     }
 }

@@ -6,7 +6,7 @@ use rand::Rng;
 
 use super::{RequestMeta, constant_time_eq, limits};
 use crate::domain::{Code, Email, Mobile};
-use crate::error::AppError;
+use crate::error::{AppError, InputProblem};
 use crate::messaging::{EmailMessage, SmsMessage};
 use crate::state::AppState;
 use crate::store;
@@ -87,6 +87,7 @@ pub async fn send(state: &AppState, target: &Target, purpose: Purpose) -> Result
             resend_after: 0,
         });
     }
+    ensure_deliverable(state, target)?;
     check_target_limits(state, target.key()).await?;
 
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
@@ -144,11 +145,23 @@ pub async fn send(state: &AppState, target: &Target, purpose: Purpose) -> Result
 /// stores nothing: for targets that must not learn (or let a prober learn)
 /// that they have no account.
 pub async fn pretend_send(state: &AppState, target: &Target) -> Result<CodeSent, AppError> {
+    ensure_deliverable(state, target)?;
     check_target_limits(state, target.key()).await?;
     Ok(CodeSent {
         expires_in: state.config.code_ttl.as_secs() as i64,
         resend_after: state.config.send_interval.as_secs() as i64,
     })
+}
+
+/// Refuses SMS to numbers outside `ZHANGHAO_SMS_REGIONS` or that are not
+/// mobiles, before any limit is spent or anything sent.
+fn ensure_deliverable(state: &AppState, target: &Target) -> Result<(), AppError> {
+    match target {
+        Target::Mobile(mobile) if !mobile.can_receive_sms(&state.config.sms_regions) => {
+            Err(AppError::bad("mobile", InputProblem::NoSms))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Charges one send to the client's IP (20 an hour by default). Called

@@ -18,6 +18,7 @@ mod rest_chickenshop;
 mod rest_discuz;
 mod rest_shopxo;
 mod sms;
+mod sms_pumping;
 mod third_party;
 mod tokens;
 mod two_nodes;
