@@ -91,6 +91,20 @@ pub async fn graphql_post(State(gql): State<GraphqlState>, parts: Parts, body: B
             "Batched requests (JSON arrays) are not supported",
         );
     }
+    // A string `query` is required, except for a hash-only persisted query.
+    let has_query = value.get("query").is_some_and(Value::is_string);
+    let persisted = value
+        .get("extensions")
+        .and_then(|ext| ext.get("persistedQuery"))
+        .is_some();
+    if !has_query && !persisted {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            flavor,
+            lang,
+            "The body must be an object with a string `query`",
+        );
+    }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(request) => request,
         Err(_) => {

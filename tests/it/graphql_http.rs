@@ -238,3 +238,18 @@ async fn nested_fragments_cannot_hide_guesses() {
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     assert!(body["data"].is_null(), "{body}");
 }
+
+#[tokio::test]
+async fn a_body_without_a_query_is_a_400() {
+    let app = TestApp::new().await;
+    for body in [r#"{"qeury":"{ __typename }"}"#, r#"{"query":42}"#, r#"{}"#] {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let (status, _, bytes) = app.send(request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let answer: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{body}");
+    }
+}
