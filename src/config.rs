@@ -121,6 +121,13 @@ pub struct Settings {
     /// anything is sent, which stops SMS pumping to costly destinations.
     #[arg(long, global = true, env = "ZHANGHAO_SMS_REGIONS", default_value = "CN")]
     pub sms_regions: String,
+    /// SMS codes all nodes together may send in an hour; past it sends answer
+    /// SERVICE_UNAVAILABLE until the hour ends (a cap on what pumping can cost).
+    #[arg(long, global = true, env = "ZHANGHAO_SMS_BUDGET_HOURLY", default_value_t = 1000)]
+    pub sms_budget_hourly: u32,
+    /// SMS codes all nodes together may send in a day.
+    #[arg(long, global = true, env = "ZHANGHAO_SMS_BUDGET_DAILY", default_value_t = 10000)]
+    pub sms_budget_daily: u32,
     /// Region for mobiles written without a country code.
     #[arg(long, global = true, env = "ZHANGHAO_DEFAULT_REGION", default_value = "CN")]
     pub default_region: String,
@@ -223,6 +230,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub default_region: phonenumber::country::Id,
     pub sms_regions: Vec<phonenumber::country::Id>,
+    pub sms_budget_hourly: u32,
+    pub sms_budget_daily: u32,
     pub password_min: usize,
     pub password_max: usize,
     pub argon2_memory_kib: u32,
@@ -315,6 +324,8 @@ impl Config {
             trusted_proxies: parse_proxies(&s.trusted_proxies)?,
             default_region,
             sms_regions: parse_regions(&s.sms_regions)?,
+            sms_budget_hourly: s.sms_budget_hourly,
+            sms_budget_daily: s.sms_budget_daily,
             password_min: s.password_min,
             password_max: s.password_max,
             argon2_memory_kib: s.argon2_memory_kib,

@@ -58,6 +58,10 @@ pub enum AppError {
     RegistrationClosed,
     /// A provider or the database is unreachable; the detail is logged only.
     ServiceUnavailable(String),
+    /// The global SMS budget (`ZHANGHAO_SMS_BUDGET_HOURLY` / `_DAILY`) is spent.
+    SmsBudgetSpent {
+        retry_after: u64,
+    },
     /// A bug or an unexpected state; the detail is logged only.
     Internal(String),
 }
@@ -107,7 +111,7 @@ impl AppError {
             AppError::AlreadyBound => "ALREADY_BOUND",
             AppError::AccountDisabled => "ACCOUNT_DISABLED",
             AppError::RegistrationClosed => "REGISTRATION_CLOSED",
-            AppError::ServiceUnavailable(_) => "SERVICE_UNAVAILABLE",
+            AppError::ServiceUnavailable(_) | AppError::SmsBudgetSpent { .. } => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -130,6 +134,13 @@ impl AppError {
                 } else {
                     "验证码错误或已过期"
                 }
+            }
+            AppError::SmsBudgetSpent { retry_after } => {
+                return if en {
+                    format!("SMS sending is paused for now; try again in {retry_after} seconds")
+                } else {
+                    format!("短信发送繁忙，请 {retry_after} 秒后再试")
+                };
             }
             AppError::CodeBurned => {
                 return if en {
@@ -244,7 +255,9 @@ impl AppError {
     /// Seconds the client should wait, for the limit errors.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            AppError::TooManyAttempts { retry_after } | AppError::RateLimited { retry_after } => Some(*retry_after),
+            AppError::TooManyAttempts { retry_after }
+            | AppError::RateLimited { retry_after }
+            | AppError::SmsBudgetSpent { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -539,7 +552,7 @@ impl AppError {
             AppError::AccountExists { field: "email" } => e(-3, "电子邮箱已存在"),
             AppError::AccountExists { .. } => e(-10, "账号已存在"),
             AppError::Unauthenticated => e(-400, "登录失效，请重新登录"),
-            AppError::ServiceUnavailable(_) | AppError::Internal(_) => ours(-100),
+            AppError::ServiceUnavailable(_) | AppError::SmsBudgetSpent { .. } | AppError::Internal(_) => ours(-100),
             _ => ours(-1),
         }
     }
@@ -613,7 +626,7 @@ impl AppError {
             AppError::AlreadyBound => plain(500, "mobile_is_already_bind"),
             AppError::AccountDisabled => plain(401, "ban_user"),
             AppError::RegistrationClosed => plain(401, "register_close"),
-            AppError::ServiceUnavailable(_) => plain(503, "service_unavailable"),
+            AppError::ServiceUnavailable(_) | AppError::SmsBudgetSpent { .. } => plain(503, "service_unavailable"),
             AppError::Internal(_) => plain(500, "internal_server_error"),
         }
     }

@@ -89,6 +89,9 @@ pub async fn send(state: &AppState, target: &Target, purpose: Purpose) -> Result
     }
     ensure_deliverable(state, target)?;
     check_target_limits(state, target.key()).await?;
+    if matches!(target, Target::Mobile(_)) {
+        limits::spend_sms_budget(state).await?;
+    }
 
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     let minutes = (ttl / 60).max(1);

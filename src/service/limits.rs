@@ -23,6 +23,38 @@ pub async fn hit(state: &AppState, key: &str, window_seconds: i64, limit: u32) -
     Ok(())
 }
 
+/// Spends one SMS of the global budgets (hourly and daily, all nodes
+/// together). Past either, SMS_BUDGET_SPENT until its window ends; the
+/// first refusal of a window logs a warning for the operator.
+pub async fn spend_sms_budget(state: &AppState) -> Result<(), AppError> {
+    let budgets = [
+        ("hour", HOUR, state.config.sms_budget_hourly),
+        ("day", 24 * HOUR, state.config.sms_budget_daily),
+    ];
+    let now = state.clock.now().timestamp();
+    for (name, window, budget) in budgets {
+        let window_start = now - now.rem_euclid(window);
+        let window_end = window_start + window;
+        let key = format!("sms:budget:{name}");
+        let used = store::counters::increment(&state.db, &key, window_start, window_end).await?;
+        let ratio = used as f64 / f64::from(budget.max(1));
+        metrics::gauge!("zhanghao_sms_budget_used_ratio", "window" => name).set(ratio.min(1.0));
+        if used > i64::from(budget) {
+            if used == i64::from(budget) + 1 {
+                tracing::warn!(
+                    window = name,
+                    budget,
+                    "the SMS budget is spent: SMS codes are refused until the window ends"
+                );
+            }
+            return Err(AppError::SmsBudgetSpent {
+                retry_after: (window_end - now).max(1) as u64,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The key a client IP is limited under: IPv4 addresses one by one, IPv6 by
 /// /64, since one subscriber is routinely handed a whole /64.
 pub fn ip_key(ip: std::net::IpAddr) -> String {

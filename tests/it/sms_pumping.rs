@@ -66,3 +66,33 @@ async fn legacy_sends_refuse_them_in_their_envelopes() {
     );
     assert!(app.outbox_entries().is_empty());
 }
+
+#[tokio::test]
+async fn the_global_sms_budget_caps_sends_across_targets() {
+    let app = TestApp::with_args(&["--sms-budget-hourly", "3"]).await;
+    for i in 0..3 {
+        let mobile = format!("1380000070{i}");
+        let (_, body) = app
+            .gql(SEND, json!({"input": {"mobile": mobile, "purpose": "LOGIN"}}))
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let (_, body) = app
+        .gql(SEND, json!({"input": {"mobile": "13800000709", "purpose": "LOGIN"}}))
+        .await;
+    assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap_or(0) > 0,
+        "{body}"
+    );
+    assert_eq!(app.outbox_entries().len(), 3, "the fourth was not sent");
+    // Emails are not SMS: they are not capped by it.
+    let email = "mutation { sendEmailCode(input: {email: \"budget@example.cn\", purpose: REGISTER}) { expiresIn } }";
+    assert!(app.gql(email, json!({})).await.1["errors"].is_null());
+    // The next hour has a fresh budget.
+    app.clock.advance(3600);
+    let (_, body) = app
+        .gql(SEND, json!({"input": {"mobile": "13800000709", "purpose": "LOGIN"}}))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+}
