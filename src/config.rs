@@ -194,6 +194,10 @@ pub struct Settings {
     /// Serve GraphiQL at GET /graphql (`1`/`0`). Default: on in development, off in production.
     #[arg(long, global = true, env = "ZHANGHAO_GRAPHIQL", value_parser = parse_flag)]
     pub graphiql: Option<bool>,
+    /// Bearer token `GET /metrics` requires when set. Without one, /metrics
+    /// is open in development and off (404) in production.
+    #[arg(long, global = true, env = "ZHANGHAO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Log as JSON lines instead of text.
     #[arg(long, global = true, env = "ZHANGHAO_LOG_JSON", default_value_t = false, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub log_json: bool,
@@ -251,7 +255,19 @@ pub struct Config {
     pub platforms: crate::platforms::PlatformSettings,
     pub cors_origins: CorsOrigins,
     pub graphiql: bool,
+    pub metrics: MetricsAccess,
     pub log_json: bool,
+}
+
+/// Who may read `GET /metrics`.
+#[derive(Clone, Debug)]
+pub enum MetricsAccess {
+    /// Anyone who can reach the port (development default).
+    Open,
+    /// Only requests with `Authorization: Bearer <token>`.
+    Token(SecretString),
+    /// Nobody: production without `ZHANGHAO_METRICS_TOKEN`.
+    Off,
 }
 
 /// Which browser origins may call the API (DESIGN §6).
@@ -350,6 +366,11 @@ impl Config {
             platforms: s.platforms,
             cors_origins: parse_cors_origins(s.cors_origins.as_deref(), production)?,
             graphiql: s.graphiql.unwrap_or(!production),
+            metrics: match s.metrics_token.filter(|t| !t.is_empty()) {
+                Some(token) => MetricsAccess::Token(SecretString::from(token)),
+                None if production => MetricsAccess::Off,
+                None => MetricsAccess::Open,
+            },
             log_json: s.log_json,
         })
     }

@@ -90,7 +90,18 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics_text() -> impl IntoResponse {
+async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> impl IntoResponse {
+    use secrecy::ExposeSecret as _;
+    let allowed = match &state.config.metrics {
+        config::MetricsAccess::Open => true,
+        config::MetricsAccess::Token(token) => http::bearer_token(&headers)
+            .is_some_and(|given| service::constant_time_eq(given.as_bytes(), token.expose_secret().as_bytes())),
+        config::MetricsAccess::Off => false,
+    };
+    if !allowed {
+        // Not found rather than forbidden: production does not advertise it.
+        return (StatusCode::NOT_FOUND, "not found".to_string());
+    }
     match prometheus() {
         Some(handle) => (StatusCode::OK, handle.render()),
         None => (

@@ -253,3 +253,30 @@ async fn a_body_without_a_query_is_a_400() {
         assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{body}");
     }
 }
+
+#[tokio::test]
+async fn metrics_are_off_in_production_unless_a_token_is_set() {
+    let get = |token: Option<&str>| {
+        let mut builder = Request::get("/metrics");
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        builder.body(Body::empty()).unwrap()
+    };
+    let prod = TestApp::with_args(&["--env", "production", "--allow-outbox", "1"]).await;
+    assert_eq!(prod.send(get(None)).await.0, StatusCode::NOT_FOUND);
+    let guarded = TestApp::with_args(&[
+        "--env",
+        "production",
+        "--allow-outbox",
+        "1",
+        "--metrics-token",
+        "scrape-secret",
+    ])
+    .await;
+    assert_eq!(guarded.send(get(None)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(guarded.send(get(Some("wrong"))).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(guarded.send(get(Some("scrape-secret"))).await.0, StatusCode::OK);
+    let dev = TestApp::new().await;
+    assert_eq!(dev.send(get(None)).await.0, StatusCode::OK);
+}
