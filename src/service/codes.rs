@@ -167,6 +167,46 @@ fn ensure_deliverable(state: &AppState, target: &Target) -> Result<(), AppError>
     }
 }
 
+/// [`send`] for a client whose IP was charged: a send refused for a reason
+/// of the target or the provider (its resend gap, its day, the SMS budget,
+/// a failed delivery) gives the charge back, so refused sends do not use up
+/// the IP's hourly quota.
+pub async fn send_for(
+    state: &AppState,
+    target: &Target,
+    purpose: Purpose,
+    mode: SendMode,
+    meta: &RequestMeta,
+) -> Result<CodeSent, AppError> {
+    let sent = match mode {
+        SendMode::Deliver => send(state, target, purpose).await,
+        SendMode::Pretend => pretend_send(state, target).await,
+    };
+    if matches!(
+        sent,
+        Err(AppError::RateLimited { .. } | AppError::SmsBudgetSpent { .. } | AppError::ServiceUnavailable(_))
+    ) && fixed_code(state, target.key()).is_none()
+        && let Some(ip) = meta.ip
+    {
+        limits::refund(state, &ip_charge_key(ip), IP_WINDOW_SECONDS).await?;
+    }
+    sent
+}
+
+/// Whether [`send_for`] really sends, or answers alike and sends nothing
+/// (a reset for a number without an account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendMode {
+    Deliver,
+    Pretend,
+}
+
+const IP_WINDOW_SECONDS: i64 = 3_600;
+
+fn ip_charge_key(ip: std::net::IpAddr) -> String {
+    format!("send:ip:{}", limits::ip_key(ip))
+}
+
 /// Charges one send to the client's IP (20 an hour by default). Called
 /// before anything about the target is looked up, so neither sending nor
 /// the "taken / unknown" answers can be had without paying for them.
@@ -175,8 +215,13 @@ pub async fn charge_client_ip(state: &AppState, target: &str, meta: &RequestMeta
         return Ok(());
     }
     if let Some(ip) = meta.ip {
-        let key = format!("send:ip:{}", limits::ip_key(ip));
-        limits::hit(state, &key, 3_600, state.config.sends_per_ip_hourly).await?;
+        limits::hit(
+            state,
+            &ip_charge_key(ip),
+            IP_WINDOW_SECONDS,
+            state.config.sends_per_ip_hourly,
+        )
+        .await?;
     }
     Ok(())
 }

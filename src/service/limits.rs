@@ -8,19 +8,50 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::store;
 
-/// Counts one event under `key` in a fixed window of `window_seconds`; past
-/// `limit` events the caller is refused until the window ends.
+/// Counts one event under `key` against `limit` per `window_seconds`,
+/// sliding: the previous window's count weighs in by how much of it still
+/// overlaps the last `window_seconds`, so a burst at :59 and another at :00
+/// cannot both pass. A refused event does not count. The increment comes
+/// first, so concurrent requests never get more through than the limit.
 pub async fn hit(state: &AppState, key: &str, window_seconds: i64, limit: u32) -> Result<(), AppError> {
     let now = state.clock.now().timestamp();
     let window_start = now - now.rem_euclid(window_seconds);
-    let window_end = window_start + window_seconds;
-    let count = store::counters::increment(&state.db, key, window_start, window_end).await?;
-    if count > i64::from(limit) {
-        return Err(AppError::RateLimited {
-            retry_after: (window_end - now).max(1) as u64,
-        });
+    // Kept one window longer than it counts, to weigh into the next one.
+    let keep_until = window_start + 2 * window_seconds;
+    let current = store::counters::increment(&state.db, key, window_start, keep_until).await?;
+    let previous = store::counters::get(&state.db, key, window_start - window_seconds).await?;
+    let limit = i64::from(limit);
+    let overlap = window_seconds - (now - window_start);
+    // previous × overlap / window + current > limit, in integers.
+    if previous * overlap + current * window_seconds <= limit * window_seconds {
+        return Ok(());
     }
-    Ok(())
+    store::counters::decrement(&state.db, key, window_start).await?;
+    Err(AppError::RateLimited {
+        retry_after: sliding_wait(previous, current - 1, limit, window_seconds, overlap),
+    })
+}
+
+/// Gives back one event counted by [`hit`] in the current window (the
+/// action it paid for was refused further on).
+pub async fn refund(state: &AppState, key: &str, window_seconds: i64) -> Result<(), AppError> {
+    let now = state.clock.now().timestamp();
+    store::counters::decrement(&state.db, key, now - now.rem_euclid(window_seconds)).await
+}
+
+/// Seconds until one more event fits, given the counts without the refused
+/// one: the previous window's weight must fall far enough, or, when the
+/// current window alone is full, it must end and then weigh less.
+fn sliding_wait(previous: i64, current: i64, limit: i64, window: i64, overlap: i64) -> u64 {
+    let room = limit - 1 - current; // weight the previous window may still have
+    let wait = if room >= 0 {
+        // previous × overlap' ≤ room × window
+        overlap - room * window / previous.max(1)
+    } else {
+        // Next window: current × overlap'' ≤ (limit − 1) × window.
+        overlap + window - (limit - 1).max(0) * window / current.max(1)
+    };
+    wait.clamp(1, 2 * window) as u64
 }
 
 /// Spends one SMS of the global budgets (hourly and daily, all nodes
@@ -140,4 +171,19 @@ pub async fn reserve_password_try(state: &AppState, factor: &PasswordFactor) -> 
 /// successful sign-in or a password reset, inside its transaction).
 pub async fn clear_failures<C: store::Conn>(conn: &C, user: &User) -> Result<(), AppError> {
     store::counters::clear_streaks(conn, &PasswordFactor::all_of(user)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sliding_wait;
+
+    #[test]
+    fn the_wait_is_until_one_more_event_fits() {
+        // 20 an hour; 20 in the previous window, none now, 10 s into the hour:
+        // one more fits once the previous weighs ≤ 19/20, i.e. 180 s in.
+        assert_eq!(sliding_wait(20, 0, 20, 3600, 3590), 170);
+        // The current window alone is full (20), 100 s left in it.
+        assert_eq!(sliding_wait(0, 20, 20, 3600, 100), 100 + 3600 - 19 * 3600 / 20);
+        assert!(sliding_wait(5, 3, 20, 3600, 3600) >= 1);
+    }
 }

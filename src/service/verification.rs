@@ -6,7 +6,7 @@ use chrono::Duration;
 use entity::user::Model as User;
 
 use super::accounts::{self, AuthOutcome};
-use super::codes::{self, CodeSent, Purpose, Target};
+use super::codes::{self, CodeSent, Purpose, SendMode, Target};
 use super::tokens::{self, TokenPair};
 use super::{RequestMeta, auth::Viewer, limits, third_party, tickets};
 use crate::domain::{Code, Email, Mobile, PayPassword};
@@ -33,6 +33,7 @@ pub async fn send_sms_code(
         _ => parse_mobile(state, mobile)?,
     };
     codes::charge_client_ip(state, mobile.as_str(), meta).await?;
+    let mut mode = SendMode::Deliver;
     match purpose {
         Purpose::Register => ensure_mobile_free(state, &mobile).await?,
         Purpose::Bind => {
@@ -54,12 +55,12 @@ pub async fn send_sms_code(
             // known one, and nothing is sent: the answer tells no one whether
             // the number has an account.
             if store::users::by_mobile(&state.db, mobile.as_str()).await?.is_none() {
-                return codes::pretend_send(state, &Target::Mobile(mobile)).await;
+                mode = SendMode::Pretend;
             }
         }
         Purpose::Login | Purpose::Verify | Purpose::ResetPayPassword => {}
     }
-    codes::send(state, &Target::Mobile(mobile), purpose).await
+    codes::send_for(state, &Target::Mobile(mobile), purpose, mode, meta).await
 }
 
 /// Sends an email code; email codes serve registration only.
@@ -78,7 +79,7 @@ pub async fn send_email_code(
     if store::users::by_email(&state.db, email.as_str()).await?.is_some() {
         return Err(AppError::AccountExists { field: "email" });
     }
-    codes::send(state, &Target::Email(email), purpose).await
+    codes::send_for(state, &Target::Email(email), purpose, SendMode::Deliver, meta).await
 }
 
 /// Everything `verifySms` accepts.

@@ -33,6 +33,18 @@ pub async fn increment<C: ConnectionTrait>(
     Ok(i64::from(count))
 }
 
+/// Takes back one count from `key`'s window (a refused event).
+pub async fn decrement<C: ConnectionTrait>(db: &C, key: &str, window_start: i64) -> Result<(), AppError> {
+    Counters::update_many()
+        .col_expr(Column::Count, Expr::col(Column::Count).sub(1))
+        .filter(Column::Key.eq(key))
+        .filter(Column::WindowStart.eq(window_start))
+        .filter(Column::Count.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The current count of `key`'s window, without changing it.
 pub async fn get<C: ConnectionTrait>(db: &C, key: &str, window_start: i64) -> Result<i64, AppError> {
     let row = Counters::find_by_id((key.to_string(), window_start)).one(db).await?;

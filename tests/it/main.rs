@@ -12,6 +12,7 @@ mod browser_ready;
 mod enumeration;
 mod faults;
 mod graphql_http;
+mod ip_limits;
 mod legacy_sessions;
 mod lockout;
 mod rest_chickenshop;
