@@ -149,6 +149,10 @@ pub struct Settings {
     /// Verification code lifetime, seconds.
     #[arg(long, global = true, env = "ZHANGHAO_CODE_TTL", default_value_t = 300)]
     pub code_ttl: u64,
+    /// Digits of the registration codes ShopXO's `regverifysend` sends (4, what
+    /// ShopXO's own apps accept, or 6); every other code has 6.
+    #[arg(long, global = true, env = "ZHANGHAO_SHOPXO_CODE_LENGTH", default_value_t = 4)]
+    pub shopxo_code_length: usize,
     /// Wrong tries that burn a code.
     #[arg(long, global = true, env = "ZHANGHAO_CODE_MAX_ATTEMPTS", default_value_t = 5)]
     pub code_max_attempts: i32,
@@ -243,6 +247,7 @@ pub struct Config {
     pub hash_workers: usize,
     pub code_ttl: Duration,
     pub code_max_attempts: i32,
+    pub shopxo_code_digits: crate::domain::CodeDigits,
     pub send_interval: Duration,
     pub sends_per_target_daily: u32,
     pub sends_per_ip_hourly: u32,
@@ -349,6 +354,8 @@ impl Config {
             hash_workers: s.hash_workers,
             code_ttl: Duration::from_secs(s.code_ttl),
             code_max_attempts: s.code_max_attempts.max(1),
+            shopxo_code_digits: crate::domain::CodeDigits::new(s.shopxo_code_length)
+                .ok_or_else(|| ConfigError("ZHANGHAO_SHOPXO_CODE_LENGTH must be 4 or 6".into()))?,
             send_interval: Duration::from_secs(s.send_interval),
             sends_per_target_daily: s.sends_per_target_daily,
             sends_per_ip_hourly: s.sends_per_ip_hourly,

@@ -7,7 +7,7 @@ mod mobile;
 mod password;
 mod username;
 
-pub use code::Code;
+pub use code::{Code, CodeDigits};
 pub use email::Email;
 pub use mobile::Mobile;
 pub use password::{PasswordPolicy, PayPassword, PlainPassword};

@@ -4,6 +4,7 @@
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Result};
 
 use super::types::{AuthPayload, Captcha, CodeSent, Platform, RegisterMethod, SmsPurpose, User, VerifySmsPayload};
+use crate::domain::CodeDigits;
 use crate::service::{self, RequestMeta, auth::Viewer};
 use crate::state::AppState;
 
@@ -160,10 +161,16 @@ impl Mutation {
         #[graphql(desc = "The mobile and the purpose of the code.")] input: SendSmsCodeInput,
     ) -> Result<CodeSent> {
         let (state, viewer, meta) = parts(ctx)?;
-        let sent =
-            service::verification::send_sms_code(state, viewer, input.mobile.as_deref(), input.purpose.into(), meta)
-                .await
-                .map_err(|e| e.extend())?;
+        let sent = service::verification::send_sms_code(
+            state,
+            viewer,
+            input.mobile.as_deref(),
+            input.purpose.into(),
+            CodeDigits::STANDARD,
+            meta,
+        )
+        .await
+        .map_err(|e| e.extend())?;
         Ok(CodeSent {
             expires_in: sent.expires_in,
             resend_after: sent.resend_after,
@@ -177,9 +184,16 @@ impl Mutation {
         #[graphql(desc = "The email address and the purpose of the code.")] input: SendEmailCodeInput,
     ) -> Result<CodeSent> {
         let (state, viewer, meta) = parts(ctx)?;
-        let sent = service::verification::send_email_code(state, viewer, &input.email, input.purpose.into(), meta)
-            .await
-            .map_err(|e| e.extend())?;
+        let sent = service::verification::send_email_code(
+            state,
+            viewer,
+            &input.email,
+            input.purpose.into(),
+            CodeDigits::STANDARD,
+            meta,
+        )
+        .await
+        .map_err(|e| e.extend())?;
         Ok(CodeSent {
             expires_in: sent.expires_in,
             resend_after: sent.resend_after,

@@ -5,7 +5,7 @@ use chrono::Duration;
 use rand::Rng;
 
 use super::{RequestMeta, constant_time_eq, limits};
-use crate::domain::{Code, Email, Mobile};
+use crate::domain::{Code, CodeDigits, Email, Mobile};
 use crate::error::{AppError, InputProblem};
 use crate::messaging::{EmailMessage, SmsMessage};
 use crate::state::AppState;
@@ -77,7 +77,12 @@ pub struct CodeSent {
 /// Sends a fresh code, replacing the live one of that purpose, within the
 /// per-target send limits (the caller has charged the client IP with
 /// [`charge_client_ip`]). A provider failure leaves no new code behind.
-pub async fn send(state: &AppState, target: &Target, purpose: Purpose) -> Result<CodeSent, AppError> {
+pub async fn send(
+    state: &AppState,
+    target: &Target,
+    purpose: Purpose,
+    digits: CodeDigits,
+) -> Result<CodeSent, AppError> {
     let ttl = state.config.code_ttl.as_secs() as i64;
     let gap = state.config.send_interval.as_secs() as i64;
     if fixed_code(state, target.key()).is_some() {
@@ -93,7 +98,8 @@ pub async fn send(state: &AppState, target: &Target, purpose: Purpose) -> Result
         limits::spend_sms_budget(state).await?;
     }
 
-    let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+    let digits = digits.get();
+    let code = format!("{:0digits$}", rand::rng().random_range(0..10u32.pow(digits as u32)));
     let minutes = (ttl / 60).max(1);
     let text = format!(
         "您的验证码是 {code}，用于{}，{minutes} 分钟内有效。如非本人操作，请忽略本消息。",
@@ -176,10 +182,11 @@ pub async fn send_for(
     target: &Target,
     purpose: Purpose,
     mode: SendMode,
+    digits: CodeDigits,
     meta: &RequestMeta,
 ) -> Result<CodeSent, AppError> {
     let sent = match mode {
-        SendMode::Deliver => send(state, target, purpose).await,
+        SendMode::Deliver => send(state, target, purpose, digits).await,
         SendMode::Pretend => pretend_send(state, target).await,
     };
     if matches!(

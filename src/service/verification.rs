@@ -9,7 +9,7 @@ use super::accounts::{self, AuthOutcome};
 use super::codes::{self, CodeSent, Purpose, SendMode, Target};
 use super::tokens::{self, TokenPair};
 use super::{RequestMeta, auth::Viewer, limits, third_party, tickets};
-use crate::domain::{Code, Email, Mobile, PayPassword};
+use crate::domain::{Code, CodeDigits, Email, Mobile, PayPassword};
 use crate::error::{AppError, InputProblem};
 use crate::state::AppState;
 use crate::store::{self, Set, tickets::NewTicket, users::NewUser};
@@ -26,6 +26,7 @@ pub async fn send_sms_code(
     viewer: &Viewer,
     mobile: Option<&str>,
     purpose: Purpose,
+    digits: CodeDigits,
     meta: &RequestMeta,
 ) -> Result<CodeSent, AppError> {
     let mobile = match purpose {
@@ -60,7 +61,7 @@ pub async fn send_sms_code(
         }
         Purpose::Login | Purpose::Verify | Purpose::ResetPayPassword => {}
     }
-    codes::send_for(state, &Target::Mobile(mobile), purpose, mode, meta).await
+    codes::send_for(state, &Target::Mobile(mobile), purpose, mode, digits, meta).await
 }
 
 /// Sends an email code; email codes serve registration only.
@@ -69,6 +70,7 @@ pub async fn send_email_code(
     _viewer: &Viewer,
     email: &str,
     purpose: Purpose,
+    digits: CodeDigits,
     meta: &RequestMeta,
 ) -> Result<CodeSent, AppError> {
     let email = Email::parse(email).ok_or(AppError::bad("email", InputProblem::Malformed))?;
@@ -79,7 +81,7 @@ pub async fn send_email_code(
     if store::users::by_email(&state.db, email.as_str()).await?.is_some() {
         return Err(AppError::AccountExists { field: "email" });
     }
-    codes::send_for(state, &Target::Email(email), purpose, SendMode::Deliver, meta).await
+    codes::send_for(state, &Target::Email(email), purpose, SendMode::Deliver, digits, meta).await
 }
 
 /// Everything `verifySms` accepts.

@@ -15,6 +15,7 @@ use self::resources::{
 };
 use super::meta;
 use super::params::{Params, attr, json_attributes, scalar, truthy};
+use crate::domain::CodeDigits;
 use crate::error::{AppError, InputProblem};
 use crate::http::bearer_token;
 use crate::service::auth::{self, Viewer};
@@ -32,7 +33,7 @@ pub async fn sms_send(State(state): State<AppState>, parts: Parts, body: Bytes) 
     };
     let mobile = attr(&attributes, "mobile");
     let meta = meta(&state, &parts);
-    match verification::send_sms_code(&state, &viewer, mobile.as_deref(), purpose, &meta).await {
+    match verification::send_sms_code(&state, &viewer, mobile.as_deref(), purpose, CodeDigits::STANDARD, &meta).await {
         Ok(sent) => respond(
             StatusCode::CREATED,
             SmsSendDocument {

@@ -145,9 +145,27 @@ async fn send_code(state: &AppState, parts: &Parts, params: &Params) -> Response
     let meta = meta(state, parts);
     let sent = match kind {
         ShopxoAccount::Email => {
-            verification::send_email_code(state, &Viewer::Anonymous, &accounts, Purpose::Register, &meta).await
+            verification::send_email_code(
+                state,
+                &Viewer::Anonymous,
+                &accounts,
+                Purpose::Register,
+                state.config.shopxo_code_digits,
+                &meta,
+            )
+            .await
         }
-        _ => verification::send_sms_code(state, &Viewer::Anonymous, Some(&accounts), Purpose::Register, &meta).await,
+        _ => {
+            verification::send_sms_code(
+                state,
+                &Viewer::Anonymous,
+                Some(&accounts),
+                Purpose::Register,
+                state.config.shopxo_code_digits,
+                &meta,
+            )
+            .await
+        }
     };
     match sent {
         Ok(_) => ok("发送成功", json!("")),
