@@ -153,6 +153,11 @@ pub struct Settings {
     /// ShopXO's own apps accept, or 6); every other code has 6.
     #[arg(long, global = true, env = "ZHANGHAO_SHOPXO_CODE_LENGTH", default_value_t = 4)]
     pub shopxo_code_length: usize,
+    /// When `sendSmsCode` / `sendEmailCode` need a solved captcha: `off`,
+    /// `always`, or `after:N` (once a client IP has had N codes sent in the
+    /// last hour; refused sends do not count).
+    #[arg(long, global = true, env = "ZHANGHAO_SEND_CAPTCHA", default_value = "after:3")]
+    pub send_captcha: String,
     /// Wrong tries that burn a code.
     #[arg(long, global = true, env = "ZHANGHAO_CODE_MAX_ATTEMPTS", default_value_t = 5)]
     pub code_max_attempts: i32,
@@ -248,6 +253,7 @@ pub struct Config {
     pub code_ttl: Duration,
     pub code_max_attempts: i32,
     pub shopxo_code_digits: crate::domain::CodeDigits,
+    pub send_captcha: SendCaptchaRule,
     pub send_interval: Duration,
     pub sends_per_target_daily: u32,
     pub sends_per_ip_hourly: u32,
@@ -262,6 +268,15 @@ pub struct Config {
     pub graphiql: bool,
     pub metrics: MetricsAccess,
     pub log_json: bool,
+}
+
+/// When a code send needs a solved captcha (DESIGN §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendCaptchaRule {
+    Off,
+    Always,
+    /// Once the client IP has had this many codes sent in the last hour.
+    After(u32),
 }
 
 /// Who may read `GET /metrics`.
@@ -354,6 +369,7 @@ impl Config {
             hash_workers: s.hash_workers,
             code_ttl: Duration::from_secs(s.code_ttl),
             code_max_attempts: s.code_max_attempts.max(1),
+            send_captcha: parse_send_captcha(&s.send_captcha)?,
             shopxo_code_digits: crate::domain::CodeDigits::new(s.shopxo_code_length)
                 .ok_or_else(|| ConfigError("ZHANGHAO_SHOPXO_CODE_LENGTH must be 4 or 6".into()))?,
             send_interval: Duration::from_secs(s.send_interval),
@@ -419,6 +435,19 @@ fn parse_test_numbers(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
             Ok((mobile.trim().to_string(), code.to_string()))
         })
         .collect()
+}
+
+fn parse_send_captcha(raw: &str) -> Result<SendCaptchaRule, ConfigError> {
+    let raw = raw.trim().to_ascii_lowercase();
+    match raw.as_str() {
+        "off" => Ok(SendCaptchaRule::Off),
+        "always" => Ok(SendCaptchaRule::Always),
+        _ => raw
+            .strip_prefix("after:")
+            .and_then(|n| n.parse().ok())
+            .map(SendCaptchaRule::After)
+            .ok_or_else(|| ConfigError(format!("ZHANGHAO_SEND_CAPTCHA {raw:?} is not off, always or after:N"))),
+    }
 }
 
 fn parse_regions(raw: &str) -> Result<Vec<phonenumber::country::Id>, ConfigError> {

@@ -33,6 +33,8 @@ pub enum AppError {
         reason: InputProblem,
     },
     CaptchaInvalid,
+    /// This send needs a solved captcha first (`ZHANGHAO_SEND_CAPTCHA`).
+    CaptchaRequired,
     CodeInvalid,
     TooManyAttempts {
         retry_after: u64,
@@ -99,6 +101,7 @@ impl AppError {
         match self {
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
             AppError::CaptchaInvalid => "CAPTCHA_INVALID",
+            AppError::CaptchaRequired => "CAPTCHA_REQUIRED",
             AppError::CodeInvalid => "CODE_INVALID",
             AppError::TooManyAttempts { .. } | AppError::CodeBurned => "TOO_MANY_ATTEMPTS",
             AppError::RateLimited { .. } => "RATE_LIMITED",
@@ -126,6 +129,13 @@ impl AppError {
                     "The captcha is wrong or expired"
                 } else {
                     "图片验证码错误或已过期"
+                }
+            }
+            AppError::CaptchaRequired => {
+                if en {
+                    "Solve the captcha first (createCaptcha, then captchaId and captcha)"
+                } else {
+                    "请先完成图形验证码"
                 }
             }
             AppError::CodeInvalid => {
@@ -541,6 +551,7 @@ impl AppError {
             },
             // ShopXO's image-captcha codes: 已过期 -11, 错误 -12.
             AppError::CaptchaInvalid => e(-12, "验证码错误"),
+            AppError::CaptchaRequired => e(-10, "图片验证码为空"),
             AppError::CodeInvalid if code_was_live => e(-11, "验证码错误"),
             AppError::CodeInvalid => e(-10, "验证码已过期"),
             AppError::TooManyAttempts { .. } | AppError::CodeBurned => ours(-11),
@@ -601,6 +612,7 @@ impl AppError {
             AppError::AccountExists { field } => invalid(field, format!("{} 已经存在。", discuz_attribute(field).1)),
             AppError::NotFound => invalid("mobile", "手机号 不存在。".into()),
             AppError::CaptchaInvalid => invalid("captcha", "图片验证码 错误。".into()),
+            AppError::CaptchaRequired => invalid("captcha", "图片验证码 不能为空。".into()),
             AppError::CodeInvalid => DiscuzError {
                 status: 500,
                 code: "sms_verify_error",

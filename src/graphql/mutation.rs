@@ -5,6 +5,7 @@ use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Result};
 
 use super::types::{AuthPayload, Captcha, CodeSent, Platform, RegisterMethod, SmsPurpose, User, VerifySmsPayload};
 use crate::domain::CodeDigits;
+use crate::service::codes::SendCaptcha;
 use crate::service::{self, RequestMeta, auth::Viewer};
 use crate::state::AppState;
 
@@ -19,9 +20,10 @@ pub struct SendSmsCodeInput {
     pub mobile: Option<String>,
     /// What the code will be used for; VERIFY, RESET_PAY_PASSWORD, BIND and REBIND need a signed-in caller.
     pub purpose: SmsPurpose,
-    /// Accepted for compatibility; this server does not check it.
+    /// The `id` of a captcha from `createCaptcha`, with `captcha`: needed once this client has had
+    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED); single use.
     pub captcha_id: Option<ID>,
-    /// Accepted for compatibility; this server does not check it.
+    /// The answer to the captcha `captchaId`.
     pub captcha: Option<String>,
 }
 
@@ -32,6 +34,11 @@ pub struct SendEmailCodeInput {
     pub email: String,
     /// Only REGISTER: email codes serve sign-up alone, and any other purpose is BAD_USER_INPUT.
     pub purpose: SmsPurpose,
+    /// The `id` of a captcha from `createCaptcha`, with `captcha`: needed once this client has had
+    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED); single use.
+    pub captcha_id: Option<ID>,
+    /// The answer to the captcha `captchaId`.
+    pub captcha: Option<String>,
 }
 
 /// `register` input: `verify` is the captcha answer (USERNAME) or the code (SMS / EMAIL).
@@ -167,6 +174,10 @@ impl Mutation {
             input.mobile.as_deref(),
             input.purpose.into(),
             CodeDigits::STANDARD,
+            SendCaptcha::from_fields(
+                input.captcha_id.as_ref().map(|id| id.as_str()),
+                input.captcha.as_deref(),
+            ),
             meta,
         )
         .await
@@ -190,6 +201,10 @@ impl Mutation {
             &input.email,
             input.purpose.into(),
             CodeDigits::STANDARD,
+            SendCaptcha::from_fields(
+                input.captcha_id.as_ref().map(|id| id.as_str()),
+                input.captcha.as_deref(),
+            ),
             meta,
         )
         .await

@@ -5,6 +5,7 @@ use chrono::Duration;
 use rand::Rng;
 
 use super::{RequestMeta, constant_time_eq, limits};
+use crate::config::SendCaptchaRule;
 use crate::domain::{Code, CodeDigits, Email, Mobile};
 use crate::error::{AppError, InputProblem};
 use crate::messaging::{EmailMessage, SmsMessage};
@@ -200,6 +201,28 @@ pub async fn send_for(
     sent
 }
 
+/// What a send request offers to pass the captcha gate (`ZHANGHAO_SEND_CAPTCHA`).
+#[derive(Debug, Clone, Copy)]
+pub enum SendCaptcha<'a> {
+    /// Nothing solved: refused with CAPTCHA_REQUIRED once the gate is up.
+    None,
+    /// The built-in image captcha (single use): its id and the typed answer.
+    Image { id: &'a str, answer: &'a str },
+    /// A legacy client whose protocol has no captcha (Discuz! Q's send):
+    /// the regions, the budget and the per-IP and per-target limits bound it.
+    NotAsked,
+}
+
+impl<'a> SendCaptcha<'a> {
+    /// From optional id and answer fields: both present (and non-empty) or None.
+    pub fn from_fields(id: Option<&'a str>, answer: Option<&'a str>) -> Self {
+        match (id.map(str::trim), answer.map(str::trim)) {
+            (Some(id), Some(answer)) if !id.is_empty() && !answer.is_empty() => SendCaptcha::Image { id, answer },
+            _ => SendCaptcha::None,
+        }
+    }
+}
+
 /// Whether [`send_for`] really sends, or answers alike and sends nothing
 /// (a reset for a number without an account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,11 +240,34 @@ fn ip_charge_key(ip: std::net::IpAddr) -> String {
 /// Charges one send to the client's IP (20 an hour by default). Called
 /// before anything about the target is looked up, so neither sending nor
 /// the "taken / unknown" answers can be had without paying for them.
-pub async fn charge_client_ip(state: &AppState, target: &str, meta: &RequestMeta) -> Result<(), AppError> {
+pub async fn charge_client_ip(
+    state: &AppState,
+    target: &str,
+    captcha: SendCaptcha<'_>,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     if fixed_code(state, target).is_some() {
         return Ok(());
     }
     if let Some(ip) = meta.ip {
+        let required = match state.config.send_captcha {
+            SendCaptchaRule::Off => false,
+            SendCaptchaRule::Always => true,
+            SendCaptchaRule::After(n) => {
+                limits::sliding_count(state, &ip_charge_key(ip), IP_WINDOW_SECONDS).await? >= i64::from(n)
+            }
+        };
+        if required {
+            match captcha {
+                SendCaptcha::Image { id, answer } => {
+                    if !super::captcha::check(state, id, answer).await? {
+                        return Err(AppError::CaptchaInvalid);
+                    }
+                }
+                SendCaptcha::None => return Err(AppError::CaptchaRequired),
+                SendCaptcha::NotAsked => {}
+            }
+        }
         limits::hit(
             state,
             &ip_charge_key(ip),

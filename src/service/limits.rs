@@ -32,6 +32,17 @@ pub async fn hit(state: &AppState, key: &str, window_seconds: i64, limit: u32) -
     })
 }
 
+/// How many events [`hit`] would see under `key` now (the previous window
+/// weighted by its overlap), without counting one.
+pub async fn sliding_count(state: &AppState, key: &str, window_seconds: i64) -> Result<i64, AppError> {
+    let now = state.clock.now().timestamp();
+    let window_start = now - now.rem_euclid(window_seconds);
+    let current = store::counters::get(&state.db, key, window_start).await?;
+    let previous = store::counters::get(&state.db, key, window_start - window_seconds).await?;
+    let overlap = window_seconds - (now - window_start);
+    Ok(current + previous * overlap / window_seconds)
+}
+
 /// Gives back one event counted by [`hit`] in the current window (the
 /// action it paid for was refused further on).
 pub async fn refund(state: &AppState, key: &str, window_seconds: i64) -> Result<(), AppError> {

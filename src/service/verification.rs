@@ -6,7 +6,7 @@ use chrono::Duration;
 use entity::user::Model as User;
 
 use super::accounts::{self, AuthOutcome};
-use super::codes::{self, CodeSent, Purpose, SendMode, Target};
+use super::codes::{self, CodeSent, Purpose, SendCaptcha, SendMode, Target};
 use super::tokens::{self, TokenPair};
 use super::{RequestMeta, auth::Viewer, limits, third_party, tickets};
 use crate::domain::{Code, CodeDigits, Email, Mobile, PayPassword};
@@ -27,13 +27,14 @@ pub async fn send_sms_code(
     mobile: Option<&str>,
     purpose: Purpose,
     digits: CodeDigits,
+    captcha: SendCaptcha<'_>,
     meta: &RequestMeta,
 ) -> Result<CodeSent, AppError> {
     let mobile = match purpose {
         Purpose::Verify | Purpose::ResetPayPassword => own_mobile(viewer.require()?)?,
         _ => parse_mobile(state, mobile)?,
     };
-    codes::charge_client_ip(state, mobile.as_str(), meta).await?;
+    codes::charge_client_ip(state, mobile.as_str(), captcha, meta).await?;
     let mut mode = SendMode::Deliver;
     match purpose {
         Purpose::Register => ensure_mobile_free(state, &mobile).await?,
@@ -71,13 +72,14 @@ pub async fn send_email_code(
     email: &str,
     purpose: Purpose,
     digits: CodeDigits,
+    captcha: SendCaptcha<'_>,
     meta: &RequestMeta,
 ) -> Result<CodeSent, AppError> {
     let email = Email::parse(email).ok_or(AppError::bad("email", InputProblem::Malformed))?;
     if purpose != Purpose::Register {
         return Err(AppError::bad("purpose", InputProblem::NotAllowed));
     }
-    codes::charge_client_ip(state, email.as_str(), meta).await?;
+    codes::charge_client_ip(state, email.as_str(), captcha, meta).await?;
     if store::users::by_email(&state.db, email.as_str()).await?.is_some() {
         return Err(AppError::AccountExists { field: "email" });
     }

@@ -83,6 +83,11 @@ impl TestApp {
             "--db-max-connections".into(),
             "5".into(),
         ];
+        // Tests send many codes from one client IP; the captcha gate has its
+        // own tests (tests/it/send_captcha.rs), which set it.
+        if !args.contains(&"--send-captcha") {
+            argv.extend(["--send-captcha".to_string(), "off".to_string()]);
+        }
         argv.extend(args.iter().map(|a| a.to_string()));
         let settings = TestCli::try_parse_from(argv).expect("test settings").settings;
         let config = Config::from_settings(settings).expect("test config");

@@ -18,6 +18,7 @@ mod lockout;
 mod rest_chickenshop;
 mod rest_discuz;
 mod rest_shopxo;
+mod send_captcha;
 mod shopxo_codes;
 mod sms;
 mod sms_pumping;

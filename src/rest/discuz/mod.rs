@@ -19,7 +19,7 @@ use crate::domain::CodeDigits;
 use crate::error::{AppError, InputProblem};
 use crate::http::bearer_token;
 use crate::service::auth::{self, Viewer};
-use crate::service::codes::Purpose;
+use crate::service::codes::{Purpose, SendCaptcha};
 use crate::service::tokens;
 use crate::service::verification::{self, VerifyRequest};
 use crate::state::AppState;
@@ -33,7 +33,18 @@ pub async fn sms_send(State(state): State<AppState>, parts: Parts, body: Bytes) 
     };
     let mobile = attr(&attributes, "mobile");
     let meta = meta(&state, &parts);
-    match verification::send_sms_code(&state, &viewer, mobile.as_deref(), purpose, CodeDigits::STANDARD, &meta).await {
+    match verification::send_sms_code(
+        &state,
+        &viewer,
+        mobile.as_deref(),
+        purpose,
+        CodeDigits::STANDARD,
+        // Discuz! Q's send has no captcha field.
+        SendCaptcha::NotAsked,
+        &meta,
+    )
+    .await
+    {
         Ok(sent) => respond(
             StatusCode::CREATED,
             SmsSendDocument {

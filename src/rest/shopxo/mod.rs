@@ -16,9 +16,10 @@ use self::user::ShopxoUser;
 use super::meta;
 use super::params::Params;
 use crate::domain::{Email, Mobile};
-use crate::error::{AppError, ShopxoAccount, ShopxoError};
+use crate::error::{AppError, InputProblem, ShopxoAccount, ShopxoError};
 use crate::service::accounts::{self, RegisterMethod, RegisterRequest};
 use crate::service::auth::Viewer;
+use crate::service::codes::SendCaptcha;
 use crate::service::codes::{self, Purpose};
 use crate::service::{captcha, verification};
 use crate::state::AppState;
@@ -75,6 +76,10 @@ async fn dispatch(state: &AppState, method: &Method, parts: &Parts, params: &Par
         // Registration and sending change state: never from a GET, whose
         // query string (with the password) ends up in every proxy log.
         "user/reg" | "user/regverifysend" if method != Method::POST => fail(-1, "请使用 POST 请求"),
+        // The captcha image is fetched (GET, or HEAD as any GET route allows).
+        "user/userverifyentry" if ![Method::GET, Method::HEAD, Method::POST].contains(method) => {
+            fail(-1, "请使用 GET 请求")
+        }
         "user/reg" => register(state, parts, params).await,
         "user/regverifysend" => send_code(state, parts, params).await,
         "user/userverifyentry" => captcha_image(state, parts, params).await,
@@ -128,7 +133,21 @@ async fn register(state: &AppState, parts: &Parts, params: &Params) -> Response 
         // `{"body_html","user_id"}` to the web; DESIGN §3 makes the user
         // object with its token the answer for every client.
         Ok(outcome) => ok("注册成功", json!(ShopxoUser::new(&outcome.user, &outcome.tokens))),
-        Err(err) => refuse(state, &err, kind, &accounts).await,
+        Err(err) => refuse(state, &as_code_refusal(err, kind), kind, &accounts).await,
+    }
+}
+
+/// ShopXO looks for a live code before it compares (`CheckExpire`, then
+/// `CheckCorrect`): a `verify` of the wrong shape is judged like any wrong
+/// code, 已过期 without a live code and 错误 with one. The image captcha
+/// keeps its own words.
+fn as_code_refusal(err: AppError, kind: ShopxoAccount) -> AppError {
+    match err {
+        AppError::BadUserInput {
+            field: "verify",
+            reason: InputProblem::Malformed,
+        } if kind != ShopxoAccount::Username => AppError::CodeInvalid,
+        other => other,
     }
 }
 
@@ -143,6 +162,9 @@ async fn send_code(state: &AppState, parts: &Parts, params: &Params) -> Response
         None => return fail(-1, "注册类型有误"),
     };
     let meta = meta(state, parts);
+    // ShopXO's own send takes its image captcha in `verify`, keyed by `uuid`.
+    let (uuid, answer) = (params.text("uuid"), params.text("verify"));
+    let captcha = SendCaptcha::from_fields(Some(&uuid), Some(&answer));
     let sent = match kind {
         ShopxoAccount::Email => {
             verification::send_email_code(
@@ -151,6 +173,7 @@ async fn send_code(state: &AppState, parts: &Parts, params: &Params) -> Response
                 &accounts,
                 Purpose::Register,
                 state.config.shopxo_code_digits,
+                captcha,
                 &meta,
             )
             .await
@@ -162,6 +185,7 @@ async fn send_code(state: &AppState, parts: &Parts, params: &Params) -> Response
                 Some(&accounts),
                 Purpose::Register,
                 state.config.shopxo_code_digits,
+                captcha,
                 &meta,
             )
             .await
