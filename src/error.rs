@@ -33,6 +33,8 @@ pub enum AppError {
         reason: InputProblem,
     },
     CaptchaInvalid,
+    /// No live captcha of that id: unknown, used or expired.
+    CaptchaExpired,
     /// This send needs a solved captcha first (`ZHANGHAO_SEND_CAPTCHA`).
     CaptchaRequired,
     CodeInvalid,
@@ -100,7 +102,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
-            AppError::CaptchaInvalid => "CAPTCHA_INVALID",
+            AppError::CaptchaInvalid | AppError::CaptchaExpired => "CAPTCHA_INVALID",
             AppError::CaptchaRequired => "CAPTCHA_REQUIRED",
             AppError::CodeInvalid => "CODE_INVALID",
             AppError::TooManyAttempts { .. } | AppError::CodeBurned => "TOO_MANY_ATTEMPTS",
@@ -129,6 +131,13 @@ impl AppError {
                     "The captcha is wrong or expired"
                 } else {
                     "图片验证码错误或已过期"
+                }
+            }
+            AppError::CaptchaExpired => {
+                if en {
+                    "The captcha has expired or was used; get a new one"
+                } else {
+                    "图片验证码已过期，请刷新后重试"
                 }
             }
             AppError::CaptchaRequired => {
@@ -551,6 +560,7 @@ impl AppError {
             },
             // ShopXO's image-captcha codes: 已过期 -11, 错误 -12.
             AppError::CaptchaInvalid => e(-12, "验证码错误"),
+            AppError::CaptchaExpired => e(-11, "验证码已过期"),
             AppError::CaptchaRequired => e(-10, "图片验证码为空"),
             AppError::CodeInvalid if code_was_live => e(-11, "验证码错误"),
             AppError::CodeInvalid => e(-10, "验证码已过期"),
@@ -611,7 +621,7 @@ impl AppError {
             }
             AppError::AccountExists { field } => invalid(field, format!("{} 已经存在。", discuz_attribute(field).1)),
             AppError::NotFound => invalid("mobile", "手机号 不存在。".into()),
-            AppError::CaptchaInvalid => invalid("captcha", "图片验证码 错误。".into()),
+            AppError::CaptchaInvalid | AppError::CaptchaExpired => invalid("captcha", "图片验证码 错误。".into()),
             AppError::CaptchaRequired => invalid("captcha", "图片验证码 不能为空。".into()),
             AppError::CodeInvalid => DiscuzError {
                 status: 500,

@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::request::Parts;
+use axum::http::{HeaderValue, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use entity::user::Model as User;
 use serde::Serialize;
@@ -45,11 +45,18 @@ pub struct ChickenshopError {
     pub msg: String,
 }
 
-/// The member as the chickenshop app knows it. Openids are never exposed,
-/// so `wx_openid` and `smallwx_openid` are always "".
+/// The member's default avatar, for a member without one. The seed shows
+/// `/uploads/avatar/avatar.jpg` on its example host (chicken.com); relative
+/// here, so no host needs configuring and it names that file on the site the
+/// endpoint is served under.
+pub const DEFAULT_AVATAR: &str = "/uploads/avatar/avatar.jpg";
+
+/// The member as the chickenshop app knows it. This is the answer to the
+/// member's own sign-in, so it carries their own WeChat openids.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChickenshopUser {
     pub uid: i64,
+    /// The member's avatar, else [`DEFAULT_AVATAR`].
     pub avatar: String,
     /// The country calling code, e.g. "86".
     pub c_code: String,
@@ -69,7 +76,10 @@ pub struct ChickenshopUser {
     /// `Y-m-d H:i:s`, Beijing time.
     pub create_at: String,
     pub update_at: String,
+    /// The member's openid of the configured WeChat official account
+    /// (`wx_public`), else of the WeChat app (`wx_app`); "" when neither is bound.
     pub wx_openid: String,
+    /// The member's openid of the configured mini-program (`wx_small`), or "".
     pub smallwx_openid: String,
     pub change_username: i32,
     pub integral: i64,
@@ -88,7 +98,7 @@ pub struct ChickenshopUser {
 }
 
 impl ChickenshopUser {
-    fn new(user: &User, tokens: &TokenPair) -> Self {
+    fn new(user: &User, tokens: &TokenPair, openids: WechatOpenids) -> Self {
         let mobile = user.mobile.clone().map(Mobile::from_e164);
         let c_code = mobile
             .as_ref()
@@ -97,7 +107,11 @@ impl ChickenshopUser {
             .unwrap_or_default();
         ChickenshopUser {
             uid: user.id,
-            avatar: user.avatar.clone().unwrap_or_default(),
+            avatar: user
+                .avatar
+                .clone()
+                .filter(|a| !a.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_AVATAR.into()),
             c_code,
             phone: mobile.as_ref().map(|m| m.national().to_string()).unwrap_or_default(),
             email: user.email.clone().unwrap_or_default(),
@@ -115,8 +129,8 @@ impl ChickenshopUser {
             status: i32::from(user.status == "ACTIVE"),
             create_at: beijing_text(user.created_at),
             update_at: beijing_text(user.updated_at),
-            wx_openid: String::new(),
-            smallwx_openid: String::new(),
+            wx_openid: openids.wx,
+            smallwx_openid: openids.smallwx,
             change_username: 0,
             integral: 0,
             invite_code: String::new(),
@@ -153,20 +167,64 @@ pub async fn three_register_and_bind(State(state): State<AppState>, parts: Parts
         },
     };
     match outcome {
-        Ok(outcome) => Json(ChickenshopOk {
-            status: 200,
-            msg: if outcome.created {
-                "注册成功"
-            } else {
-                "登录成功"
-            },
-            data: ChickenshopUser::new(&outcome.user, &outcome.tokens),
-        })
-        .into_response(),
+        Ok(outcome) => {
+            let openids = wechat_openids(&state, outcome.user.id).await;
+            Json(ChickenshopOk {
+                status: 200,
+                msg: if outcome.created {
+                    "注册成功"
+                } else {
+                    "登录成功"
+                },
+                data: ChickenshopUser::new(&outcome.user, &outcome.tokens, openids),
+            })
+            .into_response()
+        }
         Err(err) => {
             err.log_if_server_side();
             Json(json!({"status": 0, "msg": err.chickenshop()})).into_response()
         }
+    }
+}
+
+/// Any method but POST: the refusal envelope (HTTP 200, as every answer of
+/// this endpoint), with `Allow: POST` for tools that read it.
+pub async fn method_not_allowed() -> Response {
+    let mut response = Json(json!({"status": 0, "msg": "请使用 POST 请求"})).into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// The member's own WeChat openids, for the apps configured now (an openid
+/// belongs to one app id).
+#[derive(Debug, Default)]
+struct WechatOpenids {
+    wx: String,
+    smallwx: String,
+}
+
+/// Read after the sign-in has succeeded: a failed read is logged and leaves
+/// the openids "" rather than losing the member a session already issued.
+async fn wechat_openids(state: &AppState, user_id: i64) -> WechatOpenids {
+    let bindings = match third_party::bindings_of(state, user_id).await {
+        Ok(bindings) => bindings,
+        Err(err) => {
+            err.log_if_server_side();
+            return WechatOpenids::default();
+        }
+    };
+    let openid = |platform: &str| {
+        let app_id = state.config.platform_app_id(platform);
+        bindings
+            .iter()
+            .find(|b| b.platform == platform && b.app_id == app_id)
+            .map(|b| b.openid.clone())
+    };
+    WechatOpenids {
+        wx: openid("wx_public").or_else(|| openid("wx_app")).unwrap_or_default(),
+        smallwx: openid("wx_small").unwrap_or_default(),
     }
 }
 

@@ -11,44 +11,51 @@ pub mod shopxo;
 
 use axum::Router;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, any, get, post};
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::http::request_meta;
 use crate::service::RequestMeta;
 use crate::state::AppState;
 
-/// Every legacy path, plus `GET /openapi.json` describing them.
+/// Every legacy path, plus `GET /openapi.json` describing them. Each legacy
+/// path also answers with a trailing slash, and a method its system refused
+/// gets that system's own refusal, never an empty 404 or 405 (DESIGN §8).
 pub fn routes(state: AppState) -> Router {
-    Router::new()
-        .route("/api.php", get(shopxo::entry).post(shopxo::entry))
-        .route("/index.php", get(shopxo::entry).post(shopxo::entry))
-        .route("/user/reg", get(shopxo::reg).post(shopxo::reg))
-        .route("/api/user/reg", get(shopxo::reg).post(shopxo::reg))
-        .route(
-            "/user/regverifysend",
-            get(shopxo::verify_send).post(shopxo::verify_send),
-        )
-        .route(
-            "/api/user/regverifysend",
-            get(shopxo::verify_send).post(shopxo::verify_send),
-        )
-        .route(
-            "/user/userverifyentry",
-            get(shopxo::verify_entry).post(shopxo::verify_entry),
-        )
-        .route(
-            "/api/user/userverifyentry",
-            get(shopxo::verify_entry).post(shopxo::verify_entry),
-        )
-        .route("/api/sms/send", post(discuz::sms_send))
-        .route("/api/sms/verify", post(discuz::sms_verify))
-        .route("/api/refresh-token", post(discuz::refresh_token))
-        .route(
+    let router = Router::new().route("/openapi.json", get(openapi::openapi_json));
+    let legacy: [(&str, MethodRouter<AppState>); 12] = [
+        // ThinkPHP runs any method; ShopXO's handlers refuse the wrong ones
+        // in its own envelope.
+        ("/api.php", any(shopxo::entry)),
+        ("/index.php", any(shopxo::entry)),
+        ("/user/reg", any(shopxo::reg)),
+        ("/api/user/reg", any(shopxo::reg)),
+        ("/user/regverifysend", any(shopxo::verify_send)),
+        ("/api/user/regverifysend", any(shopxo::verify_send)),
+        ("/user/userverifyentry", any(shopxo::verify_entry)),
+        ("/api/user/userverifyentry", any(shopxo::verify_entry)),
+        (
+            "/api/sms/send",
+            post(discuz::sms_send).fallback(discuz::resources::method_not_allowed),
+        ),
+        (
+            "/api/sms/verify",
+            post(discuz::sms_verify).fallback(discuz::resources::method_not_allowed),
+        ),
+        (
+            "/api/refresh-token",
+            post(discuz::refresh_token).fallback(discuz::resources::method_not_allowed),
+        ),
+        (
             "/module/chickenshop/threeRegisterAndBind",
-            post(chickenshop::three_register_and_bind),
-        )
-        .route("/openapi.json", get(openapi::openapi_json))
+            post(chickenshop::three_register_and_bind).fallback(chickenshop::method_not_allowed),
+        ),
+    ];
+    legacy
+        .into_iter()
+        .fold(router, |router, (path, handler)| {
+            router.route(path, handler.clone()).route(&format!("{path}/"), handler)
+        })
         .with_state(state)
 }
 

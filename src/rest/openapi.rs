@@ -27,7 +27,7 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 #[openapi(
     info(
         title = "zhanghao REST compatibility layer",
-        description = "The legacy ShopXO, Discuz! Q and third-party-bind endpoints. Parameters of the ShopXO and chickenshop paths may come from the query string, a form body or a JSON body alike. Tokens issued here work on every path and on POST /graphql."
+        description = "The legacy ShopXO, Discuz! Q and third-party-bind endpoints. Parameters of the ShopXO and chickenshop paths may come from the query string, a form body or a JSON body alike. Tokens issued here work on every path and on POST /graphql. Every path also answers with a trailing slash. Another method gets its system's refusal: ShopXO HTTP 200 with code -1 (请使用 POST 请求), chickenshop HTTP 200 with status 0, Discuz! Q 405 method_not_allowed; the last two with Allow: POST."
     ),
     paths(
         shopxo_api_php, shopxo_index_php, shopxo_reg, shopxo_verify_send, shopxo_verify_entry,
@@ -153,7 +153,7 @@ fn shopxo_index_php() {}
 
 #[utoipa::path(post, path = "/user/reg", tag = "ShopXO",
     request_body(content((ShopxoRegRequest = "application/x-www-form-urlencoded"), (ShopxoRegRequest = "application/json"))),
-    responses((status = 200, description = "code 0 注册成功 with the user object; errors 账号不能为空 -1, 密码不能为空 -1, 注册类型有误 -1, 手机号码格式错误 -2, 手机号码已存在 -3, 电子邮箱格式错误 -2, 电子邮箱已存在 -3, 用户名格式… -2, 图片验证码为空 -10, 验证码已过期 -10, 验证码错误 -11 (-12 for the image captcha), 账号已存在 -10", body = ShopxoEnvelope)))]
+    responses((status = 200, description = "code 0 注册成功 with the user object; errors 账号不能为空 -1, 密码不能为空 -1, 注册类型有误 -1, 手机号码格式错误 -2, 手机号码已存在 -3, 电子邮箱格式错误 -2, 电子邮箱已存在 -3, 用户名格式… -2, sms / email: 验证码已过期 -10 (no live code, whatever the verify), 验证码错误 -11; image captcha: 图片验证码为空 -10, 验证码已过期 -11, 验证码错误 -12; 账号已存在 -10; 请使用 POST 请求 -1 for another method", body = ShopxoEnvelope)))]
 #[expect(dead_code, reason = "documentation only")]
 fn shopxo_reg() {}
 
@@ -203,6 +203,6 @@ fn discuz_refresh_token() {}
 
 #[utoipa::path(post, path = "/module/chickenshop/threeRegisterAndBind", tag = "chickenshop",
     request_body(content((ChickenshopRequest = "application/x-www-form-urlencoded"), (ChickenshopRequest = "application/json"))),
-    responses((status = 200, description = "status 200 注册成功 / 登录成功, or status 0 with msg (验证码错误 …)", content((ChickenshopOk = "application/json"), (ChickenshopError = "application/json")))))]
+    responses((status = 200, description = "status 200 注册成功 / 登录成功 with the member (their own wx_openid / smallwx_openid filled in), or status 0 with msg (验证码错误 …)", content((ChickenshopOk = "application/json"), (ChickenshopError = "application/json")))))]
 #[expect(dead_code, reason = "documentation only")]
 fn chickenshop_bind() {}

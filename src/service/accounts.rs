@@ -114,9 +114,7 @@ pub async fn register(
                 .map(str::trim)
                 .filter(|id| !id.is_empty())
                 .ok_or(AppError::bad("captchaId", InputProblem::Missing))?;
-            if !captcha::check(state, captcha_id, verify).await? {
-                return Err(AppError::CaptchaInvalid);
-            }
+            captcha::solve(state, captcha_id, verify).await?;
             None
         }
         RegisterMethod::Sms | RegisterMethod::Email => {

@@ -73,13 +73,20 @@ pub async fn create(state: &AppState, id: Option<String>, meta: &RequestMeta) ->
 
 /// Consumes the captcha: true only for the right answer (any letter case),
 /// and only once, right or wrong.
-pub async fn check(state: &AppState, id: &str, answer: &str) -> Result<bool, AppError> {
+/// Spends the captcha `id`: Ok when `answer` is right, CAPTCHA_EXPIRED when
+/// there is no live captcha of that id (unknown, used or expired; ShopXO
+/// tells these apart), CAPTCHA_INVALID when the answer is wrong.
+pub async fn solve(state: &AppState, id: &str, answer: &str) -> Result<(), AppError> {
     let now = state.clock.now();
     let Some(stored) = store::captchas::take(&state.db, id, now).await? else {
-        return Ok(false);
+        return Err(AppError::CaptchaExpired);
     };
     let expected = state.secrets.hmac_hex(&["captcha", id, &answer.trim().to_lowercase()]);
-    Ok(crate::service::constant_time_eq(stored.as_bytes(), expected.as_bytes()))
+    if crate::service::constant_time_eq(stored.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(AppError::CaptchaInvalid)
+    }
 }
 
 fn draw() -> Result<(String, Vec<u8>), AppError> {

@@ -259,11 +259,7 @@ pub async fn charge_client_ip(
         };
         if required {
             match captcha {
-                SendCaptcha::Image { id, answer } => {
-                    if !super::captcha::check(state, id, answer).await? {
-                        return Err(AppError::CaptchaInvalid);
-                    }
-                }
+                SendCaptcha::Image { id, answer } => super::captcha::solve(state, id, answer).await?,
                 SendCaptcha::None => return Err(AppError::CaptchaRequired),
                 SendCaptcha::NotAsked => {}
             }

@@ -30,6 +30,7 @@ pub async fn send_sms_code(
     captcha: SendCaptcha<'_>,
     meta: &RequestMeta,
 ) -> Result<CodeSent, AppError> {
+    ensure_registration_open(state, purpose)?;
     let mobile = match purpose {
         Purpose::Verify | Purpose::ResetPayPassword => own_mobile(viewer.require()?)?,
         _ => parse_mobile(state, mobile)?,
@@ -79,11 +80,20 @@ pub async fn send_email_code(
     if purpose != Purpose::Register {
         return Err(AppError::bad("purpose", InputProblem::NotAllowed));
     }
+    ensure_registration_open(state, purpose)?;
     codes::charge_client_ip(state, email.as_str(), captcha, meta).await?;
     if store::users::by_email(&state.db, email.as_str()).await?.is_some() {
         return Err(AppError::AccountExists { field: "email" });
     }
     codes::send_for(state, &Target::Email(email), purpose, SendMode::Deliver, digits, meta).await
+}
+
+/// No REGISTER code is sent while registration is closed: it could never be used.
+fn ensure_registration_open(state: &AppState, purpose: Purpose) -> Result<(), AppError> {
+    if purpose == Purpose::Register && !state.config.registration_open {
+        return Err(AppError::RegistrationClosed);
+    }
+    Ok(())
 }
 
 /// Everything `verifySms` accepts.

@@ -68,7 +68,9 @@ async fn seed_register_then_bind_as_json_and_as_form() {
         assert_eq!(body["data"]["phone"], "13113690001");
         assert_eq!(body["data"]["c_code"], "86");
         assert_eq!(body["data"]["set_password"], false);
-        assert_eq!(body["data"]["wx_openid"], "", "openids are never exposed");
+        // The member's own WeChat openid, as the original answered it.
+        assert_eq!(body["data"]["wx_openid"], "o-wx-app-1");
+        assert_eq!(body["data"]["smallwx_openid"], "");
         let token = body["data"]["token"].as_str().unwrap();
         let (_, me) = app
             .gql_as(token, "{ me { mobile bindings { platform } } }", json!({}))
@@ -226,4 +228,92 @@ async fn multipart_form_bodies_are_read_like_any_form() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(answer["status"], 200, "{answer}");
     assert_eq!(answer["msg"], "注册成功");
+}
+
+#[tokio::test]
+async fn a_trailing_slash_works_like_the_bare_path() {
+    let app = TestApp::new().await;
+    let code = login_code(&app, "13113690040").await;
+    let fields = json!({"phone": "13113690040", "code": code, "three_tig": "wx_app", "openid": "o-slash"});
+    let (status, _, body) = app.call(json_post(&format!("{PATH}/"), &fields)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], 200, "{body}");
+    assert_eq!(body["msg"], "注册成功");
+    assert_superset(&body, &seed(SEED_REGISTER), "$");
+}
+
+#[tokio::test]
+async fn a_wrong_method_gets_the_chickenshop_envelope() {
+    let app = TestApp::new().await;
+    for method in ["GET", "PUT", "DELETE", "PATCH"] {
+        for path in [
+            PATH.to_string(),
+            format!("{PATH}/"),
+            format!("{PATH}?phone=13113690041&code=1234"),
+        ] {
+            let request = Request::builder()
+                .method(method)
+                .uri(&path)
+                .body(Body::empty())
+                .unwrap();
+            let (status, headers, body) = app.call(request).await;
+            assert_eq!(status, StatusCode::OK, "{method} {path}");
+            assert_eq!(headers[axum::http::header::ALLOW], "POST", "{method} {path}");
+            assert_eq!(body, json!({"status": 0, "msg": "请使用 POST 请求"}), "{method} {path}");
+            assert_superset(&body, &seed(SEED_ERROR), "$");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_member_without_an_avatar_gets_the_default_image() {
+    let app = TestApp::new().await;
+    let code = login_code(&app, "13113690042").await;
+    let (_, _, body) = app
+        .call(request(&json!({"phone": "13113690042", "code": code}), true))
+        .await;
+    assert_eq!(body["status"], 200, "{body}");
+    assert_eq!(body["data"]["avatar"], "/uploads/avatar/avatar.jpg");
+}
+
+#[tokio::test]
+async fn the_members_own_wechat_openids_are_in_the_answer() {
+    let app = TestApp::new().await;
+    let code = login_code(&app, "13113690043").await;
+    let fields = json!({"phone": "13113690043", "code": code, "three_tig": "wx_small", "openid": "o-small-43"});
+    let (_, _, body) = app.call(request(&fields, true)).await;
+    assert_eq!(body["status"], 200, "{body}");
+    assert_eq!(body["data"]["smallwx_openid"], "o-small-43");
+    assert_eq!(body["data"]["wx_openid"], "");
+
+    // The official account's openid is `wx_openid`; the mini-program's stays.
+    app.clock.advance(61);
+    let code = login_code(&app, "13113690043").await;
+    let fields = json!({"phone": "13113690043", "code": code, "three_tig": "wx_public", "openid": "o-public-43"});
+    let (_, _, body) = app.call(request(&fields, false)).await;
+    assert_eq!(body["msg"], "登录成功", "{body}");
+    assert_eq!(body["data"]["wx_openid"], "o-public-43");
+    assert_eq!(body["data"]["smallwx_openid"], "o-small-43");
+
+    // A plain sign-in (no three_tig) shows them too; other platforms never appear.
+    app.clock.advance(61);
+    let code = login_code(&app, "13113690043").await;
+    let fields = json!({"phone": "13113690043", "code": code, "three_tig": "qq", "openid": "o-qq-43"});
+    assert_eq!(app.call(request(&fields, true)).await.2["status"], 200);
+    app.clock.advance(61);
+    let code = login_code(&app, "13113690043").await;
+    let (_, _, body) = app
+        .call(request(&json!({"phone": "13113690043", "code": code}), true))
+        .await;
+    assert_eq!(body["data"]["wx_openid"], "o-public-43", "{body}");
+    assert_eq!(body["data"]["smallwx_openid"], "o-small-43");
+    assert!(!body.to_string().contains("o-qq-43"), "{body}");
+
+    // The WeChat app's openid stands in for wx_openid when there is no official account's.
+    app.clock.advance(61);
+    let code = login_code(&app, "13113690044").await;
+    let fields = json!({"phone": "13113690044", "code": code, "three_tig": "wx_app", "openid": "o-app-44"});
+    let (_, _, body) = app.call(request(&fields, true)).await;
+    assert_eq!(body["data"]["wx_openid"], "o-app-44", "{body}");
+    assert_eq!(body["data"]["smallwx_openid"], "");
 }

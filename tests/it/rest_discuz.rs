@@ -440,3 +440,74 @@ async fn refresh_token_rotates_and_tokens_cross_every_path() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn a_trailing_slash_works_like_the_bare_path() {
+    let app = TestApp::new().await;
+    let (status, headers, sent) = app
+        .call(api(
+            "/api/sms/send/",
+            json!({"mobile": "13113690030", "type": "login"}),
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/vnd.api+json");
+    assert_eq!(
+        sent,
+        json!({"data": {"type": "smssend", "id": "1", "attributes": {"interval": 60}}})
+    );
+    let code = app.last_code(&e164("13113690030"), "login");
+    let (status, _, body) = app
+        .call(api(
+            "/api/sms/verify/",
+            json!({"mobile": "13113690030", "code": code, "type": "login", "register": 1}),
+            true,
+            None,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_superset(&body, &seed(SEED_LOGIN_OK), "$");
+    let refresh = body["data"]["attributes"]["refresh_token"].clone();
+    let (status, _, body) = app
+        .call(api(
+            "/api/refresh-token/",
+            json!({"refresh_token": refresh}),
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["type"], "token");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_json_api_405_with_allow_post() {
+    let app = TestApp::new().await;
+    for path in ["/api/sms/send", "/api/sms/verify", "/api/refresh-token"] {
+        for method in ["GET", "PUT", "DELETE", "PATCH"] {
+            for path in [
+                path.to_string(),
+                format!("{path}/"),
+                format!("{path}?mobile=13113690031&type=login"),
+            ] {
+                let request = Request::builder()
+                    .method(method)
+                    .uri(&path)
+                    .body(Body::empty())
+                    .unwrap();
+                let (status, headers, body) = app.call(request).await;
+                assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                assert_eq!(headers[header::ALLOW], "POST", "{method} {path}");
+                assert_eq!(headers[header::CONTENT_TYPE], "application/vnd.api+json");
+                assert_eq!(
+                    body,
+                    json!({"errors": [{"status": "405", "code": "method_not_allowed"}]}),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    assert!(app.outbox_entries().is_empty(), "a refused method sends nothing");
+}

@@ -228,6 +228,19 @@ pub fn respond(status: StatusCode, body: impl Serialize) -> Response {
     (status, [(header::CONTENT_TYPE, JSON_API)], body).into_response()
 }
 
+/// A method other than POST on a Discuz! Q path: what its router answers
+/// (`MethodNotAllowedException`: 405, the status as a string, `Allow: POST`).
+pub async fn method_not_allowed() -> Response {
+    let mut response = respond(
+        StatusCode::METHOD_NOT_ALLOWED,
+        json!({"errors": [{"status": "405", "code": "method_not_allowed"}]}),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
 /// A service refusal as Discuz! Q's `errors` array.
 pub fn refuse(err: &AppError) -> Response {
     err.log_if_server_side();

@@ -30,10 +30,11 @@ use crate::state::AppState;
 pub struct ShopxoEnvelope {
     #[schema(example = "注册成功")]
     pub msg: String,
-    /// 0 success; -1 missing or bad parameter, -2 bad format, -3 mobile or
-    /// email taken, -10 code expired / account taken / captcha empty, -11
-    /// wrong code or too many tries, -12 wrong captcha, -100 sending refused
-    /// or server trouble, -400 not signed in.
+    /// 0 success; -1 missing or bad parameter (or the wrong HTTP method),
+    /// -2 bad format, -3 mobile or email taken, -10 no live code / account
+    /// taken / captcha empty, -11 wrong code or too many tries / captcha
+    /// expired, -12 wrong captcha, -100 sending refused or server trouble,
+    /// -400 not signed in.
     #[schema(example = 0)]
     pub code: i64,
     #[schema(value_type = Object)]

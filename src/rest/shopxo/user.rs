@@ -9,6 +9,12 @@ use crate::domain::Mobile;
 use crate::rest::beijing_text;
 use crate::service::tokens::TokenPair;
 
+/// ShopXO's own default avatar (`static/index/default/images/default-user-avatar.jpg`),
+/// for a user without one. The seed shows it on its demo host; relative
+/// here, so it names the same file on the ShopXO site that the legacy paths
+/// are served under, and no host needs configuring.
+pub const DEFAULT_AVATAR: &str = "/static/index/default/images/default-user-avatar.jpg";
+
 /// The user row as ShopXO returns it (all strings, as PHP's PDO gave them).
 /// Openids are never exposed, so ShopXO's `*_openid` fields are always "".
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,6 +49,7 @@ pub struct ShopxoUser {
     pub mobile: String,
     pub email: String,
     pub gender: String,
+    /// The user's avatar, else ShopXO's default image ([`DEFAULT_AVATAR`]).
     pub avatar: String,
     pub province: String,
     pub city: String,
@@ -118,7 +125,11 @@ impl ShopxoUser {
             mobile,
             email,
             gender: user.gender.to_string(),
-            avatar: user.avatar.clone().unwrap_or_default(),
+            avatar: user
+                .avatar
+                .clone()
+                .filter(|a| !a.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_AVATAR.into()),
             province: String::new(),
             city: String::new(),
             county: String::new(),
