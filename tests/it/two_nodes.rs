@@ -29,9 +29,14 @@ fn free_port() -> u16 {
 }
 
 async fn start_node(database_url: &str, outbox: &std::path::Path) -> Node {
+    start_node_with(database_url, outbox, &[]).await
+}
+
+async fn start_node_with(database_url: &str, outbox: &std::path::Path, envs: &[(&str, &str)]) -> Node {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
         .arg("serve")
+        .envs(envs.iter().copied())
         .env("ZHANGHAO_LISTEN", format!("127.0.0.1:{port}"))
         .env("DATABASE_URL", database_url)
         .env("ZHANGHAO_OUTBOX", outbox)
@@ -113,4 +118,45 @@ async fn a_code_sent_through_one_node_verifies_through_the_other() {
         .await
         .unwrap();
     assert_eq!(me["data"]["me"]["mobile"], "13700000001");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_parallel_wrong_passwords_across_two_nodes_get_at_most_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(dir.path()).await;
+    let outbox = dir.path().join("outbox.jsonl");
+    let status = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
+        .arg("migrate")
+        .env("DATABASE_URL", &database_url)
+        .env("RUST_LOG", "warn")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let envs = [("ZHANGHAO_ACCOUNT_FAILURES_HOURLY", "20")];
+    let a = start_node_with(&database_url, &outbox, &envs).await;
+    let b = start_node_with(&database_url, &outbox, &envs).await;
+
+    let captcha = gql(&a, "mutation { createCaptcha { id } }", json!({})).await;
+    let id = captcha["data"]["createCaptcha"]["id"].as_str().unwrap().to_string();
+    let answer = zhanghao::messaging::read_entries(&outbox).last().unwrap().code.clone();
+    let register = "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }";
+    let input = json!({"i": {"method": "USERNAME", "account": "nodes", "password": "the-right-password", "verify": answer, "captchaId": id}});
+    assert!(gql(&a, register, input).await["errors"].is_null());
+
+    let login = "mutation($p: String!) { login(input: {account: \"nodes\", password: $p}) { user { id } } }";
+    let attempts = (0..200).map(|i| {
+        let node = if i % 2 == 0 { &a } else { &b };
+        async move { gql(node, login, json!({"p": format!("wrong-password-{i}")})).await }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let code_of = |a: &Value| a["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_string();
+    let checked = answers.iter().filter(|a| code_of(a) == "INVALID_CREDENTIALS").count();
+    let refused = answers.iter().filter(|a| code_of(a) == "TOO_MANY_ATTEMPTS").count();
+    assert!(
+        checked <= 20,
+        "{checked} wrong passwords were checked across two nodes, the limit is 20"
+    );
+    assert_eq!(checked + refused, 200);
+    let right = gql(&b, login, json!({"p": "the-right-password"})).await;
+    assert_eq!(code_of(&right), "TOO_MANY_ATTEMPTS", "{right}");
 }
