@@ -672,6 +672,7 @@ impl AppError {
 fn discuz_attribute(field: &str) -> (&'static str, &'static str) {
     match field {
         "mobile" | "account" => ("mobile", "手机号"),
+        "username" => ("username", "用户名"),
         "code" | "verify" => ("code", "验证码"),
         "purpose" => ("type", "类型"),
         "password" => ("password", "密码"),

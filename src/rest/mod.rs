@@ -23,7 +23,7 @@ use crate::state::AppState;
 /// gets that system's own refusal, never an empty 404 or 405 (DESIGN §8).
 pub fn routes(state: AppState) -> Router {
     let router = Router::new().route("/openapi.json", get(openapi::openapi_json));
-    let legacy: [(&str, MethodRouter<AppState>); 12] = [
+    let legacy: [(&str, MethodRouter<AppState>); 13] = [
         // ThinkPHP runs any method; ShopXO's handlers refuse the wrong ones
         // in its own envelope.
         ("/api.php", any(shopxo::entry)),
@@ -45,6 +45,10 @@ pub fn routes(state: AppState) -> Router {
         (
             "/api/refresh-token",
             post(discuz::refresh_token).fallback(discuz::resources::method_not_allowed),
+        ),
+        (
+            "/api/login",
+            post(discuz::login).fallback(discuz::resources::method_not_allowed),
         ),
         (
             "/module/chickenshop/threeRegisterAndBind",

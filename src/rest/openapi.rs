@@ -31,13 +31,13 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     ),
     paths(
         shopxo_api_php, shopxo_index_php, shopxo_reg, shopxo_verify_send, shopxo_verify_entry,
-        discuz_sms_send, discuz_sms_verify, discuz_refresh_token, chickenshop_bind
+        discuz_sms_send, discuz_sms_verify, discuz_refresh_token, discuz_login, chickenshop_bind
     ),
     components(schemas(
         ShopxoEnvelope, ShopxoUser, ShopxoRegRequest, ShopxoSendRequest,
         TokenDocument, TokenResource, TokenAttributes, UsersDocument, UsersResource, UserAttributes,
         SmsSendDocument, SmsSendResource, SmsSendAttributes, ErrorDocument, ErrorObject,
-        DiscuzSendRequest, DiscuzVerifyRequest, DiscuzRefreshRequest,
+        DiscuzSendRequest, DiscuzVerifyRequest, DiscuzRefreshRequest, DiscuzLoginRequest,
         ChickenshopRequest, ChickenshopOk, ChickenshopError, ChickenshopUser
     )),
     modifiers(&Security),
@@ -123,6 +123,14 @@ pub struct DiscuzRefreshRequest {
     data: serde_json::Value,
 }
 
+/// Discuz! Q `/api/login`.
+#[derive(Deserialize, ToSchema)]
+#[expect(dead_code, reason = "documentation only")]
+pub struct DiscuzLoginRequest {
+    #[schema(value_type = Object, example = json!({"data": {"attributes": {"username": "alice", "password": "a-long-password", "mobileToken": "…"}}}))]
+    data: serde_json::Value,
+}
+
 /// chickenshop `threeRegisterAndBind` parameters.
 #[derive(Deserialize, ToSchema)]
 #[expect(dead_code, reason = "documentation only")]
@@ -200,6 +208,15 @@ fn discuz_sms_verify() {}
         (status = 401, description = "access_denied: unknown, expired or already used", body = ErrorDocument, content_type = "application/vnd.api+json")))]
 #[expect(dead_code, reason = "documentation only")]
 fn discuz_refresh_token() {}
+
+#[utoipa::path(post, path = "/api/login", tag = "Discuz! Q",
+    request_body(content = DiscuzLoginRequest, content_type = "application/vnd.api+json"),
+    responses(
+        (status = 200, description = "signed in; a mobileToken (the no_bind_user ticket) attaches its mobile", body = TokenDocument, content_type = "application/vnd.api+json"),
+        (status = 403, description = "login_failed: wrong username or password", body = ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 422, description = "validation_error: username or password missing", body = ErrorDocument, content_type = "application/vnd.api+json")))]
+#[expect(dead_code, reason = "documentation only")]
+fn discuz_login() {}
 
 #[utoipa::path(post, path = "/module/chickenshop/threeRegisterAndBind", tag = "chickenshop",
     request_body(content((ChickenshopRequest = "application/x-www-form-urlencoded"), (ChickenshopRequest = "application/json"))),

@@ -18,6 +18,7 @@ use super::params::{Params, attr, json_attributes, scalar, truthy};
 use crate::domain::CodeDigits;
 use crate::error::{AppError, InputProblem};
 use crate::http::bearer_token;
+use crate::service::accounts;
 use crate::service::auth::{self, Viewer};
 use crate::service::codes::{Purpose, SendCaptcha};
 use crate::service::tokens;
@@ -102,6 +103,24 @@ pub async fn refresh_token(State(state): State<AppState>, parts: Parts, body: By
     };
     match tokens::refresh(&state, &refresh, &meta(&state, &parts)).await {
         Ok((user, pair)) => respond(StatusCode::OK, token_document(user.id, &pair)),
+        Err(err) => refuse(&err),
+    }
+}
+
+/// `POST /api/login`: `username` (a username or mobile) and `password`; a
+/// `mobileToken` (the ticket of a `no_bind_user` answer) attaches its mobile
+/// to the account, finishing Discuz's sms-login-then-sign-in flow.
+pub async fn login(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    let attributes = json_attributes(&body);
+    let Some(username) = attr(&attributes, "username").filter(|u| !u.trim().is_empty()) else {
+        return refuse(&AppError::bad("username", InputProblem::Missing));
+    };
+    let Some(password) = attr(&attributes, "password").filter(|p| !p.is_empty()) else {
+        return refuse(&AppError::bad("password", InputProblem::Missing));
+    };
+    let ticket = attr(&attributes, "mobileToken");
+    match accounts::login(&state, &username, &password, ticket.as_deref(), &meta(&state, &parts)).await {
+        Ok(outcome) => respond(StatusCode::OK, token_document(outcome.user.id, &outcome.tokens)),
         Err(err) => refuse(&err),
     }
 }
