@@ -137,6 +137,11 @@ pub struct ThirdPartyLoginInput {
     pub phone_code: Option<String>,
 }
 
+/// The captcha a send input carries.
+fn captcha_of<'a>(id: Option<&'a ID>, answer: Option<&'a str>) -> SendCaptcha<'a> {
+    SendCaptcha::from_fields(id.map(|id| id.as_str()), answer)
+}
+
 fn parts<'a>(ctx: &'a Context<'_>) -> Result<(&'a AppState, &'a Viewer, &'a RequestMeta)> {
     Ok((
         ctx.data::<AppState>()?,
@@ -168,24 +173,18 @@ impl Mutation {
         #[graphql(desc = "The mobile and the purpose of the code.")] input: SendSmsCodeInput,
     ) -> Result<CodeSent> {
         let (state, viewer, meta) = parts(ctx)?;
-        let sent = service::verification::send_sms_code(
+        service::verification::send_sms_code(
             state,
             viewer,
             input.mobile.as_deref(),
             input.purpose.into(),
             CodeDigits::STANDARD,
-            SendCaptcha::from_fields(
-                input.captcha_id.as_ref().map(|id| id.as_str()),
-                input.captcha.as_deref(),
-            ),
+            captcha_of(input.captcha_id.as_ref(), input.captcha.as_deref()),
             meta,
         )
         .await
-        .map_err(|e| e.extend())?;
-        Ok(CodeSent {
-            expires_in: sent.expires_in,
-            resend_after: sent.resend_after,
-        })
+        .map(CodeSent::from)
+        .map_err(|e| e.extend())
     }
 
     /// Sends a code by email.
@@ -195,24 +194,18 @@ impl Mutation {
         #[graphql(desc = "The email address and the purpose of the code.")] input: SendEmailCodeInput,
     ) -> Result<CodeSent> {
         let (state, viewer, meta) = parts(ctx)?;
-        let sent = service::verification::send_email_code(
+        service::verification::send_email_code(
             state,
             viewer,
             &input.email,
             input.purpose.into(),
             CodeDigits::STANDARD,
-            SendCaptcha::from_fields(
-                input.captcha_id.as_ref().map(|id| id.as_str()),
-                input.captcha.as_deref(),
-            ),
+            captcha_of(input.captcha_id.as_ref(), input.captcha.as_deref()),
             meta,
         )
         .await
-        .map_err(|e| e.extend())?;
-        Ok(CodeSent {
-            expires_in: sent.expires_in,
-            resend_after: sent.resend_after,
-        })
+        .map(CodeSent::from)
+        .map_err(|e| e.extend())
     }
 
     /// Creates an account and signs it in.

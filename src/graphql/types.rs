@@ -327,6 +327,15 @@ pub struct CodeSent {
     pub resend_after: i64,
 }
 
+impl From<service::codes::CodeSent> for CodeSent {
+    fn from(sent: service::codes::CodeSent) -> Self {
+        CodeSent {
+            expires_in: sent.expires_in,
+            resend_after: sent.resend_after,
+        }
+    }
+}
+
 /// One signed-in device (a refresh-token family).
 #[derive(SimpleObject)]
 pub struct Session {

@@ -171,6 +171,20 @@ async fn post_json(app: &TestApp, body: Value) -> Value {
     serde_json::from_slice(&bytes).unwrap_or(Value::Null)
 }
 
+/// GET /graphql with only `extensions` (a hash-only persisted query).
+async fn get_persisted(app: &TestApp, extensions: &Value) -> (StatusCode, Value) {
+    let uri = format!(
+        "/graphql?extensions={}",
+        percent_encoding::utf8_percent_encode(&extensions.to_string(), percent_encoding::NON_ALPHANUMERIC)
+    );
+    let request = Request::get(uri)
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, bytes) = app.send(request).await;
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
 #[tokio::test]
 async fn automatic_persisted_queries_miss_then_hit() {
     let app = TestApp::new().await;
@@ -188,19 +202,7 @@ async fn automatic_persisted_queries_miss_then_hit() {
     assert_eq!(hit["data"]["__typename"], "Query", "{hit}");
 
     // Over GET, as Apollo's useGETForHashedQueries sends it.
-    let uri = format!(
-        "/graphql?extensions={}",
-        percent_encoding::utf8_percent_encode(&extensions.to_string(), percent_encoding::NON_ALPHANUMERIC)
-    );
-    let (status, _, bytes) = app
-        .send(
-            Request::get(uri)
-                .header(header::ACCEPT, "application/json")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let (status, body) = get_persisted(&app, &extensions).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["__typename"], "Query", "{body}");
 
@@ -220,19 +222,7 @@ async fn a_persisted_mutation_never_runs_over_get() {
     let body = post_json(&app, json!({"query": mutation, "extensions": extensions})).await;
     assert!(body["data"]["createCaptcha"]["id"].is_string(), "{body}");
     let before = app.outbox_entries().len();
-    let uri = format!(
-        "/graphql?extensions={}",
-        percent_encoding::utf8_percent_encode(&extensions.to_string(), percent_encoding::NON_ALPHANUMERIC)
-    );
-    let (_, _, bytes) = app
-        .send(
-            Request::get(uri)
-                .header(header::ACCEPT, "application/json")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let (_, body) = get_persisted(&app, &extensions).await;
     assert!(body["data"].is_null(), "{body}");
     assert!(
         body["errors"][0]["message"]

@@ -63,6 +63,22 @@ async fn start_node_with(database_url: &str, outbox: &std::path::Path, envs: &[(
     }
 }
 
+/// A fresh database migrated once before any node starts, as a deployment
+/// would, and the outbox the nodes share; the directory holds both.
+async fn migrated_database() -> (tempfile::TempDir, String, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(dir.path()).await;
+    let outbox = dir.path().join("outbox.jsonl");
+    let status = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
+        .arg("migrate")
+        .env("DATABASE_URL", &database_url)
+        .env("RUST_LOG", "warn")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    (dir, database_url, outbox)
+}
+
 async fn gql(node: &Node, query: &str, variables: Value) -> Value {
     reqwest::Client::new()
         .post(format!("{}/graphql", node.base))
@@ -77,17 +93,7 @@ async fn gql(node: &Node, query: &str, variables: Value) -> Value {
 
 #[tokio::test]
 async fn a_code_sent_through_one_node_verifies_through_the_other() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = fresh_database(dir.path()).await;
-    let outbox = dir.path().join("outbox.jsonl");
-    // Migrate once before both start, as a deployment would.
-    let status = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
-        .arg("migrate")
-        .env("DATABASE_URL", &database_url)
-        .env("RUST_LOG", "warn")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (_dir, database_url, outbox) = migrated_database().await;
     let a = start_node(&database_url, &outbox).await;
     let b = start_node(&database_url, &outbox).await;
 
@@ -122,16 +128,7 @@ async fn a_code_sent_through_one_node_verifies_through_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_parallel_wrong_passwords_across_two_nodes_get_at_most_the_limit() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = fresh_database(dir.path()).await;
-    let outbox = dir.path().join("outbox.jsonl");
-    let status = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
-        .arg("migrate")
-        .env("DATABASE_URL", &database_url)
-        .env("RUST_LOG", "warn")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (_dir, database_url, outbox) = migrated_database().await;
     let envs = [("ZHANGHAO_ACCOUNT_FAILURES_HOURLY", "20")];
     let a = start_node_with(&database_url, &outbox, &envs).await;
     let b = start_node_with(&database_url, &outbox, &envs).await;
