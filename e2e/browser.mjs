@@ -3,17 +3,29 @@
 //   ZHANGHAO_URL              e.g. http://127.0.0.1:40123
 //   ZHANGHAO_E2E_TOKEN        an access token of a signed-in user
 //   ZHANGHAO_E2E_USER_ID      that user's id
-//   ZHANGHAO_E2E_SCREENSHOTS  where the screenshots go
+//   ZHANGHAO_E2E_SCREENSHOTS  where the screenshots go (default target/e2e-screenshots)
 //   CHROMIUM                  the browser (default /usr/bin/chromium)
-// Every request to a host other than the loopback is blocked and fails the
-// run: GraphiQL must work offline.
+//
+// Nothing may leave the loopback, and any attempt fails the run (GraphiQL must
+// work offline), at two levels:
+//   - the GraphiQL context routes every request and aborts (and records) any
+//     whose host is not 127.0.0.1 / localhost;
+//   - every page's requests are watched (context "request" events) and any
+//     to another host fails the run;
+//   - the browser's proxy is a black hole on the loopback, so a request to
+//     any other host, from any context, never reaches the network. Chromium
+//     never proxies loopback addresses, so the server is reached direct.
+//     Chromium's own background requests (update checks, account and autofill
+//     services; not the page's) land there too: listed, blocked, not failures.
+// The cross-origin context has no route on purpose: with interception on,
+// Playwright answers CORS preflights itself, which would hide the server's own
+// answer to them. Without it, Chromium sends the real OPTIONS preflight.
 import { chromium } from "playwright-core";
 import { createServer } from "node:http";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const base = process.env.ZHANGHAO_URL;
+const base = (process.env.ZHANGHAO_URL || "").replace(/\/+$/, "");
 const token = process.env.ZHANGHAO_E2E_TOKEN;
 const userId = process.env.ZHANGHAO_E2E_USER_ID;
 const shots = process.env.ZHANGHAO_E2E_SCREENSHOTS || "target/e2e-screenshots";
@@ -24,139 +36,267 @@ if (!base || !token || !userId) {
 mkdirSync(shots, { recursive: true });
 
 const STEP_MS = 30_000;
-let passed = 0;
-const ok = (what) => {
-  passed += 1;
-  console.log(`ok - ${what}`);
+const TOTAL_MS = 110_000;
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const isLoopback = (url) => {
+  try {
+    return LOOPBACK.has(new URL(url).hostname);
+  } catch {
+    return false;
+  }
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
-const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-const external = [];
-await context.route("**/*", (route) => {
-  const host = new URL(route.request().url()).hostname;
-  if (host === "127.0.0.1" || host === "localhost") return route.continue();
-  external.push(route.request().url());
-  return route.abort();
-});
-const page = await context.newPage();
+let passed = 0;
+let browser;
+let current; // the page a failure screenshots
+const external = []; // non-loopback requests made by a page: each fails the run
+const background = []; // what reached the black-hole proxy (Chromium's own, if not in external)
 const consoleErrors = [];
-page.on("console", (message) => {
-  if (message.type() === "error") consoleErrors.push(message.text());
-});
-page.on("pageerror", (error) => consoleErrors.push(String(error)));
+const servers = [];
 
-async function fail(what, error) {
-  console.error(`not ok - ${what}: ${error && error.message ? error.message : error}`);
+// Whatever happens, the run ends well under two minutes.
+const watchdog = setTimeout(() => {
+  report(`not ok - the run took longer than ${TOTAL_MS / 1000} s`);
+  process.exit(1);
+}, TOTAL_MS);
+
+function report(line) {
+  console.error(line);
   if (consoleErrors.length) console.error("browser console errors:\n  " + consoleErrors.join("\n  "));
   if (external.length) console.error("blocked external requests:\n  " + external.join("\n  "));
+  if (background.length) console.error("blocked at the proxy:\n  " + background.join("\n  "));
+}
+
+async function fail(what, error) {
+  report(`not ok - ${what}: ${error && error.message ? error.message : error}`);
+  if (current) {
+    try {
+      const path = join(shots, "failure.png");
+      await current.screenshot({ path, fullPage: true, timeout: 10_000 });
+      console.error(`screenshot: ${path}`);
+    } catch {}
+  }
   try {
-    await page.screenshot({ path: join(shots, "failure.png"), fullPage: true });
-    console.error(`screenshot: ${join(shots, "failure.png")}`);
+    await browser?.close();
   } catch {}
-  await browser.close();
+  for (const server of servers) server.close();
   process.exit(1);
 }
 
 async function step(what, body) {
   try {
     await body();
-    ok(what);
   } catch (error) {
     await fail(what, error);
   }
+  passed += 1;
+  console.log(`ok - ${what}`);
 }
 
-await step("GraphiQL loads from the binary with no external request", async () => {
-  await page.goto(`${base}/graphql`, { timeout: STEP_MS });
+function listen(handler) {
+  const server = createServer(handler);
+  servers.push(server);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve(server.address().port));
+  });
+}
+
+function watchContext(context) {
+  context.on("request", (request) => {
+    const url = request.url();
+    if (!isLoopback(url) && !url.startsWith("data:") && !url.startsWith("blob:") && !external.includes(url)) {
+      external.push(url);
+    }
+  });
+}
+
+function watch(page) {
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(`[${page.url()}] ${message.text()}`);
+  });
+  page.on("pageerror", (error) => consoleErrors.push(`[${page.url()}] ${error}`));
+}
+
+// The black-hole proxy: records what would have left the machine, sends nothing on.
+const proxyPort = await listen((request, response) => {
+  background.push(`${request.method} ${request.url.replace(/\?.*/, "?…")}`);
+  response.writeHead(403, { "content-type": "text/plain" });
+  response.end("blocked by e2e/browser.mjs: no network beyond the loopback");
+});
+servers[0].on("connect", (request, socket) => {
+  background.push(`CONNECT ${request.url}`);
+  socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
+});
+
+try {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    timeout: STEP_MS,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--proxy-server=http://127.0.0.1:${proxyPort}`,
+    ],
+  });
+} catch (error) {
+  await fail(`launch Chromium (${process.env.CHROMIUM || "/usr/bin/chromium"})`, error);
+}
+console.log(`# ${browser.version()} against ${base}`);
+
+// ---------------------------------------------------------------------------
+// GraphiQL, served by zhanghao itself
+// ---------------------------------------------------------------------------
+const graphiql = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+await graphiql.route("**/*", (route) => {
+  const url = route.request().url();
+  if (isLoopback(url) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+  if (!external.includes(url)) external.push(url);
+  return route.abort("blockedbyclient");
+});
+watchContext(graphiql);
+const page = await graphiql.newPage();
+current = page;
+watch(page);
+
+await step("GraphiQL renders at /graphql from same-origin assets only", async () => {
+  const response = await page.goto(`${base}/graphql`, { timeout: STEP_MS });
+  if (!response || response.status() !== 200) throw new Error(`GET /graphql answered ${response?.status()}`);
+  const type = response.headers()["content-type"] || "";
+  if (!type.startsWith("text/html")) throw new Error(`GET /graphql with a browser's Accept is ${type}`);
   await page.locator(".graphiql-container").waitFor({ timeout: STEP_MS });
   await page.locator(".graphiql-query-editor .CodeMirror").first().waitFor({ timeout: STEP_MS });
   if (external.length) throw new Error(`tried to load ${external.join(", ")}`);
+  const csp = consoleErrors.filter((line) => /content security policy/i.test(line));
+  if (csp.length) throw new Error(`Content-Security-Policy violations: ${csp.join("; ")}`);
 });
 
-await step("the docs pane lists Query's fields (introspection works)", async () => {
-  await page.getByRole("button", { name: /documentation explorer/i }).click({ timeout: STEP_MS });
+await step("the Documentation Explorer lists Query with me and users (introspection works)", async () => {
+  await page.locator('[aria-label="Show Documentation Explorer"]').click({ timeout: STEP_MS });
   const docs = page.locator(".graphiql-doc-explorer");
   await docs.waitFor({ timeout: STEP_MS });
   await docs.getByText("Query", { exact: true }).first().click({ timeout: STEP_MS });
+  await docs.locator(".graphiql-doc-explorer-title", { hasText: "Query" }).waitFor({ timeout: STEP_MS });
   await docs.getByText("me", { exact: true }).first().waitFor({ timeout: STEP_MS });
   await docs.getByText("users", { exact: true }).first().waitFor({ timeout: STEP_MS });
   await page.screenshot({ path: join(shots, "graphiql-docs.png") });
 });
 
-await step("{ me { id } } with a bearer typed into the headers pane shows the id", async () => {
-  const query = page.locator(".graphiql-query-editor .CodeMirror").first();
-  await query.click();
+await step("{ me { id } } with a bearer typed into the Headers pane shows the user's id", async () => {
+  await page.locator(".graphiql-query-editor .CodeMirror").first().click({ timeout: STEP_MS });
   await page.keyboard.press("Control+A");
   await page.keyboard.press("Delete");
   await page.keyboard.insertText("{ me { id } }");
   await page.locator(".graphiql-editor-tools").getByText("Headers", { exact: true }).click({ timeout: STEP_MS });
-  const headers = page.locator(".graphiql-editor-tool .CodeMirror:visible").first();
-  await headers.click();
+  await page.locator(".graphiql-editor-tool .CodeMirror:visible").first().click({ timeout: STEP_MS });
   await page.keyboard.press("Control+A");
   await page.keyboard.press("Delete");
   await page.keyboard.insertText(`{"Authorization": "Bearer ${token}"}`);
   await page.getByRole("button", { name: /execute query/i }).click({ timeout: STEP_MS });
-  await page
-    .locator(".graphiql-response")
-    .getByText(`"${userId}"`)
-    .waitFor({ timeout: STEP_MS });
+  const want = JSON.stringify({ data: { me: { id: userId } } });
+  try {
+    await page.waitForFunction(
+      (want) => {
+        const code = document.querySelector(".graphiql-response .CodeMirror-code");
+        return code && code.textContent.replace(/[\s\u200b]/g, "") === want;
+      },
+      want,
+      { timeout: STEP_MS }
+    );
+  } catch (error) {
+    const shown = await page.locator(".graphiql-response").innerText().catch(() => "?");
+    throw new Error(`the results pane never showed ${want}; it shows: ${shown.replace(/\s+/g, " ")}`);
+  }
   await page.screenshot({ path: join(shots, "graphiql-me.png") });
 });
 
-// A page on another origin (another port of the loopback).
-const other = createServer((request, response) => {
+await step("the bearer typed into the Headers pane is not kept in localStorage", async () => {
+  // GraphiQL writes its tab and history state shortly after a run.
+  await page.waitForTimeout(1_500);
+  const stored = await page.evaluate(() =>
+    Object.keys(localStorage).map((key) => [key, localStorage.getItem(key) || ""])
+  );
+  if (stored.length === 0) throw new Error("GraphiQL stored nothing at all: is this still GraphiQL?");
+  const leaks = stored.filter(([, value]) => value.includes(token)).map(([key]) => key);
+  if (leaks.length) throw new Error(`the access token is in localStorage under ${leaks.join(", ")}`);
+});
+
+// ---------------------------------------------------------------------------
+// A front end on another origin (another loopback port), real CORS preflights
+// ---------------------------------------------------------------------------
+const otherPort = await listen((request, response) => {
   response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
   response.end("<!doctype html><title>another origin</title><p>a front end on another origin</p>");
 });
-await new Promise((resolve) => other.listen(0, "127.0.0.1", resolve));
-const otherUrl = `http://127.0.0.1:${other.address().port}/`;
+const otherUrl = `http://127.0.0.1:${otherPort}/`;
+const crossOrigin = await browser.newContext();
+watchContext(crossOrigin);
+const front = await crossOrigin.newPage();
+current = front;
+watch(front);
+await front.goto(otherUrl, { timeout: STEP_MS });
 
-await step("a page on another origin calls /graphql with a bearer (CORS preflight)", async () => {
-  await page.goto(otherUrl, { timeout: STEP_MS });
-  const answer = await page.evaluate(
+await step("another origin POSTs /graphql with a bearer (preflight) and reads X-Request-Id", async () => {
+  const answer = await front.evaluate(
     async ({ base, token }) => {
-      const response = await fetch(`${base}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: "{ me { id } }" }),
-      });
-      return { body: await response.json(), requestId: response.headers.get("x-request-id") };
+      try {
+        const response = await fetch(`${base}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: "{ me { id } }" }),
+        });
+        return {
+          status: response.status,
+          body: await response.json(),
+          requestId: response.headers.get("x-request-id"),
+        };
+      } catch (error) {
+        return { error: `${error} (a CORS refusal shows up as this TypeError)` };
+      }
     },
     { base, token }
   );
-  if (answer.body?.data?.me?.id !== userId) throw new Error(JSON.stringify(answer));
-  if (!answer.requestId) throw new Error("x-request-id is not readable from JavaScript");
+  if (answer.error) throw new Error(answer.error);
+  if (answer.body?.data?.me?.id !== userId) throw new Error(`expected me.id ${userId}: ${JSON.stringify(answer)}`);
+  if (!answer.requestId) throw new Error("X-Request-Id is not readable from JavaScript (Access-Control-Expose-Headers)");
 });
 
-await step("a page on another origin reads a legacy REST answer (Discuz sms/send)", async () => {
-  const answer = await page.evaluate(async (base) => {
-    const response = await fetch(`${base}/api/sms/send`, {
-      method: "POST",
-      headers: { "content-type": "application/vnd.api+json" },
-      body: JSON.stringify({ data: { attributes: { mobile: "not-a-mobile", type: "login" } } }),
-    });
-    return { status: response.status, body: await response.json() };
+await step("another origin POSTs the legacy /api/sms/send (JSON:API, preflight) and reads its 422", async () => {
+  const answer = await front.evaluate(async (base) => {
+    try {
+      const response = await fetch(`${base}/api/sms/send`, {
+        method: "POST",
+        headers: { "content-type": "application/vnd.api+json" },
+        body: JSON.stringify({ data: { attributes: { mobile: "not-a-mobile", type: "login" } } }),
+      });
+      return { status: response.status, body: await response.json(), requestId: response.headers.get("x-request-id") };
+    } catch (error) {
+      return { error: `${error} (a CORS refusal shows up as this TypeError)` };
+    }
   }, base);
-  if (answer.status !== 422 || !Array.isArray(answer.body?.errors)) throw new Error(JSON.stringify(answer));
+  if (answer.error) throw new Error(answer.error);
+  if (answer.status !== 422 || !Array.isArray(answer.body?.errors)) {
+    throw new Error(`expected 422 with an errors array: ${JSON.stringify(answer)}`);
+  }
+  if (!answer.requestId) throw new Error("X-Request-Id is not readable from JavaScript on a REST path");
 });
 
-await step("nothing external was requested", async () => {
+await step("nothing beyond the loopback was requested", async () => {
   if (external.length) throw new Error(external.join(", "));
 });
 
-other.close();
+clearTimeout(watchdog);
+if (background.length) {
+  const hosts = [...new Set(background.map((line) => line.split(" ")[1].replace(/^https?:\/\//, "").replace(/[/?].*$/, "")))];
+  console.log(`# Chromium's own background requests, blocked at the proxy: ${hosts.join(", ")}`);
+}
 await browser.close();
-console.log(`browser e2e: ${passed} checks passed; screenshots in ${shots}`);
+for (const server of servers) server.close();
+console.log(`browser e2e: ${passed} checks passed`);
+console.log(`screenshots: ${shots}`);

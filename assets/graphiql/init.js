@@ -1,27 +1,28 @@
 // Starts GraphiQL on /graphql. Kept out of index.html so the page's
-// Content-Security-Policy can forbid inline scripts.
+// Content-Security-Policy can forbid inline scripts (script-src 'self').
 (function () {
   var defaultQuery = [
-    "# Welcome to zhanghao's GraphiQL. The Docs button (top left) lists every",
-    "# query and mutation.",
-    "#",
-    "# Sign in with `login` (or `verifySms` after `sendSmsCode`), then put the",
-    "# access token in the Headers tab below the editor:",
+    "# Welcome to zhanghao. Sign in with the `login` mutation, then put the",
+    "# access token in the Headers pane below:",
     '#   {"Authorization": "Bearer <accessToken>"}',
-    "# and run this query with the play button or Ctrl+Enter:",
-    "",
     "{ me { id username } }",
     "",
   ].join("\n");
+  // Plain JSON POSTs to /graphql; headers typed into the Headers pane are
+  // merged over these. No incremental delivery: it would add
+  // "multipart/mixed" to Accept, and the server answers single JSON bodies.
   var fetcher = GraphiQL.createFetcher({
     url: "/graphql",
-    headers: { Accept: "application/graphql-response+json, application/json" },
+    enableIncrementalDelivery: false,
+    headers: { accept: "application/graphql-response+json, application/json" },
   });
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: defaultQuery,
+      defaultHeaders: "{}",
+      isHeadersEditorEnabled: true,
       defaultEditorToolsVisibility: "headers",
       // Bearer tokens typed into the headers pane are not kept in localStorage.
       shouldPersistHeaders: false,
