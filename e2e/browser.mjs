@@ -3,6 +3,7 @@
 //   ZHANGHAO_URL              e.g. http://127.0.0.1:40123
 //   ZHANGHAO_E2E_TOKEN        an access token of a signed-in user
 //   ZHANGHAO_E2E_USER_ID      that user's id
+//   ZHANGHAO_E2E_ACCOUNT, ZHANGHAO_E2E_PASSWORD  that user's username and password
 //   ZHANGHAO_E2E_SCREENSHOTS  where the screenshots go (default target/e2e-screenshots)
 //   CHROMIUM                  the browser (default /usr/bin/chromium)
 //
@@ -265,6 +266,47 @@ await step("another origin POSTs /graphql with a bearer (preflight) and reads X-
   if (answer.error) throw new Error(answer.error);
   if (answer.body?.data?.me?.id !== userId) throw new Error(`expected me.id ${userId}: ${JSON.stringify(answer)}`);
   if (!answer.requestId) throw new Error("X-Request-Id is not readable from JavaScript (Access-Control-Expose-Headers)");
+});
+
+await step("another origin signs in, calls me with the new token and refreshes it", async () => {
+  const answer = await front.evaluate(
+    async ({ base, account, password }) => {
+      const gql = async (query, variables, token) => {
+        const response = await fetch(`${base}/graphql`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify({ query, variables }),
+        });
+        return response.json();
+      };
+      try {
+        const login = await gql(
+          "mutation($i: LoginInput!) { login(input: $i) { user { id } tokens { accessToken refreshToken } } }",
+          { i: { account, password } }
+        );
+        const tokens = login?.data?.login?.tokens;
+        if (!tokens) return { error: `login: ${JSON.stringify(login)}` };
+        const me = await gql("{ me { id } }", {}, tokens.accessToken);
+        const refreshed = await gql(
+          "mutation($t: String!) { refreshToken(refreshToken: $t) { tokens { accessToken } } }",
+          { t: tokens.refreshToken }
+        );
+        const fresh = refreshed?.data?.refreshToken?.tokens?.accessToken;
+        const meAgain = fresh ? await gql("{ me { id } }", {}, fresh) : refreshed;
+        return { me: me?.data?.me?.id, meAgain: meAgain?.data?.me?.id, refreshed };
+      } catch (error) {
+        return { error: `${error} (a CORS refusal shows up as this TypeError)` };
+      }
+    },
+    { base, account: process.env.ZHANGHAO_E2E_ACCOUNT || "", password: process.env.ZHANGHAO_E2E_PASSWORD || "" }
+  );
+  if (answer.error) throw new Error(answer.error);
+  if (answer.me !== userId || answer.meAgain !== userId) {
+    throw new Error(`expected me.id ${userId} before and after the refresh: ${JSON.stringify(answer)}`);
+  }
 });
 
 await step("another origin POSTs the legacy /api/sms/send (JSON:API, preflight) and reads its 422", async () => {

@@ -59,6 +59,8 @@ async fn graphiql_and_cross_origin_calls_work_in_headless_chromium() {
         .env("ZHANGHAO_URL", format!("http://{address}"))
         .env("ZHANGHAO_E2E_TOKEN", &token)
         .env("ZHANGHAO_E2E_USER_ID", &user_id)
+        .env("ZHANGHAO_E2E_ACCOUNT", "browser")
+        .env("ZHANGHAO_E2E_PASSWORD", "a-good-password")
         .env("ZHANGHAO_E2E_SCREENSHOTS", &screenshots)
         .env("CHROMIUM", chromium())
         .kill_on_drop(true)
