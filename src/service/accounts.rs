@@ -128,6 +128,7 @@ pub async fn register(
         target,
         purpose: codes::Purpose::Register,
         code,
+        client: meta.ip,
     });
     create_and_sign_in(state, new, req.bind_token.as_deref(), meta, spend).await
 }
@@ -142,9 +143,13 @@ pub async fn create_and_sign_in(
     spend: Option<PresentedCode<'_>>,
 ) -> Result<AuthOutcome, AppError> {
     let now = state.clock.now();
+    let checked = match spend {
+        Some(presented) => Some(codes::check(state, presented).await?),
+        None => None,
+    };
     let txn = store::begin(&state.db).await?;
-    if let Some(presented) = spend {
-        codes::spend_in(state, &txn, presented).await?;
+    if let Some(checked) = &checked {
+        codes::take_in(state, &txn, checked).await?;
     }
     let user = store::users::insert(&txn, new, now).await?;
     let user = match bind_token {
@@ -211,9 +216,13 @@ pub async fn sign_in(
 ) -> Result<AuthOutcome, AppError> {
     ensure_active(&user)?;
     let now = state.clock.now();
+    let checked = match spend {
+        Some(presented) => Some(codes::check(state, presented).await?),
+        None => None,
+    };
     let txn = store::begin(&state.db).await?;
-    if let Some(presented) = spend {
-        codes::spend_in(state, &txn, presented).await?;
+    if let Some(checked) = &checked {
+        codes::take_in(state, &txn, checked).await?;
     }
     let user = match bind_token {
         Some(token) => tickets::redeem(state, &txn, user, token).await?,

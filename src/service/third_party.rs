@@ -91,6 +91,7 @@ pub async fn bind_with_sms(state: &AppState, req: BindRequest, meta: &RequestMet
         target: mobile.as_str(),
         purpose: Purpose::Login,
         code: &code,
+        client: meta.ip,
     };
     let owner = match existing {
         Some(user) => Owner::Existing(Box::new(user)),
@@ -114,9 +115,13 @@ pub(crate) async fn bind_and_sign_in(
     spend: Option<PresentedCode<'_>>,
 ) -> Result<AuthOutcome, AppError> {
     let now = state.clock.now();
+    let checked = match spend {
+        Some(presented) => Some(codes::check(state, presented).await?),
+        None => None,
+    };
     let txn = store::begin(&state.db).await?;
-    if let Some(presented) = spend {
-        codes::spend_in(state, &txn, presented).await?;
+    if let Some(checked) = &checked {
+        codes::take_in(state, &txn, checked).await?;
     }
     let (user, created) = match owner {
         Owner::Existing(user) => {

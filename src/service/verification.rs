@@ -145,15 +145,15 @@ pub async fn verify_sms(
                 created: outcome.created,
             })
         }
-        Purpose::Bind => bind_mobile(state, viewer.require()?, &code, req.mobile.as_deref())
+        Purpose::Bind => bind_mobile(state, viewer.require()?, &code, req.mobile.as_deref(), meta)
             .await
             .map(done),
-        Purpose::Verify => verify_current_mobile(state, viewer, &code).await.map(done),
-        Purpose::Rebind => rebind_mobile(state, viewer, &code, req.mobile.as_deref())
+        Purpose::Verify => verify_current_mobile(state, viewer, &code, meta).await.map(done),
+        Purpose::Rebind => rebind_mobile(state, viewer, &code, req.mobile.as_deref(), meta)
             .await
             .map(done),
-        Purpose::ResetPassword => reset_password(state, &code, &req).await.map(done),
-        Purpose::ResetPayPassword => reset_pay_password(state, viewer.require()?, &code, &req)
+        Purpose::ResetPassword => reset_password(state, &code, &req, meta).await.map(done),
+        Purpose::ResetPayPassword => reset_pay_password(state, viewer.require()?, &code, &req, meta)
             .await
             .map(done),
         Purpose::Register => Err(AppError::bad("purpose", InputProblem::NotAllowed)),
@@ -190,6 +190,7 @@ pub async fn login_by_sms(
         target: mobile.as_str(),
         purpose: Purpose::Login,
         code,
+        client: meta.ip,
     };
     match existing {
         Some(user) => accounts::sign_in(state, user, bind_token, meta, Some(spend)).await,
@@ -204,7 +205,7 @@ pub async fn login_by_sms(
             accounts::create_and_sign_in(state, new, bind_token, meta, Some(spend)).await
         }
         None => {
-            codes::spend_in(state, &state.db, spend).await?;
+            codes::consume(state, spend).await?;
             let ticket = NewTicket {
                 mobile: Some(mobile.as_str().to_string()),
                 ..Default::default()
@@ -216,30 +217,65 @@ pub async fn login_by_sms(
     }
 }
 
-async fn bind_mobile(state: &AppState, me: &User, code: &Code, mobile: Option<&str>) -> Result<User, AppError> {
+async fn bind_mobile(
+    state: &AppState,
+    me: &User,
+    code: &Code,
+    mobile: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<User, AppError> {
     if me.mobile.is_some() {
         return Err(AppError::AlreadyBound);
     }
     let mobile = parse_mobile(state, mobile)?;
     ensure_mobile_free(state, &mobile).await?;
-    codes::consume(state, mobile.as_str(), Purpose::Bind, code).await?;
+    codes::consume(
+        state,
+        PresentedCode {
+            target: mobile.as_str(),
+            purpose: Purpose::Bind,
+            code,
+            client: meta.ip,
+        },
+    )
+    .await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile = Set(Some(mobile.as_str().to_string()));
     store::users::update(&state.db, changes, state.clock.now()).await
 }
 
-async fn verify_current_mobile(state: &AppState, viewer: &Viewer, code: &Code) -> Result<User, AppError> {
+async fn verify_current_mobile(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &Code,
+    meta: &RequestMeta,
+) -> Result<User, AppError> {
     let me = viewer.require()?;
     let session = viewer.session().unwrap_or_default();
     let mobile = own_mobile(me)?;
-    codes::consume(state, mobile.as_str(), Purpose::Verify, code).await?;
+    codes::consume(
+        state,
+        PresentedCode {
+            target: mobile.as_str(),
+            purpose: Purpose::Verify,
+            code,
+            client: meta.ip,
+        },
+    )
+    .await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile_verified_at = Set(Some(state.clock.now()));
     changes.mobile_verified_session = Set(Some(session.to_string()));
     store::users::update(&state.db, changes, state.clock.now()).await
 }
 
-async fn rebind_mobile(state: &AppState, viewer: &Viewer, code: &Code, mobile: Option<&str>) -> Result<User, AppError> {
+async fn rebind_mobile(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &Code,
+    mobile: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<User, AppError> {
     let me = viewer.require()?;
     let mobile = parse_mobile(state, mobile)?;
     ensure_rebind_window(state, viewer)?;
@@ -247,7 +283,16 @@ async fn rebind_mobile(state: &AppState, viewer: &Viewer, code: &Code, mobile: O
         return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
     }
     ensure_mobile_free(state, &mobile).await?;
-    codes::consume(state, mobile.as_str(), Purpose::Rebind, code).await?;
+    codes::consume(
+        state,
+        PresentedCode {
+            target: mobile.as_str(),
+            purpose: Purpose::Rebind,
+            code,
+            client: meta.ip,
+        },
+    )
+    .await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.mobile = Set(Some(mobile.as_str().to_string()));
     changes.mobile_verified_at = Set(None);
@@ -264,13 +309,27 @@ async fn rebind_mobile(state: &AppState, viewer: &Viewer, code: &Code, mobile: O
     reload(state, user.id).await
 }
 
-async fn reset_password(state: &AppState, code: &Code, req: &VerifyRequest) -> Result<User, AppError> {
+async fn reset_password(
+    state: &AppState,
+    code: &Code,
+    req: &VerifyRequest,
+    meta: &RequestMeta,
+) -> Result<User, AppError> {
     let mobile = parse_mobile(state, req.mobile.as_deref())?;
     let password = accounts::password_policy(state).parse_new(req.password.as_deref().unwrap_or(""), "password")?;
     let user = store::users::by_mobile(&state.db, mobile.as_str()).await?;
     // The code is checked first, so an unknown mobile (to which no code was
     // ever sent) answers CODE_INVALID like a wrong code to a known one.
-    codes::consume(state, mobile.as_str(), Purpose::ResetPassword, code).await?;
+    codes::consume(
+        state,
+        PresentedCode {
+            target: mobile.as_str(),
+            purpose: Purpose::ResetPassword,
+            code,
+            client: meta.ip,
+        },
+    )
+    .await?;
     let user = user.ok_or(AppError::CodeInvalid)?;
     if user.password_hash.is_some()
         && state
@@ -292,7 +351,13 @@ async fn reset_password(state: &AppState, code: &Code, req: &VerifyRequest) -> R
     reload(state, user.id).await
 }
 
-async fn reset_pay_password(state: &AppState, me: &User, code: &Code, req: &VerifyRequest) -> Result<User, AppError> {
+async fn reset_pay_password(
+    state: &AppState,
+    me: &User,
+    code: &Code,
+    req: &VerifyRequest,
+    meta: &RequestMeta,
+) -> Result<User, AppError> {
     let pay = PayPassword::parse(req.pay_password.as_deref().unwrap_or(""), "payPassword")?;
     let confirmation = req.pay_password_confirmation.as_deref().unwrap_or("");
     if confirmation.is_empty() {
@@ -302,7 +367,16 @@ async fn reset_pay_password(state: &AppState, me: &User, code: &Code, req: &Veri
         return Err(AppError::bad("payPasswordConfirmation", InputProblem::Mismatch));
     }
     let mobile = own_mobile(me)?;
-    codes::consume(state, mobile.as_str(), Purpose::ResetPayPassword, code).await?;
+    codes::consume(
+        state,
+        PresentedCode {
+            target: mobile.as_str(),
+            purpose: Purpose::ResetPayPassword,
+            code,
+            client: meta.ip,
+        },
+    )
+    .await?;
     let hash = state.passwords.hash(pay.expose()).await?;
     let mut changes: store::users::UserChanges = me.clone().into();
     changes.pay_password_hash = Set(Some(hash));

@@ -757,17 +757,42 @@ async fn fixed_review_codes_cannot_be_guessed() {
             "CODE_INVALID",
             "CODE_INVALID",
             "CODE_INVALID",
-            "TOO_MANY_ATTEMPTS",
+            "CODE_INVALID",
             "TOO_MANY_ATTEMPTS"
-        ]
+        ],
+        "five wrong guesses are checked, then this client is locked out of the fixed code"
     );
-    app.clock.advance(901);
+    // The window slides: after two windows the guesses have aged out.
+    app.clock.advance(1801);
     let body = verify(
         &app,
         None,
         json!({"mobile": "13800000000", "code": "246810", "purpose": "LOGIN", "register": true}),
     )
     .await;
+    assert!(body["errors"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn one_client_cannot_lock_the_reviewers_out_of_a_fixed_code() {
+    let mut app = TestApp::with_args(&["--test-numbers", "+8613800000000=246810"]).await;
+    let login = |code: &str| json!({"mobile": "13800000000", "code": code, "purpose": "LOGIN", "register": true});
+    // 20 parallel wrong guesses from one stranger: at most five are checked.
+    let guesses = (0..20).map(|i| {
+        let app = &app;
+        async move { verify(app, None, login(&format!("{:06}", 100 + i))).await }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|a| error_code(a) == "CODE_INVALID").count();
+    let codes: Vec<&str> = answers.iter().map(|a| error_code(a)).collect();
+    assert!(checked <= 5, "{checked} guesses were checked: {codes:?}");
+    assert_eq!(
+        error_code(&verify(&app, None, login("246810")).await),
+        "TOO_MANY_ATTEMPTS"
+    );
+    // The reviewer, from another address, still signs in.
+    app.peer = "198.51.100.9:40000".parse().unwrap();
+    let body = verify(&app, None, login("246810")).await;
     assert!(body["errors"].is_null(), "{body}");
 }
 
