@@ -218,8 +218,10 @@ await step("{ me { id } } with a bearer typed into the Headers pane shows the us
 });
 
 await step("the bearer typed into the Headers pane is not kept in localStorage", async () => {
-  // GraphiQL writes its tab and history state shortly after a run.
-  await page.waitForTimeout(1_500);
+  // GraphiQL writes its tab state and the run's history entry shortly after
+  // a run: wait for the history entry (it once held the headers), then look.
+  await page.waitForFunction(() => localStorage.getItem("graphiql:queries") !== null, null, { timeout: STEP_MS });
+  await page.waitForTimeout(500);
   const stored = await page.evaluate(() =>
     Object.keys(localStorage).map((key) => [key, localStorage.getItem(key) || ""])
   );

@@ -16,6 +16,48 @@
     enableIncrementalDelivery: false,
     headers: { accept: "application/graphql-response+json, application/json" },
   });
+  // GraphiQL's query history (graphiql:queries, graphiql:favorites) keeps
+  // each run's headers, bearer tokens included, whatever shouldPersistHeaders
+  // says. This storage drops them from history entries before they reach
+  // localStorage; everything else passes through.
+  var HISTORY_KEY = /(^|:)(queries|favorites)$/;
+  var withoutHeaders = function (value) {
+    try {
+      var stored = JSON.parse(value);
+      Object.keys(stored).forEach(function (list) {
+        if (Array.isArray(stored[list])) {
+          stored[list] = stored[list].map(function (entry) {
+            var copy = Object.assign({}, entry);
+            delete copy.headers;
+            return copy;
+          });
+        }
+      });
+      return JSON.stringify(stored);
+    } catch (error) {
+      return value;
+    }
+  };
+  var storage = {
+    getItem: function (key) {
+      return window.localStorage.getItem(key);
+    },
+    setItem: function (key, value) {
+      window.localStorage.setItem(key, HISTORY_KEY.test(key) ? withoutHeaders(value) : value);
+    },
+    removeItem: function (key) {
+      window.localStorage.removeItem(key);
+    },
+    clear: function () {
+      window.localStorage.clear();
+    },
+    key: function (index) {
+      return window.localStorage.key(index);
+    },
+    get length() {
+      return window.localStorage.length;
+    },
+  };
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
@@ -26,6 +68,7 @@
       defaultEditorToolsVisibility: "headers",
       // Bearer tokens typed into the headers pane are not kept in localStorage.
       shouldPersistHeaders: false,
+      storage: storage,
     })
   );
 })();
