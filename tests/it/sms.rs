@@ -784,7 +784,7 @@ async fn one_client_cannot_lock_the_reviewers_out_of_a_fixed_code() {
     });
     let answers = futures::future::join_all(guesses).await;
     let checked = answers.iter().filter(|a| error_code(a) == "CODE_INVALID").count();
-    let codes: Vec<&str> = answers.iter().map(|a| error_code(a)).collect();
+    let codes: Vec<&str> = answers.iter().map(error_code).collect();
     assert!(checked <= 5, "{checked} guesses were checked: {codes:?}");
     assert_eq!(
         error_code(&verify(&app, None, login("246810")).await),
