@@ -1,0 +1,173 @@
+//! The words of BAD_USER_INPUT: each input's name and each problem, in
+//! Chinese and English.
+
+use super::{InputProblem, Lang};
+
+/// The input's name in messages.
+pub(super) fn field_name(field: &str, lang: Lang) -> &'static str {
+    let en = lang == Lang::En;
+    match field {
+        "account" => {
+            if en {
+                "account"
+            } else {
+                "账号"
+            }
+        }
+        "username" => {
+            if en {
+                "username"
+            } else {
+                "用户名"
+            }
+        }
+        "mobile" => {
+            if en {
+                "mobile"
+            } else {
+                "手机号"
+            }
+        }
+        "email" => {
+            if en {
+                "email"
+            } else {
+                "邮箱"
+            }
+        }
+        "password" => {
+            if en {
+                "password"
+            } else {
+                "密码"
+            }
+        }
+        "payPassword" => {
+            if en {
+                "pay password"
+            } else {
+                "支付密码"
+            }
+        }
+        "payPasswordConfirmation" => {
+            if en {
+                "pay password confirmation"
+            } else {
+                "确认支付密码"
+            }
+        }
+        "code" | "verify" => {
+            if en {
+                "verification code"
+            } else {
+                "验证码"
+            }
+        }
+        "captchaId" => {
+            if en {
+                "captcha"
+            } else {
+                "图片验证码"
+            }
+        }
+        "nickname" => {
+            if en {
+                "nickname"
+            } else {
+                "昵称"
+            }
+        }
+        "refreshToken" => {
+            if en {
+                "refresh token"
+            } else {
+                "刷新令牌"
+            }
+        }
+        "bindToken" => {
+            if en {
+                "bind token"
+            } else {
+                "绑定凭证"
+            }
+        }
+        "openid" => "openid",
+        "platform" => {
+            if en {
+                "platform"
+            } else {
+                "平台"
+            }
+        }
+        "purpose" => {
+            if en {
+                "purpose"
+            } else {
+                "类型"
+            }
+        }
+        "first" => {
+            if en {
+                "page size"
+            } else {
+                "分页大小"
+            }
+        }
+        "after" => {
+            if en {
+                "cursor"
+            } else {
+                "游标"
+            }
+        }
+        "id" => "ID",
+        "inviteCode" => {
+            if en {
+                "invite code"
+            } else {
+                "邀请码"
+            }
+        }
+        _ => {
+            if en {
+                "input"
+            } else {
+                "参数"
+            }
+        }
+    }
+}
+
+pub(super) fn input_message(field: &str, reason: InputProblem, lang: Lang) -> String {
+    let name = field_name(field, lang);
+    match (lang, reason) {
+        (Lang::En, InputProblem::Missing) => format!("The {name} is required"),
+        (Lang::En, InputProblem::Malformed) => format!("The {name} is malformed"),
+        (Lang::En, InputProblem::TooShort(n)) => format!("The {name} must be at least {n} characters"),
+        (Lang::En, InputProblem::TooLong(n)) => format!("The {name} must be at most {n} characters"),
+        (Lang::En, InputProblem::TooCommon) => format!("The {name} is too common; choose another"),
+        (Lang::En, InputProblem::Mismatch) => format!("The two {name}s differ"),
+        (Lang::En, InputProblem::NotSixDigits) => format!("The {name} must be 6 digits"),
+        (Lang::En, InputProblem::SameAsBefore) => format!("The new {name} must differ from the old one"),
+        (Lang::En, InputProblem::NotAllowed) => format!("The {name} is not allowed here"),
+        (Lang::En, InputProblem::NoSms) => format!("This {name} cannot receive SMS codes from this service"),
+        (Lang::En, InputProblem::NeedsVerify) => "Verify the current mobile first".to_string(),
+        (Lang::En, InputProblem::LastSignInMethod) => {
+            "This is your only way to sign in; add a password or mobile first".to_string()
+        }
+        (Lang::En, InputProblem::ExpiredOrUsed) => format!("The {name} has expired or was already used"),
+        (Lang::Zh, InputProblem::Missing) => format!("{name}不能为空"),
+        (Lang::Zh, InputProblem::Malformed) => format!("{name}格式错误"),
+        (Lang::Zh, InputProblem::TooShort(n)) => format!("{name}至少 {n} 个字符"),
+        (Lang::Zh, InputProblem::TooLong(n)) => format!("{name}最多 {n} 个字符"),
+        (Lang::Zh, InputProblem::TooCommon) => format!("{name}过于常见，请换一个"),
+        (Lang::Zh, InputProblem::Mismatch) => format!("两次输入的{name}不一致"),
+        (Lang::Zh, InputProblem::NotSixDigits) => format!("{name}必须是 6 位的数字"),
+        (Lang::Zh, InputProblem::SameAsBefore) => format!("新{name}与原{name}不能相同"),
+        (Lang::Zh, InputProblem::NotAllowed) => format!("此处不允许使用{name}"),
+        (Lang::Zh, InputProblem::NoSms) => format!("该{name}无法接收本服务的短信验证码"),
+        (Lang::Zh, InputProblem::NeedsVerify) => "请验证旧的手机号".to_string(),
+        (Lang::Zh, InputProblem::LastSignInMethod) => "这是唯一的登录方式，请先设置密码或绑定手机号".to_string(),
+        (Lang::Zh, InputProblem::ExpiredOrUsed) => format!("{name}已失效"),
+    }
+}
