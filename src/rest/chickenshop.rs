@@ -208,19 +208,18 @@ struct WechatOpenids {
 /// Read after the sign-in has succeeded: a failed read is logged and leaves
 /// the openids "" rather than losing the member a session already issued.
 async fn wechat_openids(state: &AppState, user_id: i64) -> WechatOpenids {
-    let bindings = match third_party::bindings_of(state, user_id).await {
-        Ok(bindings) => bindings,
+    let openids = match third_party::own_openids(state, user_id).await {
+        Ok(openids) => openids,
         Err(err) => {
             err.log_if_server_side();
             return WechatOpenids::default();
         }
     };
     let openid = |platform: &str| {
-        let app_id = state.config.platform_app_id(platform);
-        bindings
+        openids
             .iter()
-            .find(|b| b.platform == platform && b.app_id == app_id)
-            .map(|b| b.openid.clone())
+            .find(|(p, _)| p == platform)
+            .map(|(_, openid)| openid.clone())
     };
     WechatOpenids {
         wx: openid("wx_public").or_else(|| openid("wx_app")).unwrap_or_default(),

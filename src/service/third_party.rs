@@ -279,6 +279,18 @@ pub async fn bindings_of(state: &AppState, user_id: i64) -> Result<Vec<entity::t
     store::bindings::for_user(&state.db, user_id).await
 }
 
+/// The user's own openids per platform, for the app configured now for
+/// each (an openid belongs to one app id): the legacy bind endpoint shows
+/// them to their owner, in the answer to the owner's own sign-in.
+pub async fn own_openids(state: &AppState, user_id: i64) -> Result<Vec<(String, String)>, AppError> {
+    let bindings = store::bindings::for_user(&state.db, user_id).await?;
+    Ok(bindings
+        .into_iter()
+        .filter(|b| b.app_id == state.config.platform_app_id(&b.platform))
+        .map(|b| (b.platform, b.openid))
+        .collect())
+}
+
 fn parse_openid(raw: &str) -> Result<String, AppError> {
     let openid = raw.trim();
     if openid.is_empty() {

@@ -19,8 +19,7 @@ use crate::domain::{Email, Mobile};
 use crate::error::{AppError, InputProblem, ShopxoAccount, ShopxoError};
 use crate::service::accounts::{self, RegisterMethod, RegisterRequest};
 use crate::service::auth::Viewer;
-use crate::service::codes::SendCaptcha;
-use crate::service::codes::{self, Purpose};
+use crate::service::codes::{self, Purpose, SendCaptcha};
 use crate::service::{captcha, verification};
 use crate::state::AppState;
 
