@@ -4,7 +4,9 @@
 //! Read from here down: [`app`] builds the router; `graphql` and `rest` are
 //! the front doors; `service` holds every account rule; `store` the queries.
 
+pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod graphiql;
@@ -95,7 +97,7 @@ async fn metrics_text(State(state): State<AppState>, headers: axum::http::Header
     let allowed = match &state.config.metrics {
         config::MetricsAccess::Open => true,
         config::MetricsAccess::Token(token) => http::bearer_token(&headers)
-            .is_some_and(|given| service::constant_time_eq(given.as_bytes(), token.expose_secret().as_bytes())),
+            .is_some_and(|given| crypto::constant_time_eq(given.as_bytes(), token.expose_secret().as_bytes())),
         config::MetricsAccess::Off => false,
     };
     if !allowed {

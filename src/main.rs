@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use zhanghao::config::{Config, CorsOrigins, Settings};
 use zhanghao::state::{AppState, Overrides};
-use zhanghao::{app, graphql, service, store};
+use zhanghao::{app, graphql, store};
 
 #[derive(Parser)]
 #[command(name = "zhanghao", version, about = "账号: account server (GraphQL + legacy REST)")]
@@ -81,7 +81,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             action: AdminAction::Grant { who },
         } => {
             let state = AppState::build(config, db, Overrides::default()).await?;
-            let user = service::accounts::grant_admin(&state, &who).await?;
+            let user = state.services.accounts.grant_admin(&who).await?;
             println!("user {} is now ADMIN", user.id);
             Ok(())
         }
@@ -98,7 +98,7 @@ async fn serve(config: Config, db: store::Db) -> anyhow::Result<()> {
     }
     let graphiql = config.graphiql;
     let state = AppState::build(config, db, Overrides::default()).await?;
-    let sweeper = tokio::spawn(service::housekeeping::sweep_forever(state.clone()));
+    let sweeper = tokio::spawn(state.services.housekeeping.clone().sweep_forever());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     if graphiql {
         tracing::info!("zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql");

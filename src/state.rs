@@ -1,5 +1,6 @@
-//! The application state every handler and service receives: configuration,
-//! database, clock, keys and message senders. Built once at start-up.
+//! The composition root: builds the infrastructure (keys, hasher, senders,
+//! platform clients) once from the configuration and wires each service
+//! with exactly the pieces it uses. The front doors hold the result.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,34 +10,33 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use secrecy::SecretString;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::domain::Mobile;
+use crate::crypto::{HmacKey, PasswordHasher, TokenKeys};
+use crate::domain::{Mobile, PasswordPolicy};
 use crate::error::AppError;
 use crate::messaging::{self, EmailSender, Outbox, SmsSender};
-use crate::platforms::PlatformClients;
-use crate::service::Secrets;
-use crate::service::clock::{Clock, SystemClock};
-use crate::service::passwords::PasswordHasher;
-use crate::service::tokens::TokenKeys;
+use crate::platforms::{Platform, PlatformClients};
+use crate::service::accounts::AccountParts;
+use crate::service::codes::{CodeParts, CodeSettings};
+use crate::service::limits::LimitSettings;
+use crate::service::rules::AccountRules;
+use crate::service::third_party::{PlatformApps, ThirdPartyParts};
+use crate::service::tokens::TokenSettings;
+use crate::service::verification::VerificationParts;
+use crate::service::{
+    Accounts, Authenticator, Captchas, Codes, Housekeeping, Limits, Services, ThirdParty, Tickets, Tokens, Verification,
+};
 use crate::store::{self, Db};
 
-/// Shared, cheaply cloned state.
+/// Shared, cheaply cloned state: the services the front doors call, and
+/// what the transports themselves read (settings, the pool for `/readyz`).
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    pub passwords: PasswordHasher,
-    pub tokens: Arc<TokenKeys>,
-    pub secrets: Arc<Secrets>,
-    pub sms: Arc<dyn SmsSender>,
-    pub email: Arc<dyn EmailSender>,
-    /// Present when any channel writes to the outbox; captcha answers go there too.
-    pub outbox: Option<Arc<Outbox>>,
-    /// E.164 mobile → fixed code, for app-store review accounts.
-    pub test_numbers: Arc<HashMap<String, String>>,
-    /// The WeChat, Apple, QQ and Weibo clients that verify platform credentials.
-    pub platforms: Arc<PlatformClients>,
+    pub services: Services,
 }
 
 /// Optional replacements for tests.
@@ -49,45 +49,187 @@ pub struct Overrides {
 
 const JWT_SECRET_SETTING: &str = "jwt_secret";
 
+/// The infrastructure the services are built from, made once.
+struct Infrastructure {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    hmac: Arc<HmacKey>,
+    keys: Arc<TokenKeys>,
+    passwords: PasswordHasher,
+    sms: Arc<dyn SmsSender>,
+    email: Arc<dyn EmailSender>,
+    /// Present when any channel writes to the outbox; captcha answers go there too.
+    outbox: Option<Arc<Outbox>>,
+    platforms: Arc<PlatformClients>,
+    review_numbers: Arc<HashMap<String, String>>,
+}
+
 impl AppState {
-    /// Resolves secrets and providers from the configuration.
+    /// Resolves secrets and providers from the configuration and wires the services.
     pub async fn build(config: Config, db: Db, overrides: Overrides) -> Result<AppState, AppError> {
-        let secret = match &config.jwt_secret {
-            Some(secret) => secret.clone(),
-            None => {
-                tracing::warn!(
-                    "ZHANGHAO_JWT_SECRET is not set: using a secret generated once and kept in the database (development only)"
-                );
-                let mut bytes = [0u8; 48];
-                rand::rng().fill_bytes(&mut bytes);
-                let stored = store::settings::get_or_insert(&db, JWT_SECRET_SETTING, &STANDARD.encode(bytes)).await?;
-                SecretString::from(stored)
-            }
-        };
-        let tokens = TokenKeys::new(&secret, &config.jwt_issuer, &config.jwt_audience);
-        let secrets = Secrets::new(&secret);
-        let passwords = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations, config.hash_workers)?;
-        let mut test_numbers = HashMap::new();
-        for (raw, code) in &config.test_numbers {
-            let mobile = Mobile::parse(raw, config.default_region)
-                .ok_or_else(|| AppError::Internal(format!("ZHANGHAO_TEST_NUMBERS: {raw} is not a valid mobile")))?;
-            test_numbers.insert(mobile.as_str().to_string(), code.clone());
-        }
-        let outbox = Arc::new(Outbox::new(config.outbox.clone()));
-        let (sms, email, outbox_used) = messaging::senders_from_config(&config, outbox.clone())?;
-        let platforms = config.platforms.platforms_config().map_err(AppError::Internal)?;
+        let infra = infrastructure(&config, db, overrides).await?;
+        let services = services(&config, &infra);
         Ok(AppState {
-            sms: overrides.sms.unwrap_or(sms),
-            email: overrides.email.unwrap_or(email),
-            outbox: outbox_used.then_some(outbox),
-            clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             config: Arc::new(config),
-            db,
-            passwords,
-            tokens: Arc::new(tokens),
-            secrets: Arc::new(secrets),
-            test_numbers: Arc::new(test_numbers),
-            platforms: Arc::new(PlatformClients::new(platforms)),
+            db: infra.db,
+            clock: infra.clock,
+            services,
         })
+    }
+}
+
+async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result<Infrastructure, AppError> {
+    let secret = match &config.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => {
+            tracing::warn!(
+                "ZHANGHAO_JWT_SECRET is not set: using a secret generated once and kept in the database (development only)"
+            );
+            let mut bytes = [0u8; 48];
+            rand::rng().fill_bytes(&mut bytes);
+            let stored = store::settings::get_or_insert(&db, JWT_SECRET_SETTING, &STANDARD.encode(bytes)).await?;
+            SecretString::from(stored)
+        }
+    };
+    let mut review_numbers = HashMap::new();
+    for (raw, code) in &config.test_numbers {
+        let mobile = Mobile::parse(raw, config.default_region)
+            .ok_or_else(|| AppError::Internal(format!("ZHANGHAO_TEST_NUMBERS: {raw} is not a valid mobile")))?;
+        review_numbers.insert(mobile.as_str().to_string(), code.clone());
+    }
+    let outbox = Arc::new(Outbox::new(config.outbox.clone()));
+    let (sms, email, outbox_used) = messaging::senders_from_config(config, outbox.clone())?;
+    let platforms = config.platforms.platforms_config().map_err(AppError::Internal)?;
+    Ok(Infrastructure {
+        db,
+        clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        hmac: Arc::new(HmacKey::new(&secret)),
+        keys: Arc::new(TokenKeys::new(&secret, &config.jwt_issuer, &config.jwt_audience)),
+        passwords: PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations, config.hash_workers)?,
+        sms: overrides.sms.unwrap_or(sms),
+        email: overrides.email.unwrap_or(email),
+        outbox: outbox_used.then_some(outbox),
+        platforms: Arc::new(PlatformClients::new(platforms)),
+        review_numbers: Arc::new(review_numbers),
+    })
+}
+
+/// Wires every service from the pieces it needs, leaves first.
+fn services(config: &Config, infra: &Infrastructure) -> Services {
+    let (db, clock) = (&infra.db, &infra.clock);
+    let rules = AccountRules {
+        registration_open: config.registration_open,
+        region: config.default_region,
+        password: PasswordPolicy {
+            min_chars: config.password_min,
+            max_chars: config.password_max,
+        },
+    };
+    let limits = Limits::new(
+        db.clone(),
+        clock.clone(),
+        LimitSettings {
+            account_failures_hourly: config.account_failures_hourly,
+            lockout: config.lockout,
+            sms_budget_hourly: config.sms_budget_hourly,
+            sms_budget_daily: config.sms_budget_daily,
+        },
+    );
+    let captchas = Captchas::new(
+        db.clone(),
+        clock.clone(),
+        infra.hmac.clone(),
+        infra.outbox.clone(),
+        limits.clone(),
+        config.captcha_ttl,
+    );
+    let codes = Codes::new(CodeParts {
+        db: db.clone(),
+        clock: clock.clone(),
+        hmac: infra.hmac.clone(),
+        sms: infra.sms.clone(),
+        email: infra.email.clone(),
+        limits: limits.clone(),
+        captchas: captchas.clone(),
+        review_numbers: infra.review_numbers.clone(),
+        settings: CodeSettings {
+            ttl: config.code_ttl,
+            max_attempts: config.code_max_attempts,
+            send_interval: config.send_interval,
+            sends_per_ip_hourly: config.sends_per_ip_hourly,
+            sends_per_target_daily: config.sends_per_target_daily,
+            send_captcha: config.send_captcha,
+            sms_regions: config.sms_regions.clone(),
+        },
+    });
+    let tokens = Tokens::new(
+        db.clone(),
+        clock.clone(),
+        infra.keys.clone(),
+        TokenSettings {
+            access_ttl: config.access_ttl,
+            legacy_access_ttl: config.legacy_access_ttl,
+            refresh_ttl: config.refresh_ttl,
+            refresh_reuse_grace: config.refresh_reuse_grace,
+        },
+    );
+    let tickets = Tickets::new(db.clone(), clock.clone());
+    let accounts = Accounts::new(AccountParts {
+        db: db.clone(),
+        clock: clock.clone(),
+        passwords: infra.passwords.clone(),
+        limits: limits.clone(),
+        captchas: captchas.clone(),
+        codes: codes.clone(),
+        tokens: tokens.clone(),
+        tickets: tickets.clone(),
+        rules: rules.clone(),
+    });
+    let third_party = ThirdParty::new(ThirdPartyParts {
+        db: db.clone(),
+        clock: clock.clone(),
+        platforms: infra.platforms.clone(),
+        limits: limits.clone(),
+        codes: codes.clone(),
+        tokens: tokens.clone(),
+        tickets: tickets.clone(),
+        accounts: accounts.clone(),
+        rules: rules.clone(),
+        apps: platform_apps(config),
+    });
+    let verification = Verification::new(VerificationParts {
+        db: db.clone(),
+        clock: clock.clone(),
+        passwords: infra.passwords.clone(),
+        codes: codes.clone(),
+        tokens: tokens.clone(),
+        tickets,
+        accounts: accounts.clone(),
+        rules,
+        pay_lockout: config.lockout,
+    });
+    Services {
+        accounts,
+        verification,
+        third_party,
+        tokens,
+        captchas,
+        codes,
+        auth: Authenticator::new(db.clone(), clock.clone(), infra.keys.clone()),
+        housekeeping: Housekeeping::new(db.clone(), clock.clone()),
+    }
+}
+
+fn platform_apps(config: &Config) -> PlatformApps {
+    PlatformApps {
+        app_ids: Platform::all()
+            .into_iter()
+            .map(|platform| (platform, config.platforms.app_id(platform)))
+            .collect(),
+        trust_client_openid: config
+            .trust_client_openid
+            .iter()
+            .filter_map(|wire| wire.parse().ok())
+            .collect(),
     }
 }

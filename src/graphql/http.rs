@@ -13,7 +13,6 @@ use super::ZhanghaoSchema;
 use super::errors::LANG;
 use crate::error::Lang;
 use crate::http::{bearer_token, request_meta};
-use crate::service::auth;
 use crate::state::AppState;
 
 /// The media type of the GraphQL-over-HTTP specification.
@@ -241,7 +240,7 @@ async fn execute(
 ) -> Response {
     let state = &gql.app;
     let meta = request_meta(&parts.headers, &parts.extensions, &state.config.trusted_proxies);
-    let viewer = match auth::authenticate(state, bearer_token(&parts.headers)).await {
+    let viewer = match state.services.auth.authenticate(bearer_token(&parts.headers)).await {
         Ok(viewer) => viewer,
         Err(err) => {
             err.log_if_server_side();

@@ -5,7 +5,8 @@ use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Result};
 
 use super::types::{AuthPayload, Captcha, CodeSent, Platform, RegisterMethod, SmsPurpose, User, VerifySmsPayload};
 use crate::domain::CodeDigits;
-use crate::service::codes::SendCaptcha;
+use crate::service::codes::{Purpose, SendCaptcha};
+use crate::service::verification::VerifyOutcome;
 use crate::service::{self, RequestMeta, auth::Viewer};
 use crate::state::AppState;
 
@@ -156,7 +157,10 @@ impl Mutation {
     /// An image captcha for USERNAME registration.
     async fn create_captcha(&self, ctx: &Context<'_>) -> Result<Captcha> {
         let (state, _, meta) = parts(ctx)?;
-        let captcha = service::captcha::create(state, None, meta)
+        let captcha = state
+            .services
+            .captchas
+            .create(None, meta)
             .await
             .map_err(|e| e.extend())?;
         Ok(Captcha {
@@ -173,18 +177,20 @@ impl Mutation {
         #[graphql(desc = "The mobile and the purpose of the code.")] input: SendSmsCodeInput,
     ) -> Result<CodeSent> {
         let (state, viewer, meta) = parts(ctx)?;
-        service::verification::send_sms_code(
-            state,
-            viewer,
-            input.mobile.as_deref(),
-            input.purpose.into(),
-            CodeDigits::STANDARD,
-            captcha_of(input.captcha_id.as_ref(), input.captcha.as_deref()),
-            meta,
-        )
-        .await
-        .map(CodeSent::from)
-        .map_err(|e| e.extend())
+        state
+            .services
+            .verification
+            .send_sms_code(
+                viewer,
+                input.mobile.as_deref(),
+                input.purpose.into(),
+                CodeDigits::STANDARD,
+                captcha_of(input.captcha_id.as_ref(), input.captcha.as_deref()),
+                meta,
+            )
+            .await
+            .map(CodeSent::from)
+            .map_err(|e| e.extend())
     }
 
     /// Sends a code by email.
@@ -194,18 +200,20 @@ impl Mutation {
         #[graphql(desc = "The email address and the purpose of the code.")] input: SendEmailCodeInput,
     ) -> Result<CodeSent> {
         let (state, viewer, meta) = parts(ctx)?;
-        service::verification::send_email_code(
-            state,
-            viewer,
-            &input.email,
-            input.purpose.into(),
-            CodeDigits::STANDARD,
-            captcha_of(input.captcha_id.as_ref(), input.captcha.as_deref()),
-            meta,
-        )
-        .await
-        .map(CodeSent::from)
-        .map_err(|e| e.extend())
+        state
+            .services
+            .verification
+            .send_email_code(
+                viewer,
+                &input.email,
+                input.purpose.into(),
+                CodeDigits::STANDARD,
+                captcha_of(input.captcha_id.as_ref(), input.captcha.as_deref()),
+                meta,
+            )
+            .await
+            .map(CodeSent::from)
+            .map_err(|e| e.extend())
     }
 
     /// Creates an account and signs it in.
@@ -224,7 +232,10 @@ impl Mutation {
             invite_code: input.invite_code,
             bind_token: input.bind_token,
         };
-        let outcome = service::accounts::register(state, input.method.into(), request, meta)
+        let outcome = state
+            .services
+            .accounts
+            .register(input.method.into(), request, meta)
             .await
             .map_err(|e| e.extend())?;
         Ok(outcome.into())
@@ -237,15 +248,12 @@ impl Mutation {
         #[graphql(desc = "The account, its password and an optional bind ticket.")] input: LoginInput,
     ) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;
-        let outcome = service::accounts::login(
-            state,
-            &input.account,
-            &input.password,
-            input.bind_token.as_deref(),
-            meta,
-        )
-        .await
-        .map_err(|e| e.extend())?;
+        let outcome = state
+            .services
+            .accounts
+            .login(&input.account, &input.password, input.bind_token.as_deref(), meta)
+            .await
+            .map_err(|e| e.extend())?;
         Ok(outcome.into())
     }
 
@@ -267,14 +275,25 @@ impl Mutation {
             register: input.register.unwrap_or(false),
             bind_token: input.bind_token,
         };
-        let outcome = service::verification::verify_sms(state, viewer, input.purpose.into(), request, meta)
+        let outcome = state
+            .services
+            .verification
+            .verify_sms(viewer, input.purpose.into(), request, meta)
             .await
             .map_err(|e| e.extend())?;
-        Ok(VerifySmsPayload {
-            purpose: outcome.purpose.into(),
-            user: outcome.user.map(User::owned),
-            tokens: outcome.tokens.map(Into::into),
-            created: outcome.created,
+        Ok(match outcome {
+            VerifyOutcome::SignedIn(signed_in) => VerifySmsPayload {
+                purpose: Purpose::Login.into(),
+                user: Some(User::owned(signed_in.user)),
+                tokens: Some(signed_in.tokens.into()),
+                created: signed_in.created,
+            },
+            VerifyOutcome::Done { purpose, user } => VerifySmsPayload {
+                purpose: purpose.into(),
+                user: Some(User::owned(user)),
+                tokens: None,
+                created: false,
+            },
         })
     }
 
@@ -292,7 +311,10 @@ impl Mutation {
             openid: input.openid,
             unionid: input.unionid,
         };
-        let outcome = service::third_party::bind_with_sms(state, request, meta)
+        let outcome = state
+            .services
+            .third_party
+            .bind_with_sms(request, meta)
             .await
             .map_err(|e| e.extend())?;
         Ok(outcome.into())
@@ -314,7 +336,10 @@ impl Mutation {
             iv: input.iv,
             phone_code: input.phone_code,
         };
-        let outcome = service::third_party::login_with_platform(state, request, meta)
+        let outcome = state
+            .services
+            .third_party
+            .login_with_platform(request, meta)
             .await
             .map_err(|e| e.extend())?;
         Ok(outcome.into())
@@ -327,7 +352,10 @@ impl Mutation {
         #[graphql(desc = "The platform to unbind; NOT_FOUND when you have no binding of it.")] platform: Platform,
     ) -> Result<User> {
         let (state, viewer, _) = parts(ctx)?;
-        let user = service::third_party::unbind(state, viewer, platform.as_str())
+        let user = state
+            .services
+            .third_party
+            .unbind(viewer, platform.as_str())
             .await
             .map_err(|e| e.extend())?;
         Ok(User::owned(user))
@@ -341,7 +369,10 @@ impl Mutation {
         #[graphql(desc = "The pay password to check, exactly 6 digits.")] pay_password: String,
     ) -> Result<bool> {
         let (state, viewer, _) = parts(ctx)?;
-        service::verification::check_pay_password(state, viewer, &pay_password)
+        state
+            .services
+            .verification
+            .check_pay_password(viewer, &pay_password)
             .await
             .map_err(|e| e.extend())
     }
@@ -353,7 +384,10 @@ impl Mutation {
         #[graphql(desc = "The session's latest refresh token; it stops working once used.")] refresh_token: String,
     ) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;
-        let (user, tokens) = service::tokens::refresh(state, &refresh_token, meta)
+        let (user, tokens) = state
+            .services
+            .tokens
+            .refresh(&refresh_token, meta)
             .await
             .map_err(|e| e.extend())?;
         Ok(AuthPayload {
@@ -378,7 +412,10 @@ impl Mutation {
     ) -> Result<bool> {
         let (state, viewer, _) = parts(ctx)?;
         let me = viewer.require().map_err(|e| e.extend())?;
-        service::tokens::logout(state, me, refresh_token.as_deref(), all_sessions.unwrap_or(false))
+        state
+            .services
+            .tokens
+            .logout(me, refresh_token.as_deref(), all_sessions.unwrap_or(false))
             .await
             .map_err(|e| e.extend())
     }

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
 use super::types::{PageInfo, Session, User, UserConnection, UserEdge, cursor_of, parse_cursor, parse_user_id};
-use crate::service::{self, auth::Viewer};
+use crate::service::auth::Viewer;
 use crate::state::AppState;
 
 /// Root query type.
@@ -29,7 +29,10 @@ impl Query {
         let state = ctx.data::<AppState>()?;
         let viewer = ctx.data::<Viewer>()?;
         let id = parse_user_id(&id).map_err(|e| e.extend())?;
-        let row = service::accounts::user_by_id(state, viewer, id)
+        let row = state
+            .services
+            .accounts
+            .user_by_id(viewer, id)
             .await
             .map_err(|e| e.extend())?;
         Ok(row.map(|row| User::seen_by(row, viewer.user())))
@@ -48,10 +51,12 @@ impl Query {
         let state = ctx.data::<AppState>()?;
         let viewer = ctx.data::<Viewer>()?;
         let after = after.as_deref().map(parse_cursor).transpose().map_err(|e| e.extend())?;
-        let page =
-            service::accounts::list_users(state, viewer, i64::from(first.unwrap_or(20)), after, search.as_deref())
-                .await
-                .map_err(|e| e.extend())?;
+        let page = state
+            .services
+            .accounts
+            .list_users(viewer, i64::from(first.unwrap_or(20)), after, search.as_deref())
+            .await
+            .map_err(|e| e.extend())?;
         let has_previous_page = after.is_some();
         let start_cursor = page.users.first().map(|u| cursor_of(u.id));
         let end_cursor = page.users.last().map(|u| cursor_of(u.id));
@@ -80,7 +85,7 @@ impl Query {
         let state = ctx.data::<AppState>()?;
         let viewer = ctx.data::<Viewer>()?;
         let me = viewer.require().map_err(|e| e.extend())?;
-        let sessions = service::tokens::sessions(state, me).await.map_err(|e| e.extend())?;
+        let sessions = state.services.tokens.sessions(me).await.map_err(|e| e.extend())?;
         Ok(sessions
             .into_iter()
             .map(|s| Session {

@@ -30,7 +30,7 @@ impl User {
 
     /// For `viewer`, who may or may not be the user or an admin.
     pub fn seen_by(row: UserRow, viewer: Option<&UserRow>) -> Self {
-        let private_view = viewer.is_some_and(|v| v.id == row.id || service::accounts::is_admin(v));
+        let private_view = viewer.is_some_and(|v| v.id == row.id || service::rules::is_admin(v));
         User { row, private_view }
     }
 }
@@ -67,7 +67,7 @@ impl User {
     }
     /// What the user may do.
     async fn role(&self) -> Role {
-        if service::accounts::is_admin(&self.row) {
+        if service::rules::is_admin(&self.row) {
             Role::Admin
         } else {
             Role::User
@@ -93,7 +93,10 @@ impl User {
     async fn bindings(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ThirdPartyBinding>> {
         use async_graphql::ErrorExtensions as _;
         let state = ctx.data::<AppState>()?;
-        let rows = service::third_party::bindings_of(state, self.row.id)
+        let rows = state
+            .services
+            .third_party
+            .bindings_of(self.row.id)
             .await
             .map_err(|e| e.extend())?;
         Ok(rows

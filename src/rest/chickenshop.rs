@@ -20,9 +20,9 @@ use crate::error::{AppError, InputProblem};
 use crate::service::accounts::AuthOutcome;
 use crate::service::auth::Viewer;
 use crate::service::codes::Purpose;
-use crate::service::third_party::{self, BindRequest};
+use crate::service::third_party::BindRequest;
 use crate::service::tokens::TokenPair;
-use crate::service::verification::{self, VerifyRequest};
+use crate::service::verification::{VerifyOutcome, VerifyRequest};
 use crate::state::AppState;
 
 /// The success envelope.
@@ -161,7 +161,7 @@ pub async fn three_register_and_bind(State(state): State<AppState>, parts: Parts
                     openid: params.text("openid"),
                     unionid: params.opt("unionid"),
                 };
-                third_party::bind_with_sms(&state, request, &meta).await
+                state.services.third_party.bind_with_sms(request, &meta).await
             }
             None => Err(AppError::bad("platform", InputProblem::Malformed)),
         },
@@ -208,7 +208,7 @@ struct WechatOpenids {
 /// Read after the sign-in has succeeded: a failed read is logged and leaves
 /// the openids "" rather than losing the member a session already issued.
 async fn wechat_openids(state: &AppState, user_id: i64) -> WechatOpenids {
-    let openids = match third_party::own_openids(state, user_id).await {
+    let openids = match state.services.third_party.own_openids(user_id).await {
         Ok(openids) => openids,
         Err(err) => {
             err.log_if_server_side();
@@ -239,14 +239,14 @@ async fn login_or_register(
         register: true,
         ..Default::default()
     };
-    let outcome = verification::verify_sms(state, &Viewer::Anonymous, Purpose::Login, request, meta).await?;
-    match (outcome.user, outcome.tokens) {
-        (Some(user), Some(tokens)) => Ok(AuthOutcome {
-            user,
-            tokens,
-            created: outcome.created,
-        }),
-        _ => Err(AppError::Internal("LOGIN verify returned no tokens".into())),
+    let outcome = state
+        .services
+        .verification
+        .verify_sms(&Viewer::Anonymous, Purpose::Login, request, meta)
+        .await?;
+    match outcome {
+        VerifyOutcome::SignedIn(signed_in) => Ok(signed_in),
+        VerifyOutcome::Done { .. } => Err(AppError::Internal("LOGIN verify did not sign in".into())),
     }
 }
 

@@ -1,10 +1,62 @@
 //! Who a bearer token belongs to.
 
+use std::sync::Arc;
+
 use entity::user::Model as User;
 
+use super::rules;
+use crate::clock::Clock;
+use crate::crypto::TokenKeys;
 use crate::error::AppError;
-use crate::state::AppState;
-use crate::store;
+use crate::store::{self, Db};
+
+/// Turns bearer tokens into viewers.
+#[derive(Clone)]
+pub struct Authenticator {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    keys: Arc<TokenKeys>,
+}
+
+impl Authenticator {
+    /// Checks tokens signed with `keys` against users in `db`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, keys: Arc<TokenKeys>) -> Self {
+        Authenticator { db, clock, keys }
+    }
+
+    /// Resolves a bearer token: signature, lifetime, the user still active, and
+    /// the token not revoked since (token version).
+    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Viewer, AppError> {
+        let Some(token) = bearer.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(Viewer::Anonymous);
+        };
+        let Ok(claims) = self.keys.verify(token, self.clock.now()) else {
+            return Ok(Viewer::Rejected);
+        };
+        let Ok(user_id) = claims.sub.parse::<i64>() else {
+            return Ok(Viewer::Rejected);
+        };
+        let Some(user) = store::users::by_id(&self.db, user_id).await? else {
+            return Ok(Viewer::Rejected);
+        };
+        if rules::ensure_active(&user).is_err() {
+            return Ok(Viewer::Rejected);
+        }
+        // A token of an older version is alive only when its session was kept
+        // through the revocation (the session that performed a rebind); that
+        // costs a second read, on this rare path only.
+        let current = user.token_version == claims.ver
+            || store::sessions::family_live_at(&self.db, user.id, &claims.sid, user.token_version, self.clock.now())
+                .await?;
+        if !current {
+            return Ok(Viewer::Rejected);
+        }
+        Ok(Viewer::User {
+            user: Box::new(user),
+            session: claims.sid,
+        })
+    }
+}
 
 /// The signed-in user of a request, if any.
 #[derive(Debug, Clone, Default)]
@@ -41,37 +93,4 @@ impl Viewer {
             _ => None,
         }
     }
-}
-
-/// Resolves a bearer token: signature, lifetime, the user still active, and
-/// the token not revoked since (token version).
-pub async fn authenticate(state: &AppState, bearer: Option<&str>) -> Result<Viewer, AppError> {
-    let Some(token) = bearer.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(Viewer::Anonymous);
-    };
-    let Ok(claims) = state.tokens.verify(token, state.clock.now()) else {
-        return Ok(Viewer::Rejected);
-    };
-    let Ok(user_id) = claims.sub.parse::<i64>() else {
-        return Ok(Viewer::Rejected);
-    };
-    let Some(user) = store::users::by_id(&state.db, user_id).await? else {
-        return Ok(Viewer::Rejected);
-    };
-    if user.status != "ACTIVE" {
-        return Ok(Viewer::Rejected);
-    }
-    // A token of an older version is alive only when its session was kept
-    // through the revocation (the session that performed a rebind); that
-    // costs a second read, on this rare path only.
-    let current = user.token_version == claims.ver
-        || store::sessions::family_live_at(&state.db, user.id, &claims.sid, user.token_version, state.clock.now())
-            .await?;
-    if !current {
-        return Ok(Viewer::Rejected);
-    }
-    Ok(Viewer::User {
-        user: Box::new(user),
-        session: claims.sid,
-    })
 }

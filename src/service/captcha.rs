@@ -4,11 +4,103 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Duration;
 
-use super::{RequestMeta, limits};
+use std::sync::Arc;
+
+use super::{Limits, RequestMeta, limits};
+use crate::clock::Clock;
+use crate::crypto::{HmacKey, constant_time_eq};
 use crate::error::AppError;
-use crate::messaging::OutboxEntry;
-use crate::state::AppState;
-use crate::store;
+use crate::messaging::{Outbox, OutboxEntry};
+use crate::store::{self, Db};
+
+/// Image captchas: drawn, stored as HMACs of their answers, solved once.
+#[derive(Clone)]
+pub struct Captchas {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    hmac: Arc<HmacKey>,
+    /// Answers are written here too when the outbox is on (development, tests).
+    outbox: Option<Arc<Outbox>>,
+    limits: Limits,
+    ttl: std::time::Duration,
+}
+
+impl Captchas {
+    /// Captchas in `db`, answers keyed by `hmac`, living `ttl`.
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        hmac: Arc<HmacKey>,
+        outbox: Option<Arc<Outbox>>,
+        limits: Limits,
+        ttl: std::time::Duration,
+    ) -> Self {
+        Captchas {
+            db,
+            clock,
+            hmac,
+            outbox,
+            limits,
+            ttl,
+        }
+    }
+
+    /// Draws a captcha under `id` (a fresh UUID when `None`; ShopXO clients
+    /// choose their own `uuid`) and stores its answer's HMAC.
+    pub async fn create(&self, id: Option<String>, meta: &RequestMeta) -> Result<NewCaptcha, AppError> {
+        // Drawing costs CPU and a row: a client IP gets a bounded number an hour.
+        if let Some(ip) = meta.ip {
+            let key = format!("captcha:ip:{}", limits::ip_key(ip));
+            self.limits.hit(&key, 3_600, CAPTCHAS_PER_IP_HOURLY).await?;
+        }
+        let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let (answer, png) = tokio::task::spawn_blocking(draw)
+            .await
+            .map_err(|e| AppError::Internal(format!("captcha task: {e}")))??;
+        let now = self.clock.now();
+        let ttl = self.ttl.as_secs() as i64;
+        // A reused id (ShopXO's uuid) replaces the old captcha.
+        store::captchas::take(&self.db, &id, now).await?;
+        store::captchas::insert(
+            &self.db,
+            &id,
+            &self.hmac.hex(&["captcha", &id, &answer]),
+            now,
+            now + Duration::seconds(ttl),
+        )
+        .await?;
+        if let Some(outbox) = &self.outbox {
+            let entry = OutboxEntry::new("captcha", &id, "captcha", &answer, &format!("图片验证码 {answer}"), now);
+            outbox
+                .record(&entry)
+                .await
+                .map_err(|e| AppError::Internal(format!("outbox: {e}")))?;
+        }
+        Ok(NewCaptcha {
+            id,
+            png,
+            expires_in: ttl,
+        })
+    }
+
+    /// Consumes the captcha: true only for the right answer (any letter case),
+    /// and only once, right or wrong.
+    /// Spends the captcha `id`: Ok when `answer` is right, CAPTCHA_EXPIRED when
+    /// there is no live captcha of that id (unknown, used or expired; ShopXO
+    /// tells these apart), CAPTCHA_INVALID when the answer is wrong.
+    pub async fn solve(&self, id: &str, answer: &str) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let Some(stored) = store::captchas::take(&self.db, id, now).await? else {
+            return Err(AppError::CaptchaExpired);
+        };
+        let expected = self.hmac.hex(&["captcha", id, &answer.trim().to_lowercase()]);
+        if constant_time_eq(stored.as_bytes(), expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(AppError::CaptchaInvalid)
+        }
+    }
+}
 
 /// Characters that survive distortion without being confused (no 0/o, 1/l/i, 2/z, q/g…).
 const ALPHABET: &[char] = &[
@@ -30,62 +122,6 @@ impl NewCaptcha {
     /// `data:image/png;base64,…`, for GraphQL.
     pub fn data_url(&self) -> String {
         format!("data:image/png;base64,{}", STANDARD.encode(&self.png))
-    }
-}
-
-/// Draws a captcha under `id` (a fresh UUID when `None`; ShopXO clients
-/// choose their own `uuid`) and stores its answer's HMAC.
-pub async fn create(state: &AppState, id: Option<String>, meta: &RequestMeta) -> Result<NewCaptcha, AppError> {
-    // Drawing costs CPU and a row: a client IP gets a bounded number an hour.
-    if let Some(ip) = meta.ip {
-        let key = format!("captcha:ip:{}", limits::ip_key(ip));
-        limits::hit(state, &key, 3_600, CAPTCHAS_PER_IP_HOURLY).await?;
-    }
-    let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let (answer, png) = tokio::task::spawn_blocking(draw)
-        .await
-        .map_err(|e| AppError::Internal(format!("captcha task: {e}")))??;
-    let now = state.clock.now();
-    let ttl = state.config.captcha_ttl.as_secs() as i64;
-    // A reused id (ShopXO's uuid) replaces the old captcha.
-    store::captchas::take(&state.db, &id, now).await?;
-    store::captchas::insert(
-        &state.db,
-        &id,
-        &state.secrets.hmac_hex(&["captcha", &id, &answer]),
-        now,
-        now + Duration::seconds(ttl),
-    )
-    .await?;
-    if let Some(outbox) = &state.outbox {
-        let entry = OutboxEntry::new("captcha", &id, "captcha", &answer, &format!("图片验证码 {answer}"), now);
-        outbox
-            .record(&entry)
-            .await
-            .map_err(|e| AppError::Internal(format!("outbox: {e}")))?;
-    }
-    Ok(NewCaptcha {
-        id,
-        png,
-        expires_in: ttl,
-    })
-}
-
-/// Consumes the captcha: true only for the right answer (any letter case),
-/// and only once, right or wrong.
-/// Spends the captcha `id`: Ok when `answer` is right, CAPTCHA_EXPIRED when
-/// there is no live captcha of that id (unknown, used or expired; ShopXO
-/// tells these apart), CAPTCHA_INVALID when the answer is wrong.
-pub async fn solve(state: &AppState, id: &str, answer: &str) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let Some(stored) = store::captchas::take(&state.db, id, now).await? else {
-        return Err(AppError::CaptchaExpired);
-    };
-    let expected = state.secrets.hmac_hex(&["captcha", id, &answer.trim().to_lowercase()]);
-    if crate::service::constant_time_eq(stored.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(AppError::CaptchaInvalid)
     }
 }
 

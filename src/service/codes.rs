@@ -1,19 +1,277 @@
 //! Verification codes: six CSPRNG digits, five minutes, five wrong tries,
 //! single use, bound to target and purpose, stored only as an HMAC.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::Duration;
 use rand::Rng;
 
-use super::{RequestMeta, limits};
+use super::{Captchas, Limits, RequestMeta, limits};
+use crate::clock::Clock;
 use crate::config::SendCaptchaRule;
+use crate::crypto::HmacKey;
 use crate::domain::{CodeDigits, Email, Mobile};
 use crate::error::{AppError, InputProblem};
-use crate::messaging::{EmailMessage, SmsMessage};
-use crate::state::AppState;
-use crate::store;
+use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender};
+use crate::store::{self, Db};
 
 mod spend;
-pub use spend::{CheckedCode, PresentedCode, check, consume, take_in};
+pub use spend::{CheckedCode, PresentedCode};
+
+/// Sending codes and spending them.
+#[derive(Clone)]
+pub struct Codes {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    hmac: Arc<HmacKey>,
+    sms: Arc<dyn SmsSender>,
+    email: Arc<dyn EmailSender>,
+    limits: Limits,
+    captchas: Captchas,
+    /// E.164 mobile → fixed code, for app-store review accounts.
+    review_numbers: Arc<HashMap<String, String>>,
+    settings: CodeSettings,
+}
+
+/// How codes live and how often they may be sent.
+#[derive(Debug, Clone)]
+pub struct CodeSettings {
+    pub ttl: std::time::Duration,
+    /// Wrong tries that burn a code.
+    pub max_attempts: i32,
+    /// Least time between two sends to one target.
+    pub send_interval: std::time::Duration,
+    pub sends_per_ip_hourly: u32,
+    pub sends_per_target_daily: u32,
+    pub send_captcha: SendCaptchaRule,
+    /// Regions SMS may go to (`ZHANGHAO_SMS_REGIONS`).
+    pub sms_regions: Vec<phonenumber::country::Id>,
+}
+
+/// What a [`Codes`] is made of.
+pub struct CodeParts {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub hmac: Arc<HmacKey>,
+    pub sms: Arc<dyn SmsSender>,
+    pub email: Arc<dyn EmailSender>,
+    pub limits: Limits,
+    pub captchas: Captchas,
+    pub review_numbers: Arc<HashMap<String, String>>,
+    pub settings: CodeSettings,
+}
+
+impl Codes {
+    /// Assembles the code service.
+    pub fn new(parts: CodeParts) -> Self {
+        Codes {
+            db: parts.db,
+            clock: parts.clock,
+            hmac: parts.hmac,
+            sms: parts.sms,
+            email: parts.email,
+            limits: parts.limits,
+            captchas: parts.captchas,
+            review_numbers: parts.review_numbers,
+            settings: parts.settings,
+        }
+    }
+
+    /// A review account's fixed code, if `target` is one.
+    fn fixed_code(&self, target: &str) -> Option<&str> {
+        self.review_numbers.get(target).map(String::as_str)
+    }
+
+    /// Sends a fresh code, replacing the live one of that purpose, within the
+    /// per-target send limits (the caller has charged the client IP with
+    /// [`charge_client_ip`]). A provider failure leaves no new code behind.
+    pub async fn send(&self, target: &Target, purpose: Purpose, digits: CodeDigits) -> Result<CodeSent, AppError> {
+        let ttl = self.settings.ttl.as_secs() as i64;
+        let gap = self.settings.send_interval.as_secs() as i64;
+        if self.fixed_code(target.key()).is_some() {
+            // Review accounts: nothing is sent and no limit applies.
+            return Ok(CodeSent {
+                expires_in: ttl,
+                resend_after: 0,
+            });
+        }
+        self.ensure_deliverable(target)?;
+        self.check_target_limits(target.key()).await?;
+        if matches!(target, Target::Mobile(_)) {
+            self.limits.spend_sms_budget().await?;
+        }
+
+        let digits = digits.get();
+        let code = format!("{:0digits$}", rand::rng().random_range(0..10u32.pow(digits as u32)));
+        let minutes = (ttl / 60).max(1);
+        let text = format!(
+            "您的验证码是 {code}，用于{}，{minutes} 分钟内有效。如非本人操作，请忽略本消息。",
+            purpose.action()
+        );
+        let delivered = match target {
+            Target::Mobile(mobile) => {
+                let msg = SmsMessage {
+                    to: mobile.as_str().to_string(),
+                    purpose: purpose.as_str().to_string(),
+                    code: code.clone(),
+                    text,
+                };
+                self.sms.send_sms(&msg).await
+            }
+            Target::Email(email) => {
+                let msg = EmailMessage {
+                    to: email.as_str().to_string(),
+                    purpose: purpose.as_str().to_string(),
+                    code: code.clone(),
+                    subject: format!("验证码：{}", purpose.action()),
+                    text,
+                };
+                self.email.send_email(&msg).await
+            }
+        };
+        if let Err(err) = delivered {
+            return Err(AppError::ServiceUnavailable(format!(
+                "delivery of a {} code failed: {err}",
+                purpose.as_str()
+            )));
+        }
+        let now = self.clock.now();
+        let hmac = self.code_hmac(target.key(), purpose, &code);
+        store::codes::replace(
+            &self.db,
+            target.key(),
+            purpose.as_str(),
+            &hmac,
+            now,
+            now + Duration::seconds(ttl),
+        )
+        .await?;
+        metrics::counter!("zhanghao_codes_sent_total", "purpose" => purpose.as_str()).increment(1);
+        Ok(CodeSent {
+            expires_in: ttl,
+            resend_after: gap,
+        })
+    }
+
+    /// Answers like [`send`], under the same per-target limits, but sends and
+    /// stores nothing: for targets that must not learn (or let a prober learn)
+    /// that they have no account.
+    pub async fn pretend_send(&self, target: &Target) -> Result<CodeSent, AppError> {
+        self.ensure_deliverable(target)?;
+        self.check_target_limits(target.key()).await?;
+        Ok(CodeSent {
+            expires_in: self.settings.ttl.as_secs() as i64,
+            resend_after: self.settings.send_interval.as_secs() as i64,
+        })
+    }
+
+    /// Refuses SMS to numbers outside `ZHANGHAO_SMS_REGIONS` or that are not
+    /// mobiles, before any limit is spent or anything sent.
+    fn ensure_deliverable(&self, target: &Target) -> Result<(), AppError> {
+        match target {
+            Target::Mobile(mobile) if !mobile.can_receive_sms(&self.settings.sms_regions) => {
+                Err(AppError::bad("mobile", InputProblem::NoSms))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// [`send`] for a client whose IP was charged: a send refused for a reason
+    /// of the target or the provider (its resend gap, its day, the SMS budget,
+    /// a failed delivery) gives the charge back, so refused sends do not use up
+    /// the IP's hourly quota.
+    pub async fn send_for(
+        &self,
+        target: &Target,
+        purpose: Purpose,
+        mode: SendMode,
+        digits: CodeDigits,
+        meta: &RequestMeta,
+    ) -> Result<CodeSent, AppError> {
+        let sent = match mode {
+            SendMode::Deliver => self.send(target, purpose, digits).await,
+            SendMode::Pretend => self.pretend_send(target).await,
+        };
+        if matches!(
+            sent,
+            Err(AppError::RateLimited { .. } | AppError::SmsBudgetSpent { .. } | AppError::ServiceUnavailable(_))
+        ) && self.fixed_code(target.key()).is_none()
+            && let Some(ip) = meta.ip
+        {
+            self.limits.refund(&ip_charge_key(ip), IP_WINDOW_SECONDS).await?;
+        }
+        sent
+    }
+
+    /// Charges one send to the client's IP (20 an hour by default). Called
+    /// before anything about the target is looked up, so neither sending nor
+    /// the "taken / unknown" answers can be had without paying for them.
+    pub async fn charge_client_ip(
+        &self,
+        target: &str,
+        captcha: SendCaptcha<'_>,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        if self.fixed_code(target).is_some() {
+            return Ok(());
+        }
+        if let Some(ip) = meta.ip {
+            let required = match self.settings.send_captcha {
+                SendCaptchaRule::Off => false,
+                SendCaptchaRule::Always => true,
+                SendCaptchaRule::After(n) => {
+                    self.limits.sliding_count(&ip_charge_key(ip), IP_WINDOW_SECONDS).await? >= i64::from(n)
+                }
+            };
+            if required {
+                match captcha {
+                    SendCaptcha::Image { id, answer } => self.captchas.solve(id, answer).await?,
+                    SendCaptcha::None => return Err(AppError::CaptchaRequired),
+                    SendCaptcha::NotAsked => {}
+                }
+            }
+            self.limits
+                .hit(&ip_charge_key(ip), IP_WINDOW_SECONDS, self.settings.sends_per_ip_hourly)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn check_target_limits(&self, target: &str) -> Result<(), AppError> {
+        let now = self.clock.now().timestamp();
+        let gap = self.settings.send_interval.as_secs() as i64;
+        if gap > 0
+            && let Some(wait) = store::counters::claim_gap(&self.db, &format!("send:gap:{target}"), now, gap).await?
+        {
+            return Err(AppError::RateLimited {
+                retry_after: wait as u64,
+            });
+        }
+        self.limits
+            .hit(
+                &format!("send:day:{target}"),
+                86_400,
+                self.settings.sends_per_target_daily,
+            )
+            .await
+    }
+
+    fn code_hmac(&self, target: &str, purpose: Purpose, code: &str) -> String {
+        self.hmac.hex(&["code", target, purpose.as_str(), code])
+    }
+
+    /// True while `target` holds an unexpired, unburnt code of `purpose`. Only
+    /// reads: ShopXO tells "expired" (no live code) from "wrong" (a live code,
+    /// another value) after a refusal, and this is how its envelope knows which.
+    pub async fn has_live_code(&self, target: &str, purpose: Purpose) -> Result<bool, AppError> {
+        if self.fixed_code(target).is_some() {
+            return Ok(true);
+        }
+        let row = store::codes::find(&self.db, target, purpose.as_str()).await?;
+        Ok(row.is_some_and(|row| row.expires_at > self.clock.now() && row.attempts < self.settings.max_attempts))
+    }
+}
 
 /// What a code may be used for; a code of one purpose never serves another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,132 +336,6 @@ pub struct CodeSent {
     pub resend_after: i64,
 }
 
-/// Sends a fresh code, replacing the live one of that purpose, within the
-/// per-target send limits (the caller has charged the client IP with
-/// [`charge_client_ip`]). A provider failure leaves no new code behind.
-pub async fn send(
-    state: &AppState,
-    target: &Target,
-    purpose: Purpose,
-    digits: CodeDigits,
-) -> Result<CodeSent, AppError> {
-    let ttl = state.config.code_ttl.as_secs() as i64;
-    let gap = state.config.send_interval.as_secs() as i64;
-    if fixed_code(state, target.key()).is_some() {
-        // Review accounts: nothing is sent and no limit applies.
-        return Ok(CodeSent {
-            expires_in: ttl,
-            resend_after: 0,
-        });
-    }
-    ensure_deliverable(state, target)?;
-    check_target_limits(state, target.key()).await?;
-    if matches!(target, Target::Mobile(_)) {
-        limits::spend_sms_budget(state).await?;
-    }
-
-    let digits = digits.get();
-    let code = format!("{:0digits$}", rand::rng().random_range(0..10u32.pow(digits as u32)));
-    let minutes = (ttl / 60).max(1);
-    let text = format!(
-        "您的验证码是 {code}，用于{}，{minutes} 分钟内有效。如非本人操作，请忽略本消息。",
-        purpose.action()
-    );
-    let delivered = match target {
-        Target::Mobile(mobile) => {
-            let msg = SmsMessage {
-                to: mobile.as_str().to_string(),
-                purpose: purpose.as_str().to_string(),
-                code: code.clone(),
-                text,
-            };
-            state.sms.send_sms(&msg).await
-        }
-        Target::Email(email) => {
-            let msg = EmailMessage {
-                to: email.as_str().to_string(),
-                purpose: purpose.as_str().to_string(),
-                code: code.clone(),
-                subject: format!("验证码：{}", purpose.action()),
-                text,
-            };
-            state.email.send_email(&msg).await
-        }
-    };
-    if let Err(err) = delivered {
-        return Err(AppError::ServiceUnavailable(format!(
-            "delivery of a {} code failed: {err}",
-            purpose.as_str()
-        )));
-    }
-    let now = state.clock.now();
-    let hmac = code_hmac(state, target.key(), purpose, &code);
-    store::codes::replace(
-        &state.db,
-        target.key(),
-        purpose.as_str(),
-        &hmac,
-        now,
-        now + Duration::seconds(ttl),
-    )
-    .await?;
-    metrics::counter!("zhanghao_codes_sent_total", "purpose" => purpose.as_str()).increment(1);
-    Ok(CodeSent {
-        expires_in: ttl,
-        resend_after: gap,
-    })
-}
-
-/// Answers like [`send`], under the same per-target limits, but sends and
-/// stores nothing: for targets that must not learn (or let a prober learn)
-/// that they have no account.
-pub async fn pretend_send(state: &AppState, target: &Target) -> Result<CodeSent, AppError> {
-    ensure_deliverable(state, target)?;
-    check_target_limits(state, target.key()).await?;
-    Ok(CodeSent {
-        expires_in: state.config.code_ttl.as_secs() as i64,
-        resend_after: state.config.send_interval.as_secs() as i64,
-    })
-}
-
-/// Refuses SMS to numbers outside `ZHANGHAO_SMS_REGIONS` or that are not
-/// mobiles, before any limit is spent or anything sent.
-fn ensure_deliverable(state: &AppState, target: &Target) -> Result<(), AppError> {
-    match target {
-        Target::Mobile(mobile) if !mobile.can_receive_sms(&state.config.sms_regions) => {
-            Err(AppError::bad("mobile", InputProblem::NoSms))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// [`send`] for a client whose IP was charged: a send refused for a reason
-/// of the target or the provider (its resend gap, its day, the SMS budget,
-/// a failed delivery) gives the charge back, so refused sends do not use up
-/// the IP's hourly quota.
-pub async fn send_for(
-    state: &AppState,
-    target: &Target,
-    purpose: Purpose,
-    mode: SendMode,
-    digits: CodeDigits,
-    meta: &RequestMeta,
-) -> Result<CodeSent, AppError> {
-    let sent = match mode {
-        SendMode::Deliver => send(state, target, purpose, digits).await,
-        SendMode::Pretend => pretend_send(state, target).await,
-    };
-    if matches!(
-        sent,
-        Err(AppError::RateLimited { .. } | AppError::SmsBudgetSpent { .. } | AppError::ServiceUnavailable(_))
-    ) && fixed_code(state, target.key()).is_none()
-        && let Some(ip) = meta.ip
-    {
-        limits::refund(state, &ip_charge_key(ip), IP_WINDOW_SECONDS).await?;
-    }
-    sent
-}
-
 /// What a send request offers to pass the captcha gate (`ZHANGHAO_SEND_CAPTCHA`).
 #[derive(Debug, Clone, Copy)]
 pub enum SendCaptcha<'a> {
@@ -238,80 +370,4 @@ const IP_WINDOW_SECONDS: i64 = 3_600;
 
 fn ip_charge_key(ip: std::net::IpAddr) -> String {
     format!("send:ip:{}", limits::ip_key(ip))
-}
-
-/// Charges one send to the client's IP (20 an hour by default). Called
-/// before anything about the target is looked up, so neither sending nor
-/// the "taken / unknown" answers can be had without paying for them.
-pub async fn charge_client_ip(
-    state: &AppState,
-    target: &str,
-    captcha: SendCaptcha<'_>,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
-    if fixed_code(state, target).is_some() {
-        return Ok(());
-    }
-    if let Some(ip) = meta.ip {
-        let required = match state.config.send_captcha {
-            SendCaptchaRule::Off => false,
-            SendCaptchaRule::Always => true,
-            SendCaptchaRule::After(n) => {
-                limits::sliding_count(state, &ip_charge_key(ip), IP_WINDOW_SECONDS).await? >= i64::from(n)
-            }
-        };
-        if required {
-            match captcha {
-                SendCaptcha::Image { id, answer } => super::captcha::solve(state, id, answer).await?,
-                SendCaptcha::None => return Err(AppError::CaptchaRequired),
-                SendCaptcha::NotAsked => {}
-            }
-        }
-        limits::hit(
-            state,
-            &ip_charge_key(ip),
-            IP_WINDOW_SECONDS,
-            state.config.sends_per_ip_hourly,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-async fn check_target_limits(state: &AppState, target: &str) -> Result<(), AppError> {
-    let now = state.clock.now().timestamp();
-    let gap = state.config.send_interval.as_secs() as i64;
-    if gap > 0
-        && let Some(wait) = store::counters::claim_gap(&state.db, &format!("send:gap:{target}"), now, gap).await?
-    {
-        return Err(AppError::RateLimited {
-            retry_after: wait as u64,
-        });
-    }
-    limits::hit(
-        state,
-        &format!("send:day:{target}"),
-        86_400,
-        state.config.sends_per_target_daily,
-    )
-    .await
-}
-
-fn code_hmac(state: &AppState, target: &str, purpose: Purpose, code: &str) -> String {
-    state.secrets.hmac_hex(&["code", target, purpose.as_str(), code])
-}
-
-fn fixed_code<'a>(state: &'a AppState, target: &str) -> Option<&'a str> {
-    state.test_numbers.get(target).map(String::as_str)
-}
-
-/// True while `target` holds an unexpired, unburnt code of `purpose`. Only
-/// reads: ShopXO tells "expired" (no live code) from "wrong" (a live code,
-/// another value) after a refusal, and this is how its envelope knows which.
-pub async fn has_live_code(state: &AppState, target: &str, purpose: Purpose) -> Result<bool, AppError> {
-    if fixed_code(state, target).is_some() {
-        return Ok(true);
-    }
-    let row = store::codes::find(&state.db, target, purpose.as_str()).await?;
-    Ok(row.is_some_and(|row| row.expires_at > state.clock.now() && row.attempts < state.config.code_max_attempts))
 }

@@ -1,53 +1,134 @@
 //! Counters with limits: request rates and failures per account. Every count
 //! lives in the database, so all nodes enforce one limit together.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use entity::user::Model as User;
 
+use crate::clock::Clock;
 use crate::domain::Account;
 use crate::error::AppError;
-use crate::state::AppState;
-use crate::store;
+use crate::store::{self, Db, Txn};
 
-/// Counts one event under `key` against `limit` per `window_seconds`,
-/// sliding: the previous window's count weighs in by how much of it still
-/// overlaps the last `window_seconds`, so a burst at :59 and another at :00
-/// cannot both pass. A refused event does not count. The increment comes
-/// first, so concurrent requests never get more through than the limit.
-pub async fn hit(state: &AppState, key: &str, window_seconds: i64, limit: u32) -> Result<(), AppError> {
-    let now = state.clock.now().timestamp();
-    let window_start = now - now.rem_euclid(window_seconds);
-    // Kept one window longer than it counts, to weigh into the next one.
-    let keep_until = window_start + 2 * window_seconds;
-    let current = store::counters::increment(&state.db, key, window_start, keep_until).await?;
-    let previous = store::counters::get(&state.db, key, window_start - window_seconds).await?;
-    let limit = i64::from(limit);
-    let overlap = window_seconds - (now - window_start);
-    // previous × overlap / window + current > limit, in integers.
-    if previous * overlap + current * window_seconds <= limit * window_seconds {
-        return Ok(());
+/// The counters behind every limit: sliding windows, password lockouts, the SMS budget.
+#[derive(Clone)]
+pub struct Limits {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    settings: LimitSettings,
+}
+
+/// How much of each thing is allowed.
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// Wrong passwords per identifier per hour before its password sign-in locks.
+    pub account_failures_hourly: u32,
+    /// How long a password or pay-password lockout lasts.
+    pub lockout: Duration,
+    pub sms_budget_hourly: u32,
+    pub sms_budget_daily: u32,
+}
+
+impl Limits {
+    /// The counters of `db`, read against `clock`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: LimitSettings) -> Self {
+        Limits { db, clock, settings }
     }
-    store::counters::decrement(&state.db, key, window_start).await?;
-    Err(AppError::RateLimited {
-        retry_after: sliding_wait(previous, current - 1, limit, window_seconds, overlap),
-    })
-}
 
-/// How many events [`hit`] would see under `key` now (the previous window
-/// weighted by its overlap), without counting one.
-pub async fn sliding_count(state: &AppState, key: &str, window_seconds: i64) -> Result<i64, AppError> {
-    let now = state.clock.now().timestamp();
-    let window_start = now - now.rem_euclid(window_seconds);
-    let current = store::counters::get(&state.db, key, window_start).await?;
-    let previous = store::counters::get(&state.db, key, window_start - window_seconds).await?;
-    let overlap = window_seconds - (now - window_start);
-    Ok(current + previous * overlap / window_seconds)
-}
+    /// Counts one event under `key` against `limit` per `window_seconds`,
+    /// sliding: the previous window's count weighs in by how much of it still
+    /// overlaps the last `window_seconds`, so a burst at :59 and another at :00
+    /// cannot both pass. A refused event does not count. The increment comes
+    /// first, so concurrent requests never get more through than the limit.
+    pub async fn hit(&self, key: &str, window_seconds: i64, limit: u32) -> Result<(), AppError> {
+        let now = self.clock.now().timestamp();
+        let window_start = now - now.rem_euclid(window_seconds);
+        // Kept one window longer than it counts, to weigh into the next one.
+        let keep_until = window_start + 2 * window_seconds;
+        let current = store::counters::increment(&self.db, key, window_start, keep_until).await?;
+        let previous = store::counters::get(&self.db, key, window_start - window_seconds).await?;
+        let limit = i64::from(limit);
+        let overlap = window_seconds - (now - window_start);
+        // previous × overlap / window + current > limit, in integers.
+        if previous * overlap + current * window_seconds <= limit * window_seconds {
+            return Ok(());
+        }
+        store::counters::decrement(&self.db, key, window_start).await?;
+        Err(AppError::RateLimited {
+            retry_after: sliding_wait(previous, current - 1, limit, window_seconds, overlap),
+        })
+    }
 
-/// Gives back one event counted by [`hit`] in the current window (the
-/// action it paid for was refused further on).
-pub async fn refund(state: &AppState, key: &str, window_seconds: i64) -> Result<(), AppError> {
-    let now = state.clock.now().timestamp();
-    store::counters::decrement(&state.db, key, now - now.rem_euclid(window_seconds)).await
+    /// How many events [`hit`] would see under `key` now (the previous window
+    /// weighted by its overlap), without counting one.
+    pub async fn sliding_count(&self, key: &str, window_seconds: i64) -> Result<i64, AppError> {
+        let now = self.clock.now().timestamp();
+        let window_start = now - now.rem_euclid(window_seconds);
+        let current = store::counters::get(&self.db, key, window_start).await?;
+        let previous = store::counters::get(&self.db, key, window_start - window_seconds).await?;
+        let overlap = window_seconds - (now - window_start);
+        Ok(current + previous * overlap / window_seconds)
+    }
+
+    /// Gives back one event counted by [`hit`] in the current window (the
+    /// action it paid for was refused further on).
+    pub async fn refund(&self, key: &str, window_seconds: i64) -> Result<(), AppError> {
+        let now = self.clock.now().timestamp();
+        store::counters::decrement(&self.db, key, now - now.rem_euclid(window_seconds)).await
+    }
+
+    /// Spends one SMS of the global budgets (hourly and daily, all nodes
+    /// together). Past either, SMS_BUDGET_SPENT until its window ends; the
+    /// first refusal of a window logs a warning for the operator.
+    pub async fn spend_sms_budget(&self) -> Result<(), AppError> {
+        let budgets = [
+            ("hour", HOUR, self.settings.sms_budget_hourly),
+            ("day", 24 * HOUR, self.settings.sms_budget_daily),
+        ];
+        let now = self.clock.now().timestamp();
+        for (name, window, budget) in budgets {
+            let window_start = now - now.rem_euclid(window);
+            let window_end = window_start + window;
+            let key = format!("sms:budget:{name}");
+            let used = store::counters::increment(&self.db, &key, window_start, window_end).await?;
+            let ratio = used as f64 / f64::from(budget.max(1));
+            metrics::gauge!("zhanghao_sms_budget_used_ratio", "window" => name).set(ratio.min(1.0));
+            if used > i64::from(budget) {
+                if used == i64::from(budget) + 1 {
+                    tracing::warn!(
+                        window = name,
+                        budget,
+                        "the SMS budget is spent: SMS codes are refused until the window ends"
+                    );
+                }
+                return Err(AppError::SmsBudgetSpent {
+                    retry_after: (window_end - now).max(1) as u64,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reserves one password check for `factor` before the hash is compared:
+    /// the reservation is the count, in one atomic statement, so N + k parallel
+    /// wrong passwords get at most N checks (N = `ZHANGHAO_ACCOUNT_FAILURES_HOURLY`)
+    /// and the rest TOO_MANY_ATTEMPTS until the lock (`ZHANGHAO_LOCKOUT`) ends.
+    pub async fn reserve_password_try(&self, factor: &PasswordFactor) -> Result<(), AppError> {
+        let now = self.clock.now().timestamp();
+        let limit = self.settings.account_failures_hourly.max(1);
+        let lock = self.settings.lockout.as_secs() as i64;
+        let reserved = store::counters::reserve_streak_try(&self.db, &factor.key, now, limit, HOUR, lock).await?;
+        if reserved.count > i64::from(limit) {
+            if reserved.count == i64::from(limit) + 1 {
+                tracing::warn!("too many wrong passwords for one identifier; its password sign-in is locked");
+            }
+            return Err(AppError::TooManyAttempts {
+                retry_after: (reserved.ends_at - now).max(1) as u64,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Seconds until one more event fits, given the counts without the refused
@@ -63,38 +144,6 @@ fn sliding_wait(previous: i64, current: i64, limit: i64, window: i64, overlap: i
         overlap + window - (limit - 1).max(0) * window / current.max(1)
     };
     wait.clamp(1, 2 * window) as u64
-}
-
-/// Spends one SMS of the global budgets (hourly and daily, all nodes
-/// together). Past either, SMS_BUDGET_SPENT until its window ends; the
-/// first refusal of a window logs a warning for the operator.
-pub async fn spend_sms_budget(state: &AppState) -> Result<(), AppError> {
-    let budgets = [
-        ("hour", HOUR, state.config.sms_budget_hourly),
-        ("day", 24 * HOUR, state.config.sms_budget_daily),
-    ];
-    let now = state.clock.now().timestamp();
-    for (name, window, budget) in budgets {
-        let window_start = now - now.rem_euclid(window);
-        let window_end = window_start + window;
-        let key = format!("sms:budget:{name}");
-        let used = store::counters::increment(&state.db, &key, window_start, window_end).await?;
-        let ratio = used as f64 / f64::from(budget.max(1));
-        metrics::gauge!("zhanghao_sms_budget_used_ratio", "window" => name).set(ratio.min(1.0));
-        if used > i64::from(budget) {
-            if used == i64::from(budget) + 1 {
-                tracing::warn!(
-                    window = name,
-                    budget,
-                    "the SMS budget is spent: SMS codes are refused until the window ends"
-                );
-            }
-            return Err(AppError::SmsBudgetSpent {
-                retry_after: (window_end - now).max(1) as u64,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// The key a client IP is limited under: IPv4 addresses one by one, IPv6 by
@@ -158,30 +207,10 @@ fn streak_key(canonical: &str) -> String {
 
 const HOUR: i64 = 3600;
 
-/// Reserves one password check for `factor` before the hash is compared:
-/// the reservation is the count, in one atomic statement, so N + k parallel
-/// wrong passwords get at most N checks (N = `ZHANGHAO_ACCOUNT_FAILURES_HOURLY`)
-/// and the rest TOO_MANY_ATTEMPTS until the lock (`ZHANGHAO_LOCKOUT`) ends.
-pub async fn reserve_password_try(state: &AppState, factor: &PasswordFactor) -> Result<(), AppError> {
-    let now = state.clock.now().timestamp();
-    let limit = state.config.account_failures_hourly.max(1);
-    let lock = state.config.lockout.as_secs() as i64;
-    let reserved = store::counters::reserve_streak_try(&state.db, &factor.key, now, limit, HOUR, lock).await?;
-    if reserved.count > i64::from(limit) {
-        if reserved.count == i64::from(limit) + 1 {
-            tracing::warn!("too many wrong passwords for one identifier; its password sign-in is locked");
-        }
-        return Err(AppError::TooManyAttempts {
-            retry_after: (reserved.ends_at - now).max(1) as u64,
-        });
-    }
-    Ok(())
-}
-
 /// Ends the password failure streaks of every identifier of `user` (a
 /// successful sign-in or a password reset, inside its transaction).
-pub async fn clear_failures<C: store::Conn>(conn: &C, user: &User) -> Result<(), AppError> {
-    store::counters::clear_streaks(conn, &PasswordFactor::all_of(user)).await
+pub async fn clear_failures(txn: &Txn, user: &User) -> Result<(), AppError> {
+    store::counters::clear_streaks(txn, &PasswordFactor::all_of(user)).await
 }
 
 #[cfg(test)]

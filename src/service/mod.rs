@@ -1,14 +1,19 @@
-//! The account rules. GraphQL resolvers and REST handlers call these
-//! functions and only translate their inputs and outputs.
+//! The account rules. Each service is a value built once from the pieces it
+//! needs (`state.rs` wires them); GraphQL resolvers and REST handlers call
+//! their methods and only translate inputs and outputs.
+//!
+//! Services depend on each other in one direction only, leaves first:
+//! `limits` → `captcha` → `codes`; `tokens`, `tickets` (with `bindings`);
+//! then `accounts`, which `third_party` and `verification` build on.
 
 pub mod accounts;
 pub mod auth;
+mod bindings;
 pub mod captcha;
-pub mod clock;
 pub mod codes;
 pub mod housekeeping;
 pub mod limits;
-pub mod passwords;
+pub mod rules;
 pub mod third_party;
 pub mod tickets;
 pub mod tokens;
@@ -16,11 +21,18 @@ pub mod verification;
 
 use std::net::IpAddr;
 
-use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
-
 use crate::error::Lang;
+
+pub use accounts::Accounts;
+pub use auth::Authenticator;
+pub use captcha::Captchas;
+pub use codes::Codes;
+pub use housekeeping::Housekeeping;
+pub use limits::Limits;
+pub use third_party::ThirdParty;
+pub use tickets::Tickets;
+pub use tokens::Tokens;
+pub use verification::Verification;
 
 /// Who is asking, as far as the transport can tell.
 #[derive(Debug, Clone, Default)]
@@ -33,41 +45,22 @@ pub struct RequestMeta {
     pub legacy_client: bool,
 }
 
-/// The server-side key for HMACs of codes and captcha answers, derived from
-/// the JWT secret so there is one secret to manage.
-pub struct Secrets {
-    hmac_key: Vec<u8>,
-}
-
-impl Secrets {
-    /// Derives the HMAC key from the master secret.
-    pub fn new(master: &SecretString) -> Self {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master.expose_secret().as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        mac.update(b"zhanghao code and captcha hmac v1");
-        Secrets {
-            hmac_key: mac.finalize().into_bytes().to_vec(),
-        }
-    }
-
-    /// HMAC-SHA256 of the parts (NUL-separated, so parts cannot run together), hex.
-    pub fn hmac_hex(&self, parts: &[&str]) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                mac.update(&[0]);
-            }
-            mac.update(part.as_bytes());
-        }
-        hex::encode(mac.finalize().into_bytes())
+impl RequestMeta {
+    /// The client IP as stored on users and sessions.
+    pub fn ip_text(&self) -> Option<String> {
+        self.ip.map(|ip| ip.to_string())
     }
 }
 
-/// Compares secrets without an early exit that would leak how much matched.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Every service the front doors call, built once at start-up.
+#[derive(Clone)]
+pub struct Services {
+    pub accounts: Accounts,
+    pub verification: Verification,
+    pub third_party: ThirdParty,
+    pub tokens: Tokens,
+    pub captchas: Captchas,
+    pub codes: Codes,
+    pub auth: Authenticator,
+    pub housekeeping: Housekeeping,
 }

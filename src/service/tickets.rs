@@ -3,99 +3,153 @@
 //! attaches it to the account that later registers or signs in with it.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::Duration;
+use entity::bind_ticket::Model as TicketRow;
 use entity::user::Model as User;
 
-use super::third_party;
-use super::tokens::{hash_opaque, new_opaque_token};
+use super::bindings::{self, Identity};
+use crate::clock::Clock;
+use crate::crypto::{hash_opaque, new_opaque_token};
 use crate::error::{AppError, InputProblem};
-use crate::state::AppState;
-use crate::store::{self, tickets::NewTicket};
+use crate::platforms::Platform;
+use crate::store::{self, Db, Txn, tickets::NewTicket};
 
 const TICKET_LIFETIME_SECONDS: i64 = 3600;
 
-/// Issues a ticket and returns the token to hand to the client.
-pub async fn issue(state: &AppState, ticket: NewTicket) -> Result<String, AppError> {
-    let token = new_opaque_token();
-    let now = state.clock.now();
-    store::tickets::insert(
-        &state.db,
-        &hash_opaque(&token),
-        ticket,
-        now,
-        now + Duration::seconds(TICKET_LIFETIME_SECONDS),
-    )
-    .await?;
-    Ok(token)
+/// Issuing, checking and redeeming bind tickets.
+#[derive(Clone)]
+pub struct Tickets {
+    db: Db,
+    clock: Arc<dyn Clock>,
 }
 
-/// Refuses early a ticket that is unknown, used or expired, before any code
-/// or captcha is spent on a request that would fail anyway.
-pub async fn ensure_live(state: &AppState, token: Option<&str>) -> Result<(), AppError> {
-    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(());
-    };
-    match store::tickets::peek(&state.db, &hash_opaque(token), state.clock.now()).await? {
-        Some(_) => Ok(()),
-        None => Err(AppError::bad("bindToken", InputProblem::ExpiredOrUsed)),
+/// A ticket found live when the request began, read once: what it proves
+/// is known before any code is spent, and [`Tickets::redeem`] takes it.
+#[derive(Debug, Clone)]
+pub struct LiveTicket {
+    hash: String,
+    row: TicketRow,
+}
+
+impl LiveTicket {
+    /// True when the ticket proves a platform identity (so redeeming it
+    /// with an unknown mobile registers that mobile).
+    pub fn carries_identity(&self) -> bool {
+        self.row.openid.is_some()
     }
 }
 
-/// Uses the ticket up inside the caller's transaction and attaches what it
-/// proves to `user`; returns the updated user.
-pub async fn redeem(state: &AppState, txn: &store::Txn, user: User, token: &str) -> Result<User, AppError> {
-    let token = token.trim();
-    if token.is_empty() {
-        return Ok(user);
+/// What a ticket proves, decoded from its row.
+enum Proof {
+    Mobile(String),
+    Identity(Identity),
+}
+
+fn proofs(row: &TicketRow) -> Result<Vec<Proof>, AppError> {
+    let mut proofs = Vec::new();
+    if let Some(mobile) = &row.mobile {
+        proofs.push(Proof::Mobile(mobile.clone()));
     }
-    let now = state.clock.now();
-    let ticket = store::tickets::take(txn, &hash_opaque(token), now)
-        .await?
-        .ok_or(AppError::bad("bindToken", InputProblem::ExpiredOrUsed))?;
-    let mut user = user;
-    if let Some(mobile) = ticket.mobile {
-        user = attach_mobile(state, txn, user, &mobile).await?;
-    }
-    if let (Some(platform), Some(app_id), Some(openid)) = (ticket.platform, ticket.app_id, ticket.openid) {
+    if let (Some(platform), Some(app_id), Some(openid)) = (&row.platform, &row.app_id, &row.openid) {
+        let platform = Platform::from_str(platform)
+            .map_err(|_| AppError::Internal(format!("ticket names unknown platform {platform}")))?;
         // Tickets carry only identities the platform proved (thirdPartyLogin).
-        let identity = third_party::Identity {
-            platform: crate::platforms::Platform::from_str(&platform)
-                .map_err(|_| AppError::Internal(format!("ticket names unknown platform {platform}")))?
-                .as_str(),
-            app_id,
-            openid,
-            unionid: ticket.unionid,
+        proofs.push(Proof::Identity(Identity {
+            platform: platform.as_str(),
+            app_id: app_id.clone(),
+            openid: openid.clone(),
+            unionid: row.unionid.clone(),
             verified: true,
-        };
-        third_party::attach(state, txn, &user, &identity).await?;
+        }));
     }
-    Ok(user)
+    Ok(proofs)
 }
 
-async fn attach_mobile(state: &AppState, txn: &store::Txn, user: User, mobile: &str) -> Result<User, AppError> {
+impl Tickets {
+    /// Tickets in `db`, expiring by `clock`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Tickets { db, clock }
+    }
+
+    /// Issues a ticket and returns the token to hand to the client.
+    pub async fn issue(&self, ticket: NewTicket) -> Result<String, AppError> {
+        let token = new_opaque_token();
+        let now = self.clock.now();
+        let expires_at = now + Duration::seconds(TICKET_LIFETIME_SECONDS);
+        store::tickets::insert(&self.db, &hash_opaque(&token), ticket, now, expires_at).await?;
+        Ok(token)
+    }
+
+    /// The live ticket of `token` (none given: `None`). One that is unknown,
+    /// used or expired is refused here, before any code or captcha is spent
+    /// on a request that would fail anyway.
+    pub async fn load(&self, token: Option<&str>) -> Result<Option<LiveTicket>, AppError> {
+        let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        let hash = hash_opaque(token);
+        match store::tickets::peek(&self.db, &hash, self.clock.now()).await? {
+            Some(row) => Ok(Some(LiveTicket { hash, row })),
+            None => Err(AppError::bad("bindToken", InputProblem::ExpiredOrUsed)),
+        }
+    }
+
+    /// Checks, without using the ticket up, that what it carries could be
+    /// attached to `user` (or to a new account with `new_account_mobile`),
+    /// so that a code is not spent on a request that must end in ALREADY_BOUND.
+    pub async fn ensure_attachable(
+        &self,
+        ticket: Option<&LiveTicket>,
+        user: Option<&User>,
+        new_account_mobile: Option<&str>,
+    ) -> Result<(), AppError> {
+        let Some(ticket) = ticket else {
+            return Ok(());
+        };
+        // The mobile the account has, or the one it is about to be created with.
+        let account_mobile = user.map_or(new_account_mobile, |u| u.mobile.as_deref());
+        for proof in proofs(&ticket.row)? {
+            match proof {
+                Proof::Mobile(mobile) => {
+                    if account_mobile.is_some_and(|current| current != mobile) {
+                        return Err(AppError::AlreadyBound);
+                    }
+                }
+                Proof::Identity(identity) => bindings::ensure_bindable(&self.db, user, &identity).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Uses the ticket up inside the caller's transaction and attaches what
+    /// it proves to `user`; returns the updated user.
+    pub async fn redeem(&self, txn: &Txn, user: User, ticket: &LiveTicket) -> Result<User, AppError> {
+        let now = self.clock.now();
+        let row = store::tickets::take(txn, &ticket.hash, now)
+            .await?
+            .ok_or(AppError::bad("bindToken", InputProblem::ExpiredOrUsed))?;
+        let mut user = user;
+        for proof in proofs(&row)? {
+            match proof {
+                Proof::Mobile(mobile) => user = attach_mobile(txn, user, &mobile, now).await?,
+                Proof::Identity(identity) => bindings::attach(txn, &user, &identity, now).await?,
+            }
+        }
+        Ok(user)
+    }
+}
+
+async fn attach_mobile(
+    txn: &Txn,
+    user: User,
+    mobile: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User, AppError> {
     match user.mobile.as_deref() {
         Some(current) if current == mobile => Ok(user),
         Some(_) => Err(AppError::AlreadyBound),
-        None => {
-            let mut changes: store::users::UserChanges = user.into();
-            changes.mobile = store::Set(Some(mobile.to_string()));
-            store::users::update(txn, changes, state.clock.now()).await
-        }
+        None => store::users::set_mobile(txn, user.id, mobile, now).await,
     }
-}
-
-/// The live ticket behind `token`, without using it up.
-pub async fn peek(state: &AppState, token: Option<&str>) -> Result<Option<entity::bind_ticket::Model>, AppError> {
-    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    store::tickets::peek(&state.db, &hash_opaque(token), state.clock.now()).await
-}
-
-/// True when the live ticket proves a platform identity (so redeeming it
-/// with an unknown mobile registers that mobile).
-pub async fn carries_identity(state: &AppState, token: &str) -> Result<bool, AppError> {
-    let ticket = store::tickets::peek(&state.db, &hash_opaque(token.trim()), state.clock.now()).await?;
-    Ok(ticket.is_some_and(|t| t.openid.is_some()))
 }

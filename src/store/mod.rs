@@ -14,8 +14,11 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 use crate::error::AppError;
 
-pub use sea_orm::ActiveValue::Set;
-pub use sea_orm::{ConnectionTrait as Conn, DatabaseConnection as Db, DatabaseTransaction as Txn};
+/// The pool services hold; only this module looks inside.
+pub use sea_orm::DatabaseConnection as Db;
+/// Writes that land together: services open one with [`begin`] and pass it
+/// to the functions here, never to `sea_orm`.
+pub use sea_orm::DatabaseTransaction as Txn;
 
 /// Starts a transaction: services group writes that must land together.
 pub async fn begin(db: &DatabaseConnection) -> Result<Txn, AppError> {

@@ -1,7 +1,7 @@
 //! Queries on `users`.
 
 use chrono::{DateTime, Utc};
-use entity::user::{self, ActiveModel, Column, Entity as Users, Model as User};
+use entity::user::{ActiveModel, Column, Entity as Users, Model as User};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -93,10 +93,93 @@ pub async fn touch_login<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Applies changed columns and bumps `updated_at`; unique violations become ACCOUNT_EXISTS.
-pub async fn update<C: ConnectionTrait>(db: &C, mut row: ActiveModel, now: DateTime<Utc>) -> Result<User, AppError> {
-    row.updated_at = Set(now);
-    row.update(db).await.map_err(account_conflict)
+/// Attaches a mobile proven by a code; a taken one is ACCOUNT_EXISTS.
+pub async fn set_mobile<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    mobile: &str,
+    now: DateTime<Utc>,
+) -> Result<User, AppError> {
+    let changes = [(Column::Mobile, Expr::value(mobile))];
+    update_columns(db, id, changes, now).await
+}
+
+/// Opens the REBIND window: the current mobile proven now, by `session`.
+pub async fn mark_mobile_verified<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    session: &str,
+    now: DateTime<Utc>,
+) -> Result<User, AppError> {
+    let changes = [
+        (Column::MobileVerifiedAt, Expr::value(Some(now))),
+        (Column::MobileVerifiedSession, Expr::value(Some(session))),
+    ];
+    update_columns(db, id, changes, now).await
+}
+
+/// Replaces the mobile and closes the REBIND window that allowed it.
+pub async fn rebind_mobile<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    mobile: &str,
+    now: DateTime<Utc>,
+) -> Result<User, AppError> {
+    let changes = [
+        (Column::Mobile, Expr::value(mobile)),
+        (Column::MobileVerifiedAt, Expr::value(Option::<DateTime<Utc>>::None)),
+        (Column::MobileVerifiedSession, Expr::value(Option::<String>::None)),
+    ];
+    update_columns(db, id, changes, now).await
+}
+
+/// Stores a new login password hash.
+pub async fn set_password_hash<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<User, AppError> {
+    let changes = [(Column::PasswordHash, Expr::value(hash))];
+    update_columns(db, id, changes, now).await
+}
+
+/// Stores a new pay password hash and ends its lockout.
+pub async fn set_pay_password_hash<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<User, AppError> {
+    let changes = [
+        (Column::PayPasswordHash, Expr::value(hash)),
+        (Column::PayPasswordFailures, Expr::value(0)),
+        (
+            Column::PayPasswordLockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        ),
+    ];
+    update_columns(db, id, changes, now).await
+}
+
+/// Sets columns of one user, bumps `updated_at` and reads the row back;
+/// unique violations become ACCOUNT_EXISTS.
+async fn update_columns<C: ConnectionTrait, const N: usize>(
+    db: &C,
+    id: i64,
+    changes: [(Column, Expr); N],
+    now: DateTime<Utc>,
+) -> Result<User, AppError> {
+    let mut update = Users::update_many().col_expr(Column::UpdatedAt, Expr::value(now));
+    for (column, value) in changes {
+        update = update.col_expr(column, value);
+    }
+    update
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map_err(account_conflict)?;
+    by_id(db, id).await?.ok_or(AppError::NotFound)
 }
 
 /// Invalidates every access token issued so far (password reset, rebind, ban).
@@ -196,6 +279,3 @@ pub async fn set_pay_password_failures<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
-
-/// Re-exported so services can build partial updates without naming sea_orm.
-pub use user::ActiveModel as UserChanges;

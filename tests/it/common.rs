@@ -13,9 +13,9 @@ use clap::Parser;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use zhanghao::clock::ManualClock;
 use zhanghao::config::{Config, Settings};
 use zhanghao::messaging::{OutboxEntry, read_entries};
-use zhanghao::service::clock::ManualClock;
 use zhanghao::state::{AppState, Overrides};
 
 #[derive(Parser)]
@@ -208,9 +208,7 @@ impl TestApp {
 
     /// Makes the user ADMIN through the service (what `zhanghao admin grant` does).
     pub async fn grant_admin(&self, who: &str) {
-        zhanghao::service::accounts::grant_admin(&self.state, who)
-            .await
-            .expect("grant");
+        self.state.services.accounts.grant_admin(who).await.expect("grant");
     }
 }
 

@@ -731,9 +731,13 @@ async fn a_ticket_that_cannot_attach_is_refused_before_the_code_is_spent() {
     )
     .await;
     assert!(body["errors"].is_null(), "{body}");
-    let live = zhanghao::service::tickets::peek(&app.state, Some(&ticket))
-        .await
-        .unwrap();
+    let live = zhanghao::store::tickets::peek(
+        &app.state.db,
+        &zhanghao::crypto::hash_opaque(&ticket),
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap();
     assert!(live.is_some());
 }
 

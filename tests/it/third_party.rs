@@ -152,7 +152,11 @@ async fn unbind_never_removes_the_last_way_to_sign_in() {
             .unwrap();
     }
     let meta = zhanghao::service::RequestMeta::default();
-    let signed = zhanghao::service::accounts::sign_in(&app.state, user, None, &meta, None)
+    let signed = app
+        .state
+        .services
+        .accounts
+        .sign_in(user, None, &meta, None)
         .await
         .unwrap();
     let token = signed.tokens.access_token;
@@ -340,9 +344,7 @@ async fn a_squatted_openid_never_catches_its_owners_sign_in() {
     let input = json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:carol#2")});
     assert_eq!(tpl(&app, input).await["data"]["thirdPartyLogin"]["user"]["id"], carol);
     let mallory_id: i64 = mallory.as_str().unwrap().parse().unwrap();
-    let left = zhanghao::service::third_party::bindings_of(&app.state, mallory_id)
-        .await
-        .unwrap();
+    let left = app.state.services.third_party.bindings_of(mallory_id).await.unwrap();
     assert!(left.is_empty(), "the claim is gone: {left:?}");
 }
 

@@ -18,11 +18,9 @@ use super::params::{Params, attr, json_attributes, scalar, truthy};
 use crate::domain::CodeDigits;
 use crate::error::{AppError, InputProblem};
 use crate::http::bearer_token;
-use crate::service::accounts;
-use crate::service::auth::{self, Viewer};
+use crate::service::auth::Viewer;
 use crate::service::codes::{Purpose, SendCaptcha};
-use crate::service::tokens;
-use crate::service::verification::{self, VerifyRequest};
+use crate::service::verification::{VerifyOutcome, VerifyRequest};
 use crate::state::AppState;
 
 /// Sends a code for `type` to `mobile` (the caller's own for verify and reset_pay_pwd).
@@ -34,17 +32,19 @@ pub async fn sms_send(State(state): State<AppState>, parts: Parts, body: Bytes) 
     };
     let mobile = attr(&attributes, "mobile");
     let meta = meta(&state, &parts);
-    match verification::send_sms_code(
-        &state,
-        &viewer,
-        mobile.as_deref(),
-        purpose,
-        CodeDigits::STANDARD,
-        // Discuz! Q's send has no captcha field.
-        SendCaptcha::NotAsked,
-        &meta,
-    )
-    .await
+    match state
+        .services
+        .verification
+        .send_sms_code(
+            &viewer,
+            mobile.as_deref(),
+            purpose,
+            CodeDigits::STANDARD,
+            // Discuz! Q's send has no captcha field.
+            SendCaptcha::NotAsked,
+            &meta,
+        )
+        .await
     {
         Ok(sent) => respond(
             StatusCode::CREATED,
@@ -84,12 +84,16 @@ pub async fn sms_verify(State(state): State<AppState>, parts: Parts, body: Bytes
         bind_token: attr(&attributes, "token"),
     };
     let meta = meta(&state, &parts);
-    match verification::verify_sms(&state, &viewer, purpose, request, &meta).await {
-        Ok(outcome) => match (outcome.user, outcome.tokens) {
-            (Some(user), Some(tokens)) => respond(StatusCode::OK, token_document(user.id, &tokens)),
-            (Some(user), None) => respond(StatusCode::OK, users_document(&user, viewer.user())),
-            (None, _) => refuse(&AppError::Internal("verify_sms returned no user".into())),
-        },
+    match state
+        .services
+        .verification
+        .verify_sms(&viewer, purpose, request, &meta)
+        .await
+    {
+        Ok(VerifyOutcome::SignedIn(signed_in)) => {
+            respond(StatusCode::OK, token_document(signed_in.user.id, &signed_in.tokens))
+        }
+        Ok(VerifyOutcome::Done { user, .. }) => respond(StatusCode::OK, users_document(&user, viewer.user())),
         Err(err) => refuse(&err),
     }
 }
@@ -101,7 +105,7 @@ pub async fn refresh_token(State(state): State<AppState>, parts: Parts, body: By
     let Some(refresh) = attr(&attributes, "refresh_token") else {
         return refuse(&AppError::bad("refreshToken", InputProblem::Missing));
     };
-    match tokens::refresh(&state, &refresh, &meta(&state, &parts)).await {
+    match state.services.tokens.refresh(&refresh, &meta(&state, &parts)).await {
         Ok((user, pair)) => respond(StatusCode::OK, token_document(user.id, &pair)),
         Err(err) => refuse(&err),
     }
@@ -119,7 +123,12 @@ pub async fn login(State(state): State<AppState>, parts: Parts, body: Bytes) -> 
         return refuse(&AppError::bad("password", InputProblem::Missing));
     };
     let ticket = attr(&attributes, "mobileToken");
-    match accounts::login(&state, &username, &password, ticket.as_deref(), &meta(&state, &parts)).await {
+    match state
+        .services
+        .accounts
+        .login(&username, &password, ticket.as_deref(), &meta(&state, &parts))
+        .await
+    {
         Ok(outcome) => respond(StatusCode::OK, token_document(outcome.user.id, &outcome.tokens)),
         Err(err) => refuse(&err),
     }
@@ -142,7 +151,7 @@ async fn viewer(state: &AppState, parts: &Parts) -> Result<Viewer, AppError> {
     let token = bearer_token(&parts.headers)
         .map(str::to_string)
         .or_else(|| query.opt("token"));
-    match auth::authenticate(state, token.as_deref()).await? {
+    match state.services.auth.authenticate(token.as_deref()).await? {
         Viewer::Rejected => Err(AppError::Unauthenticated),
         viewer => Ok(viewer),
     }

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use crate::domain::Mobile;
 use crate::error::{AppError, DiscuzError};
 use crate::rest::beijing;
-use crate::service::accounts::{is_admin, visible_mobile};
+use crate::service::accounts::visible_mobile;
+use crate::service::rules::is_admin;
 use crate::service::tokens::TokenPair;
 
 /// The media type of every Discuz! Q answer.

@@ -17,10 +17,9 @@ use super::meta;
 use super::params::Params;
 use crate::domain::{Email, Mobile};
 use crate::error::{AppError, InputProblem, ShopxoAccount, ShopxoError};
-use crate::service::accounts::{self, RegisterMethod, RegisterRequest};
+use crate::service::accounts::{RegisterMethod, RegisterRequest};
 use crate::service::auth::Viewer;
-use crate::service::codes::{self, Purpose, SendCaptcha};
-use crate::service::{captcha, verification};
+use crate::service::codes::{Purpose, SendCaptcha};
 use crate::state::AppState;
 
 /// ShopXO's envelope. `data` is the payload on success and "" on refusal
@@ -128,7 +127,12 @@ async fn register(state: &AppState, parts: &Parts, params: &Params) -> Response 
         captcha_id: params.opt("uuid"),
         ..Default::default()
     };
-    match accounts::register(state, method, request, &meta(state, parts)).await {
+    match state
+        .services
+        .accounts
+        .register(method, request, &meta(state, parts))
+        .await
+    {
         // ShopXO sends the user object only to `application=app` and
         // `{"body_html","user_id"}` to the web; DESIGN §3 makes the user
         // object with its token the answer for every client.
@@ -167,28 +171,32 @@ async fn send_code(state: &AppState, parts: &Parts, params: &Params) -> Response
     let captcha = SendCaptcha::from_fields(Some(&uuid), Some(&answer));
     let sent = match kind {
         ShopxoAccount::Email => {
-            verification::send_email_code(
-                state,
-                &Viewer::Anonymous,
-                &accounts,
-                Purpose::Register,
-                state.config.shopxo_code_digits,
-                captcha,
-                &meta,
-            )
-            .await
+            state
+                .services
+                .verification
+                .send_email_code(
+                    &Viewer::Anonymous,
+                    &accounts,
+                    Purpose::Register,
+                    state.config.shopxo_code_digits,
+                    captcha,
+                    &meta,
+                )
+                .await
         }
         _ => {
-            verification::send_sms_code(
-                state,
-                &Viewer::Anonymous,
-                Some(&accounts),
-                Purpose::Register,
-                state.config.shopxo_code_digits,
-                captcha,
-                &meta,
-            )
-            .await
+            state
+                .services
+                .verification
+                .send_sms_code(
+                    &Viewer::Anonymous,
+                    Some(&accounts),
+                    Purpose::Register,
+                    state.config.shopxo_code_digits,
+                    captcha,
+                    &meta,
+                )
+                .await
         }
     };
     match sent {
@@ -204,7 +212,7 @@ async fn captcha_image(state: &AppState, parts: &Parts, params: &Params) -> Resp
     if uuid.len() > 64 || !uuid.bytes().all(|b| b.is_ascii_graphic()) {
         return fail(-1, "uuid格式错误");
     }
-    match captcha::create(state, Some(uuid), &meta(state, parts)).await {
+    match state.services.captchas.create(Some(uuid), &meta(state, parts)).await {
         Ok(image) => (
             [(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")],
             image.png,
@@ -227,7 +235,10 @@ async fn refuse(state: &AppState, err: &AppError, kind: ShopxoAccount, accounts:
             ShopxoAccount::Username => None,
         };
         if let Some(target) = target {
-            code_was_live = codes::has_live_code(state, &target, Purpose::Register)
+            code_was_live = state
+                .services
+                .codes
+                .has_live_code(&target, Purpose::Register)
                 .await
                 .unwrap_or(false);
         }

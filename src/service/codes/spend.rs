@@ -1,12 +1,12 @@
 //! Spending a presented code: checked through the pool, taken inside the
 //! transaction of the write it authorises; review numbers' fixed codes.
 
-use super::{Purpose, code_hmac, fixed_code};
+use super::{Codes, Purpose};
+use crate::crypto::constant_time_eq;
 use crate::domain::Code;
 use crate::error::AppError;
-use crate::service::{constant_time_eq, limits};
-use crate::state::AppState;
-use crate::store;
+use crate::service::limits;
+use crate::store::{self, Txn};
 
 /// A code a caller presented: [`check`]ed first, then taken by [`take_in`]
 /// inside the transaction of the write it authorises, so if that write
@@ -20,13 +20,6 @@ pub struct PresentedCode<'a> {
     pub client: Option<std::net::IpAddr>,
 }
 
-/// Spends the code of `target` and `purpose` if `code` is right. Wrong tries
-/// count against the code only (the factor that failed); the fifth burns it.
-pub async fn consume(state: &AppState, presented: PresentedCode<'_>) -> Result<(), AppError> {
-    let checked = check(state, presented).await?;
-    take_in(state, &state.db, &checked).await
-}
-
 /// A presented code found right, not yet taken: [`take_in`] takes it
 /// inside the transaction of the write it authorises.
 #[derive(Debug)]
@@ -37,56 +30,6 @@ pub struct CheckedCode {
     row: Option<(i64, String)>,
 }
 
-/// Checks a presented code through the pool, before any transaction is
-/// open (a request must never hold a transaction and wait for a second
-/// pooled connection). A wrong try is counted here and sticks; the fifth
-/// burns the code.
-pub async fn check(state: &AppState, presented: PresentedCode<'_>) -> Result<CheckedCode, AppError> {
-    let PresentedCode {
-        target,
-        purpose,
-        code,
-        client,
-    } = presented;
-    if let Some(fixed) = fixed_code(state, target) {
-        consume_fixed(state, target, fixed, code, client).await?;
-        return Ok(CheckedCode { row: None });
-    }
-    let now = state.clock.now();
-    let max = state.config.code_max_attempts;
-    match store::codes::find(&state.db, target, purpose.as_str()).await? {
-        Some(row) if row.expires_at > now && row.attempts < max => {
-            let expected = code_hmac(state, target, purpose, code.as_str());
-            if constant_time_eq(expected.as_bytes(), row.code_hmac.as_bytes()) {
-                Ok(CheckedCode {
-                    row: Some((row.id, row.code_hmac)),
-                })
-            } else if store::codes::record_wrong_try(&state.db, row.id, max).await? {
-                Err(AppError::CodeBurned)
-            } else {
-                Err(AppError::CodeInvalid)
-            }
-        }
-        _ => Err(AppError::CodeInvalid),
-    }
-}
-
-/// Takes a checked code through `conn` (a transaction): it is gone only if
-/// that transaction commits, and of concurrent takers exactly one wins.
-/// The delete is the transaction's first write, so SQLite takes its write
-/// lock at once, with no read snapshot to upgrade.
-pub async fn take_in<C: store::Conn>(state: &AppState, conn: &C, checked: &CheckedCode) -> Result<(), AppError> {
-    let Some((id, hmac)) = &checked.row else {
-        return Ok(());
-    };
-    let now = state.clock.now();
-    if store::codes::take_matching(conn, *id, hmac, state.config.code_max_attempts, now).await? {
-        Ok(())
-    } else {
-        Err(AppError::CodeInvalid)
-    }
-}
-
 /// Wrong guesses at a review account's fixed code a client IP may make in
 /// 15 minutes, and all clients together: a fixed, reusable code must not be
 /// guessable, and one stranger must not be able to lock the reviewers out.
@@ -94,40 +37,101 @@ const FIXED_CODE_MISSES_PER_CLIENT: u32 = 5;
 const FIXED_CODE_MISSES_ALL: u32 = 50;
 const FIXED_CODE_WINDOW_SECONDS: i64 = 900;
 
-async fn consume_fixed(
-    state: &AppState,
-    target: &str,
-    fixed: &str,
-    code: &Code,
-    client: Option<std::net::IpAddr>,
-) -> Result<(), AppError> {
-    let mut keys = vec![(format!("fixed-code:miss:{target}"), FIXED_CODE_MISSES_ALL)];
-    if let Some(ip) = client {
-        keys.push((
-            format!("fixed-code:miss:{target}:{}", limits::ip_key(ip)),
-            FIXED_CODE_MISSES_PER_CLIENT,
-        ));
+impl Codes {
+    /// Spends the code of `target` and `purpose` if `code` is right. Wrong tries
+    /// count against the code only (the factor that failed); the fifth burns it.
+    pub async fn consume(&self, presented: PresentedCode<'_>) -> Result<(), AppError> {
+        let checked = self.check(presented).await?;
+        let txn = store::begin(&self.db).await?;
+        self.take_in(&txn, &checked).await?;
+        store::commit(txn).await
     }
-    // Each try is counted before the comparison, so parallel guesses cannot
-    // share tries; a right code gives its tries back.
-    let mut reserved: Vec<&str> = Vec::new();
-    for (key, limit) in &keys {
-        if let Err(err) = limits::hit(state, key, FIXED_CODE_WINDOW_SECONDS, *limit).await {
-            for key in &reserved {
-                limits::refund(state, key, FIXED_CODE_WINDOW_SECONDS).await?;
+
+    /// Checks a presented code through the pool, before any transaction is
+    /// open (a request must never hold a transaction and wait for a second
+    /// pooled connection). A wrong try is counted here and sticks; the fifth
+    /// burns the code.
+    pub async fn check(&self, presented: PresentedCode<'_>) -> Result<CheckedCode, AppError> {
+        let PresentedCode {
+            target,
+            purpose,
+            code,
+            client,
+        } = presented;
+        if let Some(fixed) = self.fixed_code(target) {
+            self.consume_fixed(target, fixed, code, client).await?;
+            return Ok(CheckedCode { row: None });
+        }
+        let now = self.clock.now();
+        let max = self.settings.max_attempts;
+        match store::codes::find(&self.db, target, purpose.as_str()).await? {
+            Some(row) if row.expires_at > now && row.attempts < max => {
+                let expected = self.code_hmac(target, purpose, code.as_str());
+                if constant_time_eq(expected.as_bytes(), row.code_hmac.as_bytes()) {
+                    Ok(CheckedCode {
+                        row: Some((row.id, row.code_hmac)),
+                    })
+                } else if store::codes::record_wrong_try(&self.db, row.id, max).await? {
+                    Err(AppError::CodeBurned)
+                } else {
+                    Err(AppError::CodeInvalid)
+                }
             }
-            return Err(match err {
-                AppError::RateLimited { retry_after } => AppError::TooManyAttempts { retry_after },
-                other => other,
-            });
+            _ => Err(AppError::CodeInvalid),
         }
-        reserved.push(key);
     }
-    if constant_time_eq(fixed.as_bytes(), code.as_str().as_bytes()) {
-        for key in &reserved {
-            limits::refund(state, key, FIXED_CODE_WINDOW_SECONDS).await?;
+
+    /// Takes a checked code inside `txn`: it is gone only if
+    /// that transaction commits, and of concurrent takers exactly one wins.
+    /// The delete is the transaction's first write, so SQLite takes its write
+    /// lock at once, with no read snapshot to upgrade.
+    pub async fn take_in(&self, txn: &Txn, checked: &CheckedCode) -> Result<(), AppError> {
+        let Some((id, hmac)) = &checked.row else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        if store::codes::take_matching(txn, *id, hmac, self.settings.max_attempts, now).await? {
+            Ok(())
+        } else {
+            Err(AppError::CodeInvalid)
         }
-        return Ok(());
     }
-    Err(AppError::CodeInvalid)
+
+    async fn consume_fixed(
+        &self,
+        target: &str,
+        fixed: &str,
+        code: &Code,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<(), AppError> {
+        let mut keys = vec![(format!("fixed-code:miss:{target}"), FIXED_CODE_MISSES_ALL)];
+        if let Some(ip) = client {
+            keys.push((
+                format!("fixed-code:miss:{target}:{}", limits::ip_key(ip)),
+                FIXED_CODE_MISSES_PER_CLIENT,
+            ));
+        }
+        // Each try is counted before the comparison, so parallel guesses cannot
+        // share tries; a right code gives its tries back.
+        let mut reserved: Vec<&str> = Vec::new();
+        for (key, limit) in &keys {
+            if let Err(err) = self.limits.hit(key, FIXED_CODE_WINDOW_SECONDS, *limit).await {
+                for key in &reserved {
+                    self.limits.refund(key, FIXED_CODE_WINDOW_SECONDS).await?;
+                }
+                return Err(match err {
+                    AppError::RateLimited { retry_after } => AppError::TooManyAttempts { retry_after },
+                    other => other,
+                });
+            }
+            reserved.push(key);
+        }
+        if constant_time_eq(fixed.as_bytes(), code.as_str().as_bytes()) {
+            for key in &reserved {
+                self.limits.refund(key, FIXED_CODE_WINDOW_SECONDS).await?;
+            }
+            return Ok(());
+        }
+        Err(AppError::CodeInvalid)
+    }
 }

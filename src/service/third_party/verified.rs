@@ -12,13 +12,14 @@ use std::str::FromStr;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::{Identity, Owner, bind_and_sign_in, ensure_bindable};
+use super::{Owner, ThirdParty};
 use crate::domain::Mobile;
 use crate::error::{AppError, InputProblem};
 use crate::platforms::{Platform, PlatformCredential, PlatformError, VerifiedIdentity, decrypt_mini_program_data};
-use crate::service::accounts::{self, AuthOutcome};
-use crate::service::{RequestMeta, limits, tickets};
-use crate::state::AppState;
+use crate::service::accounts::AuthOutcome;
+use crate::service::bindings::{self, Identity};
+use crate::service::rules::Entering;
+use crate::service::{RequestMeta, limits};
 use crate::store::{self, tickets::NewTicket, users::NewUser};
 
 /// Verified sign-ins per client IP per hour. Each one costs a call to the
@@ -47,84 +48,141 @@ struct Extras {
     phone_code: Option<String>,
 }
 
-/// Signs in with a credential the platform vouches for; see the module docs
-/// for the order of outcomes.
-pub async fn login_with_platform(
-    state: &AppState,
-    req: PlatformLoginRequest,
-    meta: &RequestMeta,
-) -> Result<AuthOutcome, AppError> {
-    let platform = Platform::from_str(req.platform).map_err(|_| AppError::bad("platform", InputProblem::Malformed))?;
-    let (credential, field) = credential(platform, &req)?;
-    let extras = extras(platform, &req)?;
-    if let Some(ip) = meta.ip {
-        limits::hit(
-            state,
-            &format!("platform-login:ip:{}", limits::ip_key(ip)),
-            3600,
-            LOGINS_PER_IP_HOURLY,
-        )
-        .await?;
-    }
-    let verified = state
-        .platforms
-        .verify(platform, &credential)
-        .await
-        .map_err(|e| platform_error(e, field))?;
-    let mut identity = Identity {
-        platform: platform.as_str(),
-        // The configured key, not the verified app id: for Apple the token's
-        // audience may be any of our client ids, and its `sub` is the same for all.
-        app_id: state.config.platform_app_id(platform.as_str()),
-        openid: verified.openid.clone(),
-        unionid: verified.unionid.clone(),
-        verified: true,
-    };
-    let mut verified_phone = None;
-    if let Some((data, iv)) = &extras.encrypted {
-        let open_data = open_data(&verified, data, iv)?;
-        identity.unionid = identity.unionid.or(open_data.unionid);
-        verified_phone = open_data.phone;
+impl ThirdParty {
+    /// Signs in with a credential the platform vouches for; see the module docs
+    /// for the order of outcomes.
+    pub async fn login_with_platform(
+        &self,
+        req: PlatformLoginRequest,
+        meta: &RequestMeta,
+    ) -> Result<AuthOutcome, AppError> {
+        let platform =
+            Platform::from_str(req.platform).map_err(|_| AppError::bad("platform", InputProblem::Malformed))?;
+        let (credential, field) = credential(platform, &req)?;
+        let extras = extras(platform, &req)?;
+        if let Some(ip) = meta.ip {
+            self.limits
+                .hit(
+                    &format!("platform-login:ip:{}", limits::ip_key(ip)),
+                    3600,
+                    LOGINS_PER_IP_HOURLY,
+                )
+                .await?;
+        }
+        let verified = self
+            .platforms
+            .verify(platform, &credential)
+            .await
+            .map_err(|e| platform_error(e, field))?;
+        let mut identity = Identity {
+            platform: platform.as_str(),
+            // The configured key, not the verified app id: for Apple the token's
+            // audience may be any of our client ids, and its `sub` is the same for all.
+            app_id: self.apps.app_id(platform.as_str()),
+            openid: verified.openid.clone(),
+            unionid: verified.unionid.clone(),
+            verified: true,
+        };
+        let mut verified_phone = None;
+        if let Some((data, iv)) = &extras.encrypted {
+            let open_data = open_data(&verified, data, iv)?;
+            identity.unionid = identity.unionid.or(open_data.unionid);
+            verified_phone = open_data.phone;
+        }
+
+        // Only a verified binding signs in: a claimed one (seed flow) may be
+        // someone else's squat on this openid, so the phone decides instead.
+        if let Some(bound) =
+            store::bindings::by_identity(&self.db, identity.platform, &identity.app_id, &identity.openid).await?
+            && bound.verified
+        {
+            let user = store::users::by_id(&self.db, bound.user_id)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("binding {} has no user", bound.id)))?;
+            return self.accounts.sign_in(user, None, meta, None).await;
+        }
+        if let Some(user) = self.unionid_owner(platform, identity.unionid.as_deref()).await? {
+            return self
+                .bind_and_sign_in(Owner::Existing(Box::new(user)), &identity, meta, None)
+                .await;
+        }
+        if let Some(code) = &extras.phone_code {
+            let phone = self
+                .platforms
+                .mini_program_phone(code)
+                .await
+                .map_err(|e| platform_error(e, "phoneCode"))?;
+            verified_phone = Some(phone);
+        }
+        if let Some(phone) = verified_phone {
+            let mobile = Mobile::parse(&phone, self.rules.region).ok_or_else(|| {
+                AppError::ServiceUnavailable(format!("WeChat gave an unusable phone number ({} chars)", phone.len()))
+            })?;
+            return self.sign_in_by_phone(mobile, &identity, meta).await;
+        }
+        let ticket = NewTicket {
+            platform: Some(identity.platform.to_string()),
+            app_id: Some(identity.app_id),
+            openid: Some(identity.openid),
+            unionid: identity.unionid,
+            ..Default::default()
+        };
+        Err(AppError::NoBindUser {
+            bind_token: self.tickets.issue(ticket).await?,
+        })
     }
 
-    // Only a verified binding signs in: a claimed one (seed flow) may be
-    // someone else's squat on this openid, so the phone decides instead.
-    if let Some(bound) =
-        store::bindings::by_identity(&state.db, identity.platform, &identity.app_id, &identity.openid).await?
-        && bound.verified
-    {
-        let user = store::users::by_id(&state.db, bound.user_id)
-            .await?
-            .ok_or_else(|| AppError::Internal(format!("binding {} has no user", bound.id)))?;
-        return accounts::sign_in(state, user, None, meta, None).await;
+    /// The user who already has another app of the same open-platform account
+    /// with this unionid. WeChat unionids join the three WeChat platforms; QQ's
+    /// are another namespace and never join a WeChat binding.
+    async fn unionid_owner(
+        &self,
+        platform: Platform,
+        unionid: Option<&str>,
+    ) -> Result<Option<entity::user::Model>, AppError> {
+        let Some(unionid) = unionid else {
+            return Ok(None);
+        };
+        let family: &[&str] = match platform {
+            Platform::WxApp | Platform::WxPublic | Platform::WxSmall => &["wx_app", "wx_public", "wx_small"],
+            Platform::Qq => &["qq"],
+            Platform::Apple | Platform::Wb => return Ok(None),
+        };
+        let Some(binding) = store::bindings::by_unionid(&self.db, unionid).await? else {
+            return Ok(None);
+        };
+        if !family.contains(&binding.platform.as_str()) {
+            return Ok(None);
+        }
+        store::users::by_id(&self.db, binding.user_id).await
     }
-    if let Some(user) = unionid_owner(state, platform, identity.unionid.as_deref()).await? {
-        return bind_and_sign_in(state, Owner::Existing(Box::new(user)), &identity, meta, None).await;
+
+    /// Mini-program: WeChat vouched for the phone number, so it proves the
+    /// mobile as an SMS code would. A known mobile signs in, an unknown one registers.
+    async fn sign_in_by_phone(
+        &self,
+        mobile: Mobile,
+        identity: &Identity,
+        meta: &RequestMeta,
+    ) -> Result<AuthOutcome, AppError> {
+        let existing = store::users::by_mobile(&self.db, mobile.as_str()).await?;
+        if let Some(user) = &existing {
+            self.rules.admit(Entering::Existing(user))?;
+        }
+        bindings::ensure_bindable(&self.db, existing.as_ref(), identity).await?;
+        let owner = match existing {
+            Some(user) => Owner::Existing(Box::new(user)),
+            None => {
+                self.rules.admit(Entering::NewAccount)?;
+                Owner::New(Box::new(NewUser {
+                    mobile: Some(mobile.as_str().to_string()),
+                    register_ip: meta.ip_text(),
+                    ..Default::default()
+                }))
+            }
+        };
+        self.bind_and_sign_in(owner, identity, meta, None).await
     }
-    if let Some(code) = &extras.phone_code {
-        let phone = state
-            .platforms
-            .mini_program_phone(code)
-            .await
-            .map_err(|e| platform_error(e, "phoneCode"))?;
-        verified_phone = Some(phone);
-    }
-    if let Some(phone) = verified_phone {
-        let mobile = Mobile::parse(&phone, state.config.default_region).ok_or_else(|| {
-            AppError::ServiceUnavailable(format!("WeChat gave an unusable phone number ({} chars)", phone.len()))
-        })?;
-        return sign_in_by_phone(state, mobile, &identity, meta).await;
-    }
-    let ticket = NewTicket {
-        platform: Some(identity.platform.to_string()),
-        app_id: Some(identity.app_id),
-        openid: Some(identity.openid),
-        unionid: identity.unionid,
-        ..Default::default()
-    };
-    Err(AppError::NoBindUser {
-        bind_token: tickets::issue(state, ticket).await?,
-    })
 }
 
 /// The credential the platform needs and the input it came from (the field
@@ -207,56 +265,6 @@ fn open_data(verified: &VerifiedIdentity, data: &str, iv: &str) -> Result<OpenDa
         unionid: text("unionId").map(str::to_string),
         phone,
     })
-}
-
-/// The user who already has another app of the same open-platform account
-/// with this unionid. WeChat unionids join the three WeChat platforms; QQ's
-/// are another namespace and never join a WeChat binding.
-async fn unionid_owner(
-    state: &AppState,
-    platform: Platform,
-    unionid: Option<&str>,
-) -> Result<Option<entity::user::Model>, AppError> {
-    let Some(unionid) = unionid else {
-        return Ok(None);
-    };
-    let family: &[&str] = match platform {
-        Platform::WxApp | Platform::WxPublic | Platform::WxSmall => &["wx_app", "wx_public", "wx_small"],
-        Platform::Qq => &["qq"],
-        Platform::Apple | Platform::Wb => return Ok(None),
-    };
-    let Some(binding) = store::bindings::by_unionid(&state.db, unionid).await? else {
-        return Ok(None);
-    };
-    if !family.contains(&binding.platform.as_str()) {
-        return Ok(None);
-    }
-    store::users::by_id(&state.db, binding.user_id).await
-}
-
-/// Mini-program: WeChat vouched for the phone number, so it proves the
-/// mobile as an SMS code would. A known mobile signs in, an unknown one registers.
-async fn sign_in_by_phone(
-    state: &AppState,
-    mobile: Mobile,
-    identity: &Identity,
-    meta: &RequestMeta,
-) -> Result<AuthOutcome, AppError> {
-    let existing = store::users::by_mobile(&state.db, mobile.as_str()).await?;
-    if let Some(user) = &existing {
-        accounts::ensure_active(user)?;
-    }
-    ensure_bindable(state, existing.as_ref(), identity).await?;
-    let owner = match existing {
-        Some(user) => Owner::Existing(Box::new(user)),
-        None if !state.config.registration_open => return Err(AppError::RegistrationClosed),
-        None => Owner::New(Box::new(NewUser {
-            mobile: Some(mobile.as_str().to_string()),
-            register_ip: meta.ip.map(|ip| ip.to_string()),
-            ..Default::default()
-        })),
-    };
-    bind_and_sign_in(state, owner, identity, meta, None).await
 }
 
 /// Maps a platform failure to the API's error.

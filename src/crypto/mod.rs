@@ -1,0 +1,68 @@
+//! Keys and hashes the services use: the password hasher, the JWT keys, the
+//! HMAC key for codes and captcha answers, opaque random tokens. No account
+//! rules here; every piece is built once at start-up (`state.rs`).
+
+pub mod jwt;
+pub mod passwords;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+pub use jwt::{Claims, TokenKeys};
+pub use passwords::PasswordHasher;
+
+/// The server-side key for HMACs of codes and captcha answers, derived from
+/// the JWT secret so there is one secret to manage.
+pub struct HmacKey {
+    key: Vec<u8>,
+}
+
+impl HmacKey {
+    /// Derives the HMAC key from the master secret.
+    pub fn new(master: &SecretString) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master.expose_secret().as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(b"zhanghao code and captcha hmac v1");
+        HmacKey {
+            key: mac.finalize().into_bytes().to_vec(),
+        }
+    }
+
+    /// HMAC-SHA256 of the parts (NUL-separated, so parts cannot run together), hex.
+    pub fn hex(&self, parts: &[&str]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                mac.update(&[0]);
+            }
+            mac.update(part.as_bytes());
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Compares secrets without an early exit that would leak how much matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// SHA-256 of an opaque token, hex: what the database keeps of refresh
+/// tokens and bind tickets.
+pub fn hash_opaque(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// 256 random bits, URL-safe.
+pub fn new_opaque_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -1,0 +1,76 @@
+//! The rules every flow shares: who may sign in, whether sign-up is open,
+//! and how raw inputs become domain values.
+
+use entity::user::Model as User;
+use phonenumber::country::Id as Region;
+
+use crate::domain::{Code, Mobile, PasswordPolicy};
+use crate::error::{AppError, InputProblem};
+
+/// The account settings the flows consult.
+#[derive(Debug, Clone)]
+pub struct AccountRules {
+    /// New accounts may be created (REGISTRATION_CLOSED otherwise).
+    pub registration_open: bool,
+    /// How national numbers without `+` are read.
+    pub region: Region,
+    pub password: PasswordPolicy,
+}
+
+/// Who a sign-in is about to enter: an existing account, or one it creates.
+#[derive(Debug, Clone, Copy)]
+pub enum Entering<'a> {
+    Existing(&'a User),
+    NewAccount,
+}
+
+impl AccountRules {
+    /// The one sign-in gate: a banned account never signs in, and no
+    /// account is created while registration is closed.
+    pub fn admit(&self, entering: Entering<'_>) -> Result<(), AppError> {
+        match entering {
+            Entering::Existing(user) => ensure_active(user),
+            Entering::NewAccount if !self.registration_open => Err(AppError::RegistrationClosed),
+            Entering::NewAccount => Ok(()),
+        }
+    }
+
+    /// Parses the `mobile` input, or BAD_USER_INPUT naming it.
+    pub fn parse_mobile(&self, raw: Option<&str>) -> Result<Mobile, AppError> {
+        let raw = raw
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .ok_or(AppError::bad("mobile", InputProblem::Missing))?;
+        Mobile::parse(raw, self.region).ok_or(AppError::bad("mobile", InputProblem::Malformed))
+    }
+}
+
+/// ACCOUNT_DISABLED for banned users.
+pub fn ensure_active(user: &User) -> Result<(), AppError> {
+    if user.status == "ACTIVE" {
+        Ok(())
+    } else {
+        Err(AppError::AccountDisabled)
+    }
+}
+
+/// True for administrators.
+pub fn is_admin(user: &User) -> bool {
+    user.role == "ADMIN"
+}
+
+/// Parses the `code` input of a code flow.
+pub fn parse_code(raw: &str) -> Result<Code, AppError> {
+    if raw.trim().is_empty() {
+        return Err(AppError::bad("code", InputProblem::Missing));
+    }
+    Code::parse(raw).ok_or(AppError::bad("code", InputProblem::Malformed))
+}
+
+/// The mobile an account has, for flows that act on it.
+pub fn own_mobile(me: &User) -> Result<Mobile, AppError> {
+    me.mobile
+        .clone()
+        .map(Mobile::from_e164)
+        .ok_or(AppError::bad("mobile", InputProblem::Missing))
+}
