@@ -27,10 +27,8 @@ pub struct Model {
     pub pay_password_hash: Option<String>,
     pub pay_password_failures: i32,
     pub pay_password_locked_until: Option<DateTimeUtc>,
-    /// `USER` or `ADMIN`.
-    pub role: String,
-    /// `ACTIVE` or `DISABLED`.
-    pub status: String,
+    pub role: Role,
+    pub status: UserStatus,
     /// Bumped to revoke every access token issued before.
     pub token_version: i32,
     pub referrer_id: Option<i64>,
@@ -46,6 +44,26 @@ pub struct Model {
     pub last_login_at: Option<DateTimeUtc>,
     /// The session (refresh-token family) that set `mobile_verified_at`.
     pub mobile_verified_session: Option<String>,
+}
+
+/// What a user may do; stored as `USER` or `ADMIN`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Role {
+    #[sea_orm(string_value = "USER")]
+    User,
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+}
+
+/// Whether a user may sign in; stored as `ACTIVE` or `DISABLED`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum UserStatus {
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "DISABLED")]
+    Disabled,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

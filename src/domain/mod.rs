@@ -5,12 +5,16 @@ mod code;
 mod email;
 mod mobile;
 mod password;
+mod platform;
+mod user;
 mod username;
 
 pub use code::{Code, CodeDigits};
 pub use email::Email;
 pub use mobile::Mobile;
 pub use password::{PasswordPolicy, PayPassword, PlainPassword};
+pub use platform::{Platform, UnknownPlatform};
+pub use user::{Role, User, UserStatus};
 pub use username::Username;
 
 /// What a sign-in `account` string names.

@@ -307,7 +307,7 @@ impl Mutation {
         let request = service::third_party::BindRequest {
             mobile: input.mobile,
             code: input.code,
-            platform: input.platform.as_str(),
+            platform: input.platform.into(),
             openid: input.openid,
             unionid: input.unionid,
         };
@@ -329,7 +329,7 @@ impl Mutation {
     ) -> Result<AuthPayload> {
         let (state, _, meta) = parts(ctx)?;
         let request = service::third_party::PlatformLoginRequest {
-            platform: input.platform.as_str(),
+            platform: input.platform.into(),
             code: input.code,
             identity_token: input.identity_token,
             encrypted_data: input.encrypted_data,
@@ -355,7 +355,7 @@ impl Mutation {
         let user = state
             .services
             .third_party
-            .unbind(viewer, platform.as_str())
+            .unbind(viewer, platform.into())
             .await
             .map_err(|e| e.extend())?;
         Ok(User::owned(user))

@@ -3,9 +3,10 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::user::Model as UserRow;
 
+use crate::domain;
 use crate::error::AppError;
+use crate::service::privacy::{Audience, visible_email, visible_mobile};
 use crate::service::{self, accounts::AuthOutcome, tokens};
 use crate::state::AppState;
 
@@ -14,24 +15,24 @@ pub use enums::{Platform, RegisterMethod, Role, SmsPurpose, UserStatus};
 
 /// A user as a particular viewer may see them.
 pub struct User {
-    row: UserRow,
-    /// The viewer is this user or an admin: private fields are shown whole.
-    private_view: bool,
+    row: domain::User,
+    /// Who is looking, which decides what is shown whole.
+    audience: Audience,
 }
 
 impl User {
     /// For the user themself (sign-in payloads).
-    pub fn owned(row: UserRow) -> Self {
+    pub fn owned(row: domain::User) -> Self {
         User {
             row,
-            private_view: true,
+            audience: Audience::Owner,
         }
     }
 
     /// For `viewer`, who may or may not be the user or an admin.
-    pub fn seen_by(row: UserRow, viewer: Option<&UserRow>) -> Self {
-        let private_view = viewer.is_some_and(|v| v.id == row.id || service::rules::is_admin(v));
-        User { row, private_view }
+    pub fn seen_by(row: domain::User, viewer: Option<&domain::User>) -> Self {
+        let audience = Audience::of(viewer, &row);
+        User { row, audience }
     }
 }
 
@@ -53,13 +54,11 @@ impl User {
     /// Whole to the user and to admins (`13113690001` for mainland numbers, E.164 otherwise), masked
     /// (`131****0001`) to anyone else; null when the account has no mobile.
     async fn mobile(&self) -> Option<String> {
-        let viewer = self.private_view.then_some(&self.row);
-        service::accounts::visible_mobile(viewer, &self.row)
+        visible_mobile(self.audience, &self.row)
     }
     /// Whole to the user and to admins, masked (`a***@example.cn`) to anyone else; null when the account has no email.
     async fn email(&self) -> Option<String> {
-        let viewer = self.private_view.then_some(&self.row);
-        service::accounts::visible_email(viewer, &self.row)
+        visible_email(self.audience, &self.row)
     }
     /// The URL of the avatar image; null when the user has none.
     async fn avatar(&self) -> Option<&str> {
@@ -67,45 +66,35 @@ impl User {
     }
     /// What the user may do.
     async fn role(&self) -> Role {
-        if service::rules::is_admin(&self.row) {
-            Role::Admin
-        } else {
-            Role::User
-        }
+        self.row.role.into()
     }
     /// Whether the user may sign in.
     async fn status(&self) -> UserStatus {
-        if self.row.status == "ACTIVE" {
-            UserStatus::Active
-        } else {
-            UserStatus::Disabled
-        }
+        self.row.status.into()
     }
     /// True when the account has a login password (accounts made by SMS or a platform may not).
     async fn has_password(&self) -> bool {
-        self.row.password_hash.is_some()
+        self.row.has_password
     }
     /// True when a pay password is set (with `verifySms` purpose RESET_PAY_PASSWORD).
     async fn has_pay_password(&self) -> bool {
-        self.row.pay_password_hash.is_some()
+        self.row.has_pay_password
     }
     /// Platforms and times only; openids are never exposed.
     async fn bindings(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ThirdPartyBinding>> {
         use async_graphql::ErrorExtensions as _;
         let state = ctx.data::<AppState>()?;
-        let rows = state
+        let bound = state
             .services
             .third_party
             .bindings_of(self.row.id)
             .await
             .map_err(|e| e.extend())?;
-        Ok(rows
+        Ok(bound
             .into_iter()
-            .filter_map(|row| {
-                Some(ThirdPartyBinding {
-                    platform: Platform::from_wire(&row.platform)?,
-                    bound_at: row.created_at,
-                })
+            .map(|b| ThirdPartyBinding {
+                platform: b.platform.into(),
+                bound_at: b.bound_at,
             })
             .collect())
     }

@@ -15,7 +15,6 @@ mod wechat_phone;
 mod weibo;
 
 use std::fmt;
-use std::str::FromStr;
 
 use secrecy::SecretString;
 
@@ -23,73 +22,9 @@ pub use config::{AppleConfig, OAuthWebAppConfig, PlatformsConfig, WeChatAppConfi
 pub use crypto::decrypt_mini_program_data;
 pub use settings::PlatformSettings;
 
+pub use crate::domain::{Platform, UnknownPlatform};
+
 use http::{Http, lenient_i64, lenient_string};
-
-/// The third-party platforms a user can sign in with; the wire strings are part of the public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Platform {
-    /// WeChat login inside a native mobile app (open platform "mobile application").
-    WxApp,
-    /// WeChat official account web authorisation (公众号网页授权).
-    WxPublic,
-    /// WeChat mini-program (小程序) `wx.login`.
-    WxSmall,
-    /// Sign in with Apple.
-    Apple,
-    /// QQ Connect (QQ互联).
-    Qq,
-    /// Sina Weibo.
-    Wb,
-}
-
-impl Platform {
-    /// Every platform, so callers can list or validate them without repeating the set.
-    pub fn all() -> [Platform; 6] {
-        [
-            Platform::WxApp,
-            Platform::WxPublic,
-            Platform::WxSmall,
-            Platform::Apple,
-            Platform::Qq,
-            Platform::Wb,
-        ]
-    }
-
-    /// The wire string used in requests, responses and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::WxApp => "wx_app",
-            Platform::WxPublic => "wx_public",
-            Platform::WxSmall => "wx_small",
-            Platform::Apple => "apple",
-            Platform::Qq => "qq",
-            Platform::Wb => "wb",
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Returned when a wire string names no known platform, so callers can answer 400.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown platform {0:?}")]
-pub struct UnknownPlatform(pub String);
-
-impl FromStr for Platform {
-    type Err = UnknownPlatform;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Platform::all()
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| UnknownPlatform(s.to_string()))
-    }
-}
 
 /// Who the platform says the user is, once their credential has been checked.
 #[derive(Debug, Clone)]

@@ -3,19 +3,19 @@
 //! the mobile; with `three_tig` the platform `openid` is bound as well.
 //! HTTP 200 always; `{"status":200,"msg",data}` or `{"status":0,"msg"}`.
 
+use crate::domain::User;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use entity::user::Model as User;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::params::Params;
 use super::{beijing_text, meta};
-use crate::domain::Mobile;
+use crate::domain::{Mobile, Platform};
 use crate::error::{AppError, InputProblem};
 use crate::service::accounts::AuthOutcome;
 use crate::service::auth::Viewer;
@@ -99,7 +99,7 @@ pub struct ChickenshopUser {
 
 impl ChickenshopUser {
     fn new(user: &User, tokens: &TokenPair, openids: WechatOpenids) -> Self {
-        let mobile = user.mobile.clone().map(Mobile::from_e164);
+        let mobile = user.mobile.clone();
         let c_code = mobile
             .as_ref()
             .and_then(|m| phonenumber::parse(None, m.as_str()).ok())
@@ -114,7 +114,7 @@ impl ChickenshopUser {
                 .unwrap_or_else(|| DEFAULT_AVATAR.into()),
             c_code,
             phone: mobile.as_ref().map(|m| m.national().to_string()).unwrap_or_default(),
-            email: user.email.clone().unwrap_or_default(),
+            email: user.email.as_ref().map(|e| e.as_str().to_string()).unwrap_or_default(),
             username: user
                 .username
                 .clone()
@@ -126,7 +126,7 @@ impl ChickenshopUser {
             r#type: "member",
             phone_active: i32::from(mobile.is_some()),
             email_active: i32::from(user.email.is_some()),
-            status: i32::from(user.status == "ACTIVE"),
+            status: i32::from(user.is_active()),
             create_at: beijing_text(user.created_at),
             update_at: beijing_text(user.updated_at),
             wx_openid: openids.wx,
@@ -140,7 +140,7 @@ impl ChickenshopUser {
             token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
             expires_in: tokens.expires_in,
-            set_password: user.password_hash.is_some(),
+            set_password: user.has_password,
         }
     }
 }
@@ -152,8 +152,8 @@ pub async fn three_register_and_bind(State(state): State<AppState>, parts: Parts
     let meta = meta(&state, &parts);
     let outcome = match params.opt("three_tig") {
         None => login_or_register(&state, &params, &meta).await,
-        Some(tig) => match platform(&tig) {
-            Some(platform) => {
+        Some(tig) => match tig.parse::<Platform>() {
+            Ok(platform) => {
                 let request = BindRequest {
                     mobile: params.text("phone"),
                     code: params.text("code"),
@@ -163,7 +163,7 @@ pub async fn three_register_and_bind(State(state): State<AppState>, parts: Parts
                 };
                 state.services.third_party.bind_with_sms(request, &meta).await
             }
-            None => Err(AppError::bad("platform", InputProblem::Malformed)),
+            Err(_) => Err(AppError::bad("platform", InputProblem::Malformed)),
         },
     };
     match outcome {
@@ -215,15 +215,17 @@ async fn wechat_openids(state: &AppState, user_id: i64) -> WechatOpenids {
             return WechatOpenids::default();
         }
     };
-    let openid = |platform: &str| {
+    let openid = |platform: Platform| {
         openids
             .iter()
-            .find(|(p, _)| p == platform)
+            .find(|(p, _)| *p == platform)
             .map(|(_, openid)| openid.clone())
     };
     WechatOpenids {
-        wx: openid("wx_public").or_else(|| openid("wx_app")).unwrap_or_default(),
-        smallwx: openid("wx_small").unwrap_or_default(),
+        wx: openid(Platform::WxPublic)
+            .or_else(|| openid(Platform::WxApp))
+            .unwrap_or_default(),
+        smallwx: openid(Platform::WxSmall).unwrap_or_default(),
     }
 }
 
@@ -248,11 +250,4 @@ async fn login_or_register(
         VerifyOutcome::SignedIn(signed_in) => Ok(signed_in),
         VerifyOutcome::Done { .. } => Err(AppError::Internal("LOGIN verify did not sign in".into())),
     }
-}
-
-/// `three_tig` wire names, as the service stores them.
-fn platform(raw: &str) -> Option<&'static str> {
-    ["wx_app", "wx_public", "wx_small", "apple", "qq", "wb"]
-        .into_iter()
-        .find(|p| *p == raw)
 }

@@ -2,16 +2,14 @@
 
 use std::sync::Arc;
 
-use entity::user::Model as User;
-
 use super::codes::{self, PresentedCode};
-use super::rules::{AccountRules, Entering, ensure_active, is_admin};
+use super::rules::{AccountRules, Entering};
 use super::tickets::LiveTicket;
 use super::tokens::TokenPair;
 use super::{Captchas, Codes, Limits, RequestMeta, Tickets, Tokens, auth::Viewer, limits};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
-use crate::domain::{Account, Code, Email, Mobile, Username};
+use crate::domain::{Account, Code, Email, Mobile, Role, User, Username};
 use crate::error::{AppError, InputProblem};
 use crate::store::{self, Db, users::NewUser};
 
@@ -195,20 +193,20 @@ impl Accounts {
         self.limits
             .reserve_password_try(&limits::PasswordFactor::of(parsed.as_ref(), account))
             .await?;
-        let user = match parsed {
-            Some(Account::Username(name)) => store::users::by_username_key(&self.db, &name.key()).await?,
-            Some(Account::Mobile(mobile)) => store::users::by_mobile(&self.db, mobile.as_str()).await?,
-            Some(Account::Email(email)) => store::users::by_email(&self.db, email.as_str()).await?,
+        let record = match &parsed {
+            Some(account) => store::users::for_password_sign_in(&self.db, account).await?,
             None => None,
         };
-        let Some(user) = user else {
+        let Some(record) = record else {
+            // The same work as a real check, so timing tells nothing.
             self.passwords.verify(None, password).await?;
             return Err(AppError::InvalidCredentials);
         };
-        if !self.passwords.verify(user.password_hash.as_deref(), password).await? {
+        if !self.passwords.verify(record.password_hash.as_deref(), password).await? {
             return Err(AppError::InvalidCredentials);
         }
-        ensure_active(&user)?;
+        let user = record.user;
+        self.rules.admit(Entering::Existing(&user))?;
         self.tickets
             .ensure_attachable(ticket.as_ref(), Some(&user), None)
             .await?;
@@ -225,7 +223,7 @@ impl Accounts {
         meta: &RequestMeta,
         spend: Option<PresentedCode<'_>>,
     ) -> Result<AuthOutcome, AppError> {
-        ensure_active(&user)?;
+        self.rules.admit(Entering::Existing(&user))?;
         let now = self.clock.now();
         let checked = match spend {
             Some(presented) => Some(self.codes.check(presented).await?),
@@ -258,7 +256,7 @@ impl Accounts {
         if me.id == id {
             return Ok(Some(me.clone()));
         }
-        if !is_admin(me) {
+        if !me.is_admin() {
             return Err(AppError::Forbidden);
         }
         store::users::by_id(&self.db, id).await
@@ -273,7 +271,7 @@ impl Accounts {
         search: Option<&str>,
     ) -> Result<UserPage, AppError> {
         let me = viewer.require()?;
-        if !is_admin(me) {
+        if !me.is_admin() {
             return Err(AppError::Forbidden);
         }
         if !(1..=100).contains(&first) {
@@ -307,7 +305,7 @@ impl Accounts {
             user = store::users::by_username_key(&self.db, &who.to_lowercase()).await?;
         }
         let user = user.ok_or(AppError::NotFound)?;
-        store::users::set_role(&self.db, user.id, "ADMIN", self.clock.now()).await?;
+        store::users::set_role(&self.db, user.id, Role::Admin, self.clock.now()).await?;
         store::users::by_id(&self.db, user.id).await?.ok_or(AppError::NotFound)
     }
 
@@ -366,28 +364,6 @@ pub struct UserPage {
     pub users: Vec<User>,
     pub has_next_page: bool,
     pub total_count: u64,
-}
-
-/// The mobile as `viewer` may see it: whole to its owner and admins, masked to others.
-pub fn visible_mobile(viewer: Option<&User>, user: &User) -> Option<String> {
-    let mobile = Mobile::from_e164(user.mobile.clone()?);
-    let whole = viewer.is_some_and(|v| v.id == user.id || is_admin(v));
-    Some(if whole {
-        mobile.national().to_string()
-    } else {
-        mobile.masked()
-    })
-}
-
-/// The email as `viewer` may see it: whole to its owner and admins, else `a***@example.cn`.
-pub fn visible_email(viewer: Option<&User>, user: &User) -> Option<String> {
-    let email = user.email.as_deref()?;
-    if viewer.is_some_and(|v| v.id == user.id || is_admin(v)) {
-        return Some(email.to_string());
-    }
-    let (local, domain) = email.split_once('@')?;
-    let head: String = local.chars().take(1).collect();
-    Some(format!("{head}***@{domain}"))
 }
 
 fn parse_nickname(raw: Option<&str>) -> Result<Option<String>, AppError> {

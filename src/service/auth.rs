@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use entity::user::Model as User;
+use crate::domain::User;
 
 use super::rules;
 use crate::clock::Clock;

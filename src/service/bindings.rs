@@ -4,14 +4,14 @@
 
 use chrono::{DateTime, Utc};
 use entity::third_party_binding::Model as Binding;
-use entity::user::Model as User;
 
+use crate::domain::{Platform, User};
 use crate::error::AppError;
 use crate::store::{self, Db, Txn, bindings::NewBinding};
 
 /// A platform identity about to be bound.
 pub(crate) struct Identity {
-    pub platform: &'static str,
+    pub platform: Platform,
     pub app_id: String,
     pub openid: String,
     /// Only ever a unionid the platform itself vouched for: it joins accounts.
@@ -31,7 +31,7 @@ struct Facts {
 /// ALREADY_BOUND when the identity belongs to someone else (and a proof
 /// does not replace their mere claim), or the user already has another
 /// identity of this platform.
-fn decide(user: Option<&User>, platform: &str, verified: bool, facts: &Facts) -> Result<(), AppError> {
+fn decide(user: Option<&User>, platform: Platform, verified: bool, facts: &Facts) -> Result<(), AppError> {
     if let Some(bound) = &facts.bound {
         return match user {
             Some(u) if u.id == bound.user_id => Ok(()),
@@ -41,7 +41,7 @@ fn decide(user: Option<&User>, platform: &str, verified: bool, facts: &Facts) ->
     }
     // Checked rather than left to the unique index, so the answer is the
     // same on every database and no statement fails inside a transaction.
-    if facts.theirs.iter().any(|b| b.platform == platform) {
+    if facts.theirs.iter().any(|b| b.platform == platform.as_str()) {
         return Err(AppError::AlreadyBound);
     }
     Ok(())
@@ -50,7 +50,8 @@ fn decide(user: Option<&User>, platform: &str, verified: bool, facts: &Facts) ->
 /// Checks through the pool, before any code is spent, that `identity`
 /// could be bound to `user` (or to a new account when `None`).
 pub(crate) async fn ensure_bindable(db: &Db, user: Option<&User>, identity: &Identity) -> Result<(), AppError> {
-    let bound = store::bindings::by_identity(db, identity.platform, &identity.app_id, &identity.openid).await?;
+    let bound =
+        store::bindings::by_identity(db, identity.platform.as_str(), &identity.app_id, &identity.openid).await?;
     let theirs = match user {
         Some(user) => store::bindings::for_user(db, user.id).await?,
         None => Vec::new(),
@@ -64,7 +65,7 @@ pub(crate) async fn ensure_bindable(db: &Db, user: Option<&User>, identity: &Ide
 /// claim over; anything else bound is ALREADY_BOUND.
 pub(crate) async fn attach(txn: &Txn, user: &User, identity: &Identity, now: DateTime<Utc>) -> Result<(), AppError> {
     let (platform, app_id, openid) = (identity.platform, identity.app_id.as_str(), identity.openid.as_str());
-    let mut bound = store::bindings::by_identity(txn, platform, app_id, openid).await?;
+    let mut bound = store::bindings::by_identity(txn, platform.as_str(), app_id, openid).await?;
     if let Some(existing) = &bound {
         if existing.user_id == user.id {
             if identity.verified && !existing.verified {
@@ -76,7 +77,7 @@ pub(crate) async fn attach(txn: &Txn, user: &User, identity: &Identity, now: Dat
             tracing::warn!(
                 claimed_by = existing.user_id,
                 proven_by = user.id,
-                platform,
+                %platform,
                 "a verified identity replaces another account's claim on it"
             );
             store::bindings::delete_by_id(txn, existing.id).await?;
@@ -90,7 +91,7 @@ pub(crate) async fn attach(txn: &Txn, user: &User, identity: &Identity, now: Dat
     decide(Some(user), platform, identity.verified, &facts)?;
     let binding = NewBinding {
         user_id: user.id,
-        platform: platform.to_string(),
+        platform: platform.as_str().to_string(),
         app_id: app_id.to_string(),
         openid: openid.to_string(),
         unionid: identity.unionid.clone(),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use entity::user::Model as User;
+use crate::domain::User;
 
 use crate::clock::Clock;
 use crate::domain::Account;
@@ -189,10 +189,10 @@ impl PasswordFactor {
             keys.push(streak_key(&format!("u:{name}")));
         }
         if let Some(mobile) = &user.mobile {
-            keys.push(streak_key(&format!("m:{mobile}")));
+            keys.push(streak_key(&format!("m:{}", mobile.as_str())));
         }
         if let Some(email) = &user.email {
-            keys.push(streak_key(&format!("e:{email}")));
+            keys.push(streak_key(&format!("e:{}", email.as_str())));
         }
         keys
     }

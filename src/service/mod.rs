@@ -13,6 +13,7 @@ pub mod captcha;
 pub mod codes;
 pub mod housekeeping;
 pub mod limits;
+pub mod privacy;
 pub mod rules;
 pub mod third_party;
 pub mod tickets;

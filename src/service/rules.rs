@@ -1,7 +1,7 @@
 //! The rules every flow shares: who may sign in, whether sign-up is open,
 //! and how raw inputs become domain values.
 
-use entity::user::Model as User;
+use crate::domain::User;
 use phonenumber::country::Id as Region;
 
 use crate::domain::{Code, Mobile, PasswordPolicy};
@@ -47,16 +47,11 @@ impl AccountRules {
 
 /// ACCOUNT_DISABLED for banned users.
 pub fn ensure_active(user: &User) -> Result<(), AppError> {
-    if user.status == "ACTIVE" {
+    if user.is_active() {
         Ok(())
     } else {
         Err(AppError::AccountDisabled)
     }
-}
-
-/// True for administrators.
-pub fn is_admin(user: &User) -> bool {
-    user.role == "ADMIN"
 }
 
 /// Parses the `code` input of a code flow.
@@ -69,8 +64,5 @@ pub fn parse_code(raw: &str) -> Result<Code, AppError> {
 
 /// The mobile an account has, for flows that act on it.
 pub fn own_mobile(me: &User) -> Result<Mobile, AppError> {
-    me.mobile
-        .clone()
-        .map(Mobile::from_e164)
-        .ok_or(AppError::bad("mobile", InputProblem::Missing))
+    me.mobile.clone().ok_or(AppError::bad("mobile", InputProblem::Missing))
 }

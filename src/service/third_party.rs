@@ -11,7 +11,7 @@ mod verified;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::user::Model as User;
+use crate::domain::User;
 
 use super::accounts::AuthOutcome;
 use super::bindings::{self, Identity};
@@ -164,7 +164,7 @@ impl ThirdParty {
         if created {
             tracing::info!(
                 user_id = user.id,
-                platform = identity.platform,
+                platform = %identity.platform,
                 "account created by platform binding"
             );
         }
@@ -173,14 +173,14 @@ impl ThirdParty {
 
     /// Removes the caller's binding of `platform`, unless it is their last way
     /// to sign in (no password, no mobile, no other binding).
-    pub async fn unbind(&self, viewer: &Viewer, platform: &str) -> Result<User, AppError> {
+    pub async fn unbind(&self, viewer: &Viewer, platform: Platform) -> Result<User, AppError> {
         let me = viewer.require()?;
+        let platform = platform.as_str();
         let bindings = store::bindings::for_user(&self.db, me.id).await?;
         if !bindings.iter().any(|b| b.platform == platform) {
             return Err(AppError::NotFound);
         }
-        let other_ways =
-            me.password_hash.is_some() || me.mobile.is_some() || bindings.iter().any(|b| b.platform != platform);
+        let other_ways = me.has_password || me.mobile.is_some() || bindings.iter().any(|b| b.platform != platform);
         if !other_ways {
             return Err(AppError::bad("platform", InputProblem::LastSignInMethod));
         }
@@ -188,38 +188,43 @@ impl ThirdParty {
         Ok(me.clone())
     }
 
-    /// A user's bindings (platform and time are all the API shows).
-    pub async fn bindings_of(&self, user_id: i64) -> Result<Vec<entity::third_party_binding::Model>, AppError> {
-        store::bindings::for_user(&self.db, user_id).await
+    /// A user's bound platforms (platform and time are all the API shows;
+    /// openids never leave the service this way).
+    pub async fn bindings_of(&self, user_id: i64) -> Result<Vec<BoundPlatform>, AppError> {
+        let rows = store::bindings::for_user(&self.db, user_id).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                Some(BoundPlatform {
+                    platform: row.platform.parse().ok()?,
+                    bound_at: row.created_at,
+                })
+            })
+            .collect())
     }
 
     /// The user's own openids per platform, for the app configured now for
     /// each (an openid belongs to one app id): the legacy bind endpoint shows
     /// them to their owner, in the answer to the owner's own sign-in.
-    pub async fn own_openids(&self, user_id: i64) -> Result<Vec<(String, String)>, AppError> {
+    pub async fn own_openids(&self, user_id: i64) -> Result<Vec<(Platform, String)>, AppError> {
         let bindings = store::bindings::for_user(&self.db, user_id).await?;
         Ok(bindings
             .into_iter()
-            .filter(|b| b.app_id == self.apps.app_id(&b.platform))
-            .map(|b| (b.platform, b.openid))
+            .filter_map(|b| Some((b.platform.parse::<Platform>().ok()?, b.app_id, b.openid)))
+            .filter(|(platform, app_id, _)| *app_id == self.apps.app_id(*platform))
+            .map(|(platform, _, openid)| (platform, openid))
             .collect())
     }
 }
 
 impl PlatformApps {
     /// The configured app id of `platform` (wire name), "" when none.
-    fn app_id(&self, platform: &str) -> String {
-        platform
-            .parse::<Platform>()
-            .ok()
-            .and_then(|p| self.app_ids.get(&p).cloned())
-            .unwrap_or_default()
+    fn app_id(&self, platform: Platform) -> String {
+        self.app_ids.get(&platform).cloned().unwrap_or_default()
     }
 
-    fn trusts_client_openid(&self, platform: &str) -> bool {
-        platform
-            .parse::<Platform>()
-            .is_ok_and(|p| self.trust_client_openid.contains(&p))
+    fn trusts_client_openid(&self, platform: Platform) -> bool {
+        self.trust_client_openid.contains(&platform)
     }
 }
 
@@ -229,11 +234,17 @@ impl PlatformApps {
 pub struct BindRequest {
     pub mobile: String,
     pub code: String,
-    /// Wire name, e.g. `wx_app`.
-    pub platform: &'static str,
+    pub platform: Platform,
     pub openid: String,
     /// Accepted for compatibility but not stored: see [`bind_with_sms`].
     pub unionid: Option<String>,
+}
+
+/// A platform bound to a user.
+#[derive(Debug, Clone)]
+pub struct BoundPlatform {
+    pub platform: Platform,
+    pub bound_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Whose account a binding goes to: someone known, or a new account.

@@ -5,13 +5,14 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::domain::User;
 use chrono::Duration;
 use entity::bind_ticket::Model as TicketRow;
-use entity::user::Model as User;
 
 use super::bindings::{self, Identity};
 use crate::clock::Clock;
 use crate::crypto::{hash_opaque, new_opaque_token};
+use crate::domain::Mobile;
 use crate::error::{AppError, InputProblem};
 use crate::platforms::Platform;
 use crate::store::{self, Db, Txn, tickets::NewTicket};
@@ -57,7 +58,7 @@ fn proofs(row: &TicketRow) -> Result<Vec<Proof>, AppError> {
             .map_err(|_| AppError::Internal(format!("ticket names unknown platform {platform}")))?;
         // Tickets carry only identities the platform proved (thirdPartyLogin).
         proofs.push(Proof::Identity(Identity {
-            platform: platform.as_str(),
+            platform,
             app_id: app_id.clone(),
             openid: openid.clone(),
             unionid: row.unionid.clone(),
@@ -109,7 +110,7 @@ impl Tickets {
             return Ok(());
         };
         // The mobile the account has, or the one it is about to be created with.
-        let account_mobile = user.map_or(new_account_mobile, |u| u.mobile.as_deref());
+        let account_mobile = user.map_or(new_account_mobile, |u| u.mobile.as_ref().map(Mobile::as_str));
         for proof in proofs(&ticket.row)? {
             match proof {
                 Proof::Mobile(mobile) => {
@@ -147,7 +148,7 @@ async fn attach_mobile(
     mobile: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<User, AppError> {
-    match user.mobile.as_deref() {
+    match user.mobile.as_ref().map(Mobile::as_str) {
         Some(current) if current == mobile => Ok(user),
         Some(_) => Err(AppError::AlreadyBound),
         None => store::users::set_mobile(txn, user.id, mobile, now).await,

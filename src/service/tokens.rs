@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::domain::User;
 use chrono::{DateTime, Utc};
-use entity::user::Model as User;
 
 use super::{RequestMeta, rules};
 use crate::clock::Clock;

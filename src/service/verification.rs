@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::domain::User;
 use chrono::Duration;
-use entity::user::Model as User;
 
 use super::accounts::AuthOutcome;
 use super::codes::{PresentedCode, Purpose};
@@ -354,7 +354,7 @@ impl Verification {
     ) -> Result<User, AppError> {
         let me = viewer.require()?;
         self.ensure_rebind_window(viewer)?;
-        if me.mobile.as_deref() == Some(mobile.as_str()) {
+        if me.mobile.as_ref() == Some(mobile) {
             return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
         }
         self.ensure_mobile_free(mobile).await?;
@@ -397,12 +397,8 @@ impl Verification {
             })
             .await?;
         let user = user.ok_or(AppError::CodeInvalid)?;
-        if user.password_hash.is_some()
-            && self
-                .passwords
-                .verify(user.password_hash.as_deref(), password.expose())
-                .await?
-        {
+        let old_hash = store::users::password_hash(&self.db, user.id).await?;
+        if old_hash.is_some() && self.passwords.verify(old_hash.as_deref(), password.expose()).await? {
             return Err(AppError::bad("password", InputProblem::SameAsBefore));
         }
         let hash = self.passwords.hash(password.expose()).await?;
@@ -440,7 +436,7 @@ impl Verification {
     pub async fn check_pay_password(&self, viewer: &Viewer, raw: &str) -> Result<bool, AppError> {
         let me = viewer.require()?;
         let pay = PayPassword::parse(raw, "payPassword")?;
-        let Some(hash) = me.pay_password_hash.as_deref() else {
+        let Some(hash) = store::users::pay_password(&self.db, me.id).await?.and_then(|p| p.hash) else {
             return Err(AppError::NotFound);
         };
         let lockout = self.pay_lockout.as_secs();
@@ -448,20 +444,20 @@ impl Verification {
         // concurrent guesses, only as many as tries remain are checked at all.
         let now = self.clock.now();
         if !store::users::reserve_pay_password_try(&self.db, me.id, PAY_PASSWORD_MAX_FAILURES, now).await? {
-            let current = store::users::by_id(&self.db, me.id).await?;
+            let current = store::users::pay_password(&self.db, me.id).await?;
             let retry_after = current
-                .and_then(|u| u.pay_password_locked_until)
+                .and_then(|p| p.locked_until)
                 .filter(|until| *until > now)
                 .map_or(lockout, |until| (until - now).num_seconds().max(1) as u64);
             return Err(AppError::TooManyAttempts { retry_after });
         }
-        if self.passwords.verify(Some(hash), pay.expose()).await? {
+        if self.passwords.verify(Some(&hash), pay.expose()).await? {
             store::users::set_pay_password_failures(&self.db, me.id, 0, None).await?;
             return Ok(true);
         }
-        let failures = store::users::by_id(&self.db, me.id)
+        let failures = store::users::pay_password(&self.db, me.id)
             .await?
-            .map_or(PAY_PASSWORD_MAX_FAILURES, |u| u.pay_password_failures);
+            .map_or(PAY_PASSWORD_MAX_FAILURES, |p| p.failures);
         if failures >= PAY_PASSWORD_MAX_FAILURES {
             let until = self.clock.now() + Duration::seconds(lockout as i64);
             store::users::set_pay_password_failures(&self.db, me.id, 0, Some(until)).await?;

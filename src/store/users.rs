@@ -1,7 +1,7 @@
 //! Queries on `users`.
 
 use chrono::{DateTime, Utc};
-use entity::user::{ActiveModel, Column, Entity as Users, Model as User};
+use entity::user::{ActiveModel, Column, Entity as Users, Model as UserRow};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::account_conflict;
+use crate::domain::{Account, Email, Mobile, Role, User, UserStatus};
 use crate::error::AppError;
 
 /// What a new account starts with; every identifier is optional.
@@ -39,8 +40,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser, now: DateTime<Utc>
         pay_password_hash: Set(None),
         pay_password_failures: Set(0),
         pay_password_locked_until: Set(None),
-        role: Set("USER".into()),
-        status: Set("ACTIVE".into()),
+        role: Set(Role::User),
+        status: Set(UserStatus::Active),
         token_version: Set(0),
         referrer_id: Set(new.referrer_id),
         invite_code: Set(new.invite_code),
@@ -54,27 +55,110 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser, now: DateTime<Utc>
         last_login_at: Set(None),
         ..Default::default()
     };
-    row.insert(db).await.map_err(account_conflict)
+    row.insert(db).await.map(into_user).map_err(account_conflict)
+}
+
+/// The domain user of a row: its hashes become `has_password` flags.
+fn into_user(row: UserRow) -> User {
+    User {
+        id: row.id,
+        username: row.username,
+        username_key: row.username_key,
+        nickname: row.nickname,
+        mobile: row.mobile.map(Mobile::from_e164),
+        email: row.email.map(Email::from_stored),
+        avatar: row.avatar,
+        gender: row.gender,
+        role: row.role,
+        status: row.status,
+        has_password: row.password_hash.is_some(),
+        has_pay_password: row.pay_password_hash.is_some(),
+        token_version: row.token_version,
+        referrer_id: row.referrer_id,
+        mobile_verified_at: row.mobile_verified_at,
+        mobile_verified_session: row.mobile_verified_session,
+        register_ip: row.register_ip,
+        last_login_ip: row.last_login_ip,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        last_login_at: row.last_login_at,
+    }
+}
+
+/// A user with the hash a password sign-in compares against.
+pub struct SignInRecord {
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+/// The account `account` names, with its password hash.
+pub async fn for_password_sign_in<C: ConnectionTrait>(
+    db: &C,
+    account: &Account,
+) -> Result<Option<SignInRecord>, AppError> {
+    let by = match account {
+        Account::Username(name) => Column::UsernameKey.eq(name.key()),
+        Account::Mobile(mobile) => Column::Mobile.eq(mobile.as_str()),
+        Account::Email(email) => Column::Email.eq(email.as_str()),
+    };
+    let row = Users::find().filter(by).one(db).await?;
+    Ok(row.map(|row| SignInRecord {
+        password_hash: row.password_hash.clone(),
+        user: into_user(row),
+    }))
+}
+
+/// The login password hash of a user, if they have one.
+pub async fn password_hash<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<String>, AppError> {
+    Ok(Users::find_by_id(id).one(db).await?.and_then(|row| row.password_hash))
+}
+
+/// The pay password of a user and its lockout state.
+pub struct PayPasswordState {
+    pub hash: Option<String>,
+    pub failures: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// The pay password state of a user (`None`: no such user).
+pub async fn pay_password<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<PayPasswordState>, AppError> {
+    Ok(Users::find_by_id(id).one(db).await?.map(|row| PayPasswordState {
+        hash: row.pay_password_hash,
+        failures: row.pay_password_failures,
+        locked_until: row.pay_password_locked_until,
+    }))
 }
 
 /// The user with this id.
 pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, AppError> {
-    Ok(Users::find_by_id(id).one(db).await?)
+    Ok(Users::find_by_id(id).one(db).await?.map(into_user))
 }
 
 /// The user whose lower-cased username is `key`.
 pub async fn by_username_key<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<User>, AppError> {
-    Ok(Users::find().filter(Column::UsernameKey.eq(key)).one(db).await?)
+    Ok(Users::find()
+        .filter(Column::UsernameKey.eq(key))
+        .one(db)
+        .await?
+        .map(into_user))
 }
 
 /// The user with this E.164 mobile.
 pub async fn by_mobile<C: ConnectionTrait>(db: &C, mobile: &str) -> Result<Option<User>, AppError> {
-    Ok(Users::find().filter(Column::Mobile.eq(mobile)).one(db).await?)
+    Ok(Users::find()
+        .filter(Column::Mobile.eq(mobile))
+        .one(db)
+        .await?
+        .map(into_user))
 }
 
 /// The user with this normalised email.
 pub async fn by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<User>, AppError> {
-    Ok(Users::find().filter(Column::Email.eq(email)).one(db).await?)
+    Ok(Users::find()
+        .filter(Column::Email.eq(email))
+        .one(db)
+        .await?
+        .map(into_user))
 }
 
 /// Records a successful sign-in.
@@ -194,7 +278,7 @@ pub async fn bump_token_version<C: ConnectionTrait>(db: &C, id: i64, now: DateTi
 }
 
 /// Sets the role (`zhanghao admin grant`).
-pub async fn set_role<C: ConnectionTrait>(db: &C, id: i64, role: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn set_role<C: ConnectionTrait>(db: &C, id: i64, role: Role, now: DateTime<Utc>) -> Result<(), AppError> {
     Users::update_many()
         .col_expr(Column::Role, Expr::value(role))
         .col_expr(Column::UpdatedAt, Expr::value(now))
@@ -232,7 +316,7 @@ pub async fn page<C: ConnectionTrait>(
         query = query.filter(Column::Id.gt(after));
     }
     let rows = query.all(db).await?;
-    Ok((rows, total))
+    Ok((rows.into_iter().map(into_user).collect(), total))
 }
 
 fn escape_like(term: &str) -> String {

@@ -153,7 +153,12 @@ async fn two_hundred_parallel_wrong_passwords_across_two_nodes_get_at_most_the_l
         checked <= 20,
         "{checked} wrong passwords were checked across two nodes, the limit is 20"
     );
-    assert_eq!(checked + refused, 200);
+    let others: Vec<String> = answers
+        .iter()
+        .map(code_of)
+        .filter(|c| c != "INVALID_CREDENTIALS" && c != "TOO_MANY_ATTEMPTS")
+        .collect();
+    assert_eq!(checked + refused, 200, "other answers: {others:?}");
     let right = gql(&b, login, json!({"p": "the-right-password"})).await;
     assert_eq!(code_of(&right), "TOO_MANY_ATTEMPTS", "{right}");
 }

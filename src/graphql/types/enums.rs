@@ -1,11 +1,12 @@
-//! The GraphQL enums and their conversions to the service's own types.
+//! The GraphQL enums: the service's own enums, described for the schema.
+//! Each is an async-graphql `remote` enum, so the conversions both ways are
+//! derived and a variant added on one side and not the other fails to compile.
 
 use async_graphql::Enum;
 
-use crate::service::{self, codes::Purpose};
-
 /// How `register` proves the new account.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::service::accounts::RegisterMethod")]
 pub enum RegisterMethod {
     /// A username, a password and an image captcha: `captchaId` from `createCaptcha`, its answer in `verify`.
     Username,
@@ -15,18 +16,9 @@ pub enum RegisterMethod {
     Email,
 }
 
-impl From<RegisterMethod> for service::accounts::RegisterMethod {
-    fn from(m: RegisterMethod) -> Self {
-        match m {
-            RegisterMethod::Username => Self::Username,
-            RegisterMethod::Sms => Self::Sms,
-            RegisterMethod::Email => Self::Email,
-        }
-    }
-}
-
 /// What a code is for; a code serves only the purpose (and the mobile or email) it was sent for.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::service::codes::Purpose")]
 pub enum SmsPurpose {
     /// Sign-up with `register` (method SMS or EMAIL); the mobile or email must not belong to an account yet.
     Register,
@@ -45,36 +37,9 @@ pub enum SmsPurpose {
     Verify,
 }
 
-impl From<SmsPurpose> for Purpose {
-    fn from(p: SmsPurpose) -> Self {
-        match p {
-            SmsPurpose::Register => Purpose::Register,
-            SmsPurpose::Login => Purpose::Login,
-            SmsPurpose::Bind => Purpose::Bind,
-            SmsPurpose::Rebind => Purpose::Rebind,
-            SmsPurpose::ResetPassword => Purpose::ResetPassword,
-            SmsPurpose::ResetPayPassword => Purpose::ResetPayPassword,
-            SmsPurpose::Verify => Purpose::Verify,
-        }
-    }
-}
-
-impl From<Purpose> for SmsPurpose {
-    fn from(p: Purpose) -> Self {
-        match p {
-            Purpose::Register => SmsPurpose::Register,
-            Purpose::Login => SmsPurpose::Login,
-            Purpose::Bind => SmsPurpose::Bind,
-            Purpose::Rebind => SmsPurpose::Rebind,
-            Purpose::ResetPassword => SmsPurpose::ResetPassword,
-            Purpose::ResetPayPassword => SmsPurpose::ResetPayPassword,
-            Purpose::Verify => SmsPurpose::Verify,
-        }
-    }
-}
-
 /// Third-party platforms.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::domain::Platform")]
 pub enum Platform {
     /// WeChat sign-in from a mobile app (WeChat Open Platform).
     WxApp,
@@ -90,36 +55,9 @@ pub enum Platform {
     Wb,
 }
 
-impl Platform {
-    /// The wire name used in storage and by the legacy endpoint.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::WxApp => "wx_app",
-            Platform::WxPublic => "wx_public",
-            Platform::WxSmall => "wx_small",
-            Platform::Apple => "apple",
-            Platform::Qq => "qq",
-            Platform::Wb => "wb",
-        }
-    }
-
-    /// From the stored wire name.
-    pub fn from_wire(raw: &str) -> Option<Self> {
-        [
-            Platform::WxApp,
-            Platform::WxPublic,
-            Platform::WxSmall,
-            Platform::Apple,
-            Platform::Qq,
-            Platform::Wb,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == raw)
-    }
-}
-
 /// What a user may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::domain::Role")]
 pub enum Role {
     /// An ordinary user, who can look up only themself.
     User,
@@ -129,6 +67,7 @@ pub enum Role {
 
 /// Whether a user may sign in.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::domain::UserStatus")]
 pub enum UserStatus {
     /// The user may sign in.
     Active,

@@ -1,10 +1,10 @@
 //! Discuz! Q's JSON:API documents: the token and users resources and the
 //! `errors` array, with string ids and `application/vnd.api+json`.
 
+use crate::domain::User;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::SecondsFormat;
-use entity::user::Model as User;
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -12,8 +12,7 @@ use utoipa::ToSchema;
 use crate::domain::Mobile;
 use crate::error::{AppError, DiscuzError};
 use crate::rest::beijing;
-use crate::service::accounts::visible_mobile;
-use crate::service::rules::is_admin;
+use crate::service::privacy::{Audience, visible_mobile};
 use crate::service::tokens::TokenPair;
 
 /// The media type of every Discuz! Q answer.
@@ -173,14 +172,15 @@ pub fn token_document(user_id: i64, tokens: &TokenPair) -> TokenDocument {
 
 /// The users resource of `user` as `viewer` may see it.
 pub fn users_document(user: &User, viewer: Option<&User>) -> UsersDocument {
-    let owner = viewer.is_some_and(|v| v.id == user.id);
+    let audience = Audience::of(viewer, user);
+    let owner = audience.is_owner();
     let iso = |at: chrono::DateTime<chrono::Utc>| beijing(at).to_rfc3339_opts(SecondsFormat::Secs, false);
-    let mobile = visible_mobile(viewer, user).unwrap_or_default();
+    let mobile = visible_mobile(audience, user).unwrap_or_default();
     let username = user
         .username
         .clone()
         .or_else(|| user.nickname.clone())
-        .or_else(|| user.mobile.clone().map(|m| Mobile::from_e164(m).masked()))
+        .or_else(|| user.mobile.as_ref().map(Mobile::masked))
         .unwrap_or_default();
     let own = |value: String| owner.then_some(value);
     UsersDocument {
@@ -196,27 +196,27 @@ pub fn users_document(user: &User, viewer: Option<&User>) -> UsersDocument {
                 follow_count: 0,
                 fans_count: 0,
                 follow: None,
-                status: if user.status == "ACTIVE" { 0 } else { 1 },
+                status: if user.is_active() { 0 } else { 1 },
                 login_at: user.last_login_at.map(iso),
                 joined_at: iso(user.created_at),
                 expired_at: None,
                 created_at: iso(user.created_at),
                 updated_at: iso(user.updated_at),
-                can_edit: owner || viewer.is_some_and(is_admin),
-                can_delete: viewer.is_some_and(is_admin),
-                can_wallet_pay: user.pay_password_hash.is_some(),
+                can_edit: audience != Audience::Other,
+                can_delete: viewer.is_some_and(User::is_admin),
+                can_wallet_pay: user.has_pay_password,
                 register_reason: String::new(),
                 ban_reason: String::new(),
                 original_mobile: own(user
                     .mobile
-                    .clone()
-                    .map(|m| Mobile::from_e164(m).national().to_string())
+                    .as_ref()
+                    .map(|m| m.national().to_string())
                     .unwrap_or_default()),
                 register_ip: own(user.register_ip.clone().unwrap_or_default()),
                 last_login_ip: own(user.last_login_ip.clone().unwrap_or_default()).unwrap_or_default(),
                 identity: own(String::new()),
                 realname: own(String::new()),
-                has_password: owner.then_some(user.password_hash.is_some()),
+                has_password: owner.then_some(user.has_password),
             },
         },
     }

@@ -1,11 +1,10 @@
 //! ShopXO's user object, the `data` of a successful `user/reg`: built
 //! field by field from our user row, never the row itself.
 
-use entity::user::Model as User;
+use crate::domain::User;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::Mobile;
 use crate::rest::beijing_text;
 use crate::service::tokens::TokenPair;
 
@@ -84,10 +83,10 @@ impl ShopxoUser {
     pub fn new(user: &User, tokens: &TokenPair) -> Self {
         let mobile = user
             .mobile
-            .clone()
-            .map(|m| Mobile::from_e164(m).national().to_string())
+            .as_ref()
+            .map(|m| m.national().to_string())
             .unwrap_or_default();
-        let email = user.email.clone().unwrap_or_default();
+        let email = user.email.as_ref().map(|e| e.as_str().to_string()).unwrap_or_default();
         let username = user.username.clone().unwrap_or_default();
         let nickname = user.nickname.clone().unwrap_or_default();
         let mobile_security = security(&mobile);
@@ -116,7 +115,7 @@ impl ShopxoUser {
             qq_openid: String::new(),
             qq_unionid: String::new(),
             kuaishou_openid: String::new(),
-            status: if user.status == "ACTIVE" { "0" } else { "2" }.into(),
+            status: if user.is_active() { "0" } else { "2" }.into(),
             token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
             expires_in: tokens.expires_in,

@@ -7,13 +7,11 @@
 //! in (or registers) by that number; anyone else gets NO_BIND_USER with a
 //! `bindToken` carrying the verified identity.
 
-use std::str::FromStr;
-
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::{Owner, ThirdParty};
-use crate::domain::Mobile;
+use crate::domain::{Mobile, User};
 use crate::error::{AppError, InputProblem};
 use crate::platforms::{Platform, PlatformCredential, PlatformError, VerifiedIdentity, decrypt_mini_program_data};
 use crate::service::accounts::AuthOutcome;
@@ -30,7 +28,7 @@ const LOGINS_PER_IP_HOURLY: u32 = 300;
 /// A platform credential for `thirdPartyLogin`.
 #[derive(Debug, Clone)]
 pub struct PlatformLoginRequest {
-    pub platform: &'static str,
+    pub platform: Platform,
     /// OAuth code (WeChat app / official account, QQ, Weibo) or `wx.login` code (mini-program).
     pub code: Option<String>,
     /// Sign in with Apple `identityToken`.
@@ -56,8 +54,7 @@ impl ThirdParty {
         req: PlatformLoginRequest,
         meta: &RequestMeta,
     ) -> Result<AuthOutcome, AppError> {
-        let platform =
-            Platform::from_str(req.platform).map_err(|_| AppError::bad("platform", InputProblem::Malformed))?;
+        let platform = req.platform;
         let (credential, field) = credential(platform, &req)?;
         let extras = extras(platform, &req)?;
         if let Some(ip) = meta.ip {
@@ -75,10 +72,10 @@ impl ThirdParty {
             .await
             .map_err(|e| platform_error(e, field))?;
         let mut identity = Identity {
-            platform: platform.as_str(),
+            platform,
             // The configured key, not the verified app id: for Apple the token's
             // audience may be any of our client ids, and its `sub` is the same for all.
-            app_id: self.apps.app_id(platform.as_str()),
+            app_id: self.apps.app_id(platform),
             openid: verified.openid.clone(),
             unionid: verified.unionid.clone(),
             verified: true,
@@ -93,7 +90,8 @@ impl ThirdParty {
         // Only a verified binding signs in: a claimed one (seed flow) may be
         // someone else's squat on this openid, so the phone decides instead.
         if let Some(bound) =
-            store::bindings::by_identity(&self.db, identity.platform, &identity.app_id, &identity.openid).await?
+            store::bindings::by_identity(&self.db, identity.platform.as_str(), &identity.app_id, &identity.openid)
+                .await?
             && bound.verified
         {
             let user = store::users::by_id(&self.db, bound.user_id)
@@ -121,7 +119,7 @@ impl ThirdParty {
             return self.sign_in_by_phone(mobile, &identity, meta).await;
         }
         let ticket = NewTicket {
-            platform: Some(identity.platform.to_string()),
+            platform: Some(identity.platform.as_str().to_string()),
             app_id: Some(identity.app_id),
             openid: Some(identity.openid),
             unionid: identity.unionid,
@@ -135,11 +133,7 @@ impl ThirdParty {
     /// The user who already has another app of the same open-platform account
     /// with this unionid. WeChat unionids join the three WeChat platforms; QQ's
     /// are another namespace and never join a WeChat binding.
-    async fn unionid_owner(
-        &self,
-        platform: Platform,
-        unionid: Option<&str>,
-    ) -> Result<Option<entity::user::Model>, AppError> {
+    async fn unionid_owner(&self, platform: Platform, unionid: Option<&str>) -> Result<Option<User>, AppError> {
         let Some(unionid) = unionid else {
             return Ok(None);
         };

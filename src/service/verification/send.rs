@@ -40,7 +40,7 @@ impl Verification {
             Purpose::Rebind => {
                 let me = viewer.require()?;
                 self.ensure_rebind_window(viewer)?;
-                if me.mobile.as_deref() == Some(mobile.as_str()) {
+                if me.mobile.as_ref() == Some(&mobile) {
                     return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
                 }
                 self.ensure_mobile_free(&mobile).await?;

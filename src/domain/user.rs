@@ -1,0 +1,52 @@
+//! The account as the service layer and the front doors see it: no password
+//! hashes, only whether they exist.
+
+use chrono::{DateTime, Utc};
+
+use super::{Email, Mobile};
+
+pub use entity::user::{Role, UserStatus};
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    /// As the user typed it.
+    pub username: Option<String>,
+    /// Lower-cased username: what identifies the account.
+    pub username_key: Option<String>,
+    pub nickname: Option<String>,
+    pub mobile: Option<Mobile>,
+    pub email: Option<Email>,
+    pub avatar: Option<String>,
+    /// 0 unknown, 1 female, 2 male (ShopXO's numbering).
+    pub gender: i32,
+    pub role: Role,
+    pub status: UserStatus,
+    pub has_password: bool,
+    pub has_pay_password: bool,
+    /// Bumped to revoke every access token issued before.
+    pub token_version: i32,
+    pub referrer_id: Option<i64>,
+    /// When a VERIFY code proved the mobile, and the session that did it:
+    /// together they open the REBIND window.
+    pub mobile_verified_at: Option<DateTime<Utc>>,
+    pub mobile_verified_session: Option<String>,
+    pub register_ip: Option<String>,
+    pub last_login_ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// True for administrators.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// True unless the account is banned.
+    pub fn is_active(&self) -> bool {
+        self.status == UserStatus::Active
+    }
+}
