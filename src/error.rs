@@ -1,8 +1,6 @@
 //! The one error table: every domain error, its GraphQL code, its messages,
 //! and how each legacy REST system spells it.
 
-use std::fmt;
-
 /// The language of messages, from `Accept-Language`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -22,10 +20,9 @@ impl Lang {
     }
 }
 
-/// Which input a BAD_USER_INPUT or ACCOUNT_EXISTS is about.
-pub type Field = &'static str;
-
-/// Everything that can go wrong in an account operation.
+/// Everything that can go wrong in an account operation. Deliberately not
+/// `Display`: a resolver cannot `?` it into a GraphQL error and lose its
+/// `extensions.code`; it must go through `.extend()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppError {
     BadUserInput {
@@ -37,7 +34,10 @@ pub enum AppError {
     CaptchaExpired,
     /// This send needs a solved captcha first (`ZHANGHAO_SEND_CAPTCHA`).
     CaptchaRequired,
+    /// A live code was presented with another value.
     CodeInvalid,
+    /// No live code: never sent, expired, burnt or already used.
+    CodeExpired,
     TooManyAttempts {
         retry_after: u64,
     },
@@ -98,175 +98,77 @@ impl AppError {
         AppError::BadUserInput { field, reason }
     }
 
+    /// Its row of the error table.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AppError::BadUserInput { .. } => ErrorKind::BadUserInput,
+            AppError::CaptchaInvalid => ErrorKind::CaptchaInvalid,
+            AppError::CaptchaExpired => ErrorKind::CaptchaExpired,
+            AppError::CaptchaRequired => ErrorKind::CaptchaRequired,
+            AppError::CodeInvalid => ErrorKind::CodeInvalid,
+            AppError::CodeExpired => ErrorKind::CodeExpired,
+            AppError::TooManyAttempts { .. } => ErrorKind::TooManyAttempts,
+            AppError::CodeBurned => ErrorKind::CodeBurned,
+            AppError::RateLimited { .. } => ErrorKind::RateLimited,
+            AppError::AccountExists { .. } => ErrorKind::AccountExists,
+            AppError::NoBindUser { .. } => ErrorKind::NoBindUser,
+            AppError::InvalidCredentials => ErrorKind::InvalidCredentials,
+            AppError::Unauthenticated => ErrorKind::Unauthenticated,
+            AppError::Forbidden => ErrorKind::Forbidden,
+            AppError::NotFound => ErrorKind::NotFound,
+            AppError::AlreadyBound => ErrorKind::AlreadyBound,
+            AppError::AccountDisabled => ErrorKind::AccountDisabled,
+            AppError::RegistrationClosed => ErrorKind::RegistrationClosed,
+            AppError::ServiceUnavailable(_) => ErrorKind::ServiceUnavailable,
+            AppError::SmsBudgetSpent { .. } => ErrorKind::SmsBudgetSpent,
+            AppError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
     /// The `extensions.code` of GraphQL errors.
     pub fn code(&self) -> &'static str {
-        match self {
-            AppError::BadUserInput { .. } => "BAD_USER_INPUT",
-            AppError::CaptchaInvalid | AppError::CaptchaExpired => "CAPTCHA_INVALID",
-            AppError::CaptchaRequired => "CAPTCHA_REQUIRED",
-            AppError::CodeInvalid => "CODE_INVALID",
-            AppError::TooManyAttempts { .. } | AppError::CodeBurned => "TOO_MANY_ATTEMPTS",
-            AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::AccountExists { .. } => "ACCOUNT_EXISTS",
-            AppError::NoBindUser { .. } => "NO_BIND_USER",
-            AppError::InvalidCredentials => "INVALID_CREDENTIALS",
-            AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden => "FORBIDDEN",
-            AppError::NotFound => "NOT_FOUND",
-            AppError::AlreadyBound => "ALREADY_BOUND",
-            AppError::AccountDisabled => "ACCOUNT_DISABLED",
-            AppError::RegistrationClosed => "REGISTRATION_CLOSED",
-            AppError::ServiceUnavailable(_) | AppError::SmsBudgetSpent { .. } => "SERVICE_UNAVAILABLE",
-            AppError::Internal(_) => "INTERNAL",
-        }
+        self.kind().row().graphql_code
     }
 
     /// The client-facing message; never includes internal causes.
     pub fn message(&self, lang: Lang) -> String {
-        let en = lang == Lang::En;
-        let text = match self {
-            AppError::BadUserInput { field, reason } => return input_message(field, *reason, lang),
-            AppError::CaptchaInvalid => {
-                if en {
-                    "The captcha is wrong or expired"
-                } else {
-                    "图片验证码错误或已过期"
-                }
-            }
-            AppError::CaptchaExpired => {
-                if en {
-                    "The captcha has expired or was used; get a new one"
-                } else {
-                    "图片验证码已过期，请刷新后重试"
-                }
-            }
-            AppError::CaptchaRequired => {
-                if en {
-                    "Solve the captcha first (createCaptcha, then captchaId and captcha)"
-                } else {
-                    "请先完成图形验证码"
-                }
-            }
-            AppError::CodeInvalid => {
-                if en {
-                    "The verification code is wrong or expired"
-                } else {
-                    "验证码错误或已过期"
-                }
-            }
-            AppError::SmsBudgetSpent { retry_after } => {
-                return if en {
-                    format!("SMS sending is paused for now; try again in {retry_after} seconds")
-                } else {
-                    format!("短信发送繁忙，请 {retry_after} 秒后再试")
-                };
-            }
-            AppError::CodeBurned => {
-                return if en {
-                    "Too many wrong codes: this code no longer works, request a new one".to_string()
-                } else {
-                    "验证码错误次数过多，已失效，请重新获取验证码".to_string()
-                };
-            }
-            AppError::TooManyAttempts { retry_after } => {
-                return if en {
-                    format!("Too many failed attempts; try again in {retry_after} seconds")
-                } else {
-                    format!("尝试次数过多，请 {retry_after} 秒后再试")
-                };
-            }
-            AppError::RateLimited { retry_after } => {
-                return if en {
-                    format!("Too many requests; try again in {retry_after} seconds")
-                } else {
-                    format!("操作过于频繁，请 {retry_after} 秒后再试")
-                };
-            }
-            AppError::AccountExists { field } => {
-                return if en {
-                    format!("This {} is already registered", field_name(field, lang))
-                } else {
-                    format!("{}已存在", field_name(field, lang))
-                };
-            }
-            AppError::NoBindUser { .. } => {
-                if en {
-                    "No account is bound yet: sign in or register to bind it"
-                } else {
-                    "尚未绑定账号，请登录或注册后绑定"
-                }
-            }
-            AppError::InvalidCredentials => {
-                if en {
-                    "Wrong account or password"
-                } else {
-                    "账号或密码错误"
-                }
-            }
-            AppError::Unauthenticated => {
-                if en {
-                    "Sign in first"
-                } else {
-                    "请先登录"
-                }
-            }
-            AppError::Forbidden => {
-                if en {
-                    "You may not do this"
-                } else {
-                    "没有权限"
-                }
-            }
-            AppError::NotFound => {
-                if en {
-                    "Not found"
-                } else {
-                    "不存在"
-                }
-            }
-            AppError::AlreadyBound => {
-                if en {
-                    "This identity is already bound"
-                } else {
-                    "该账号已被绑定"
-                }
-            }
-            AppError::AccountDisabled => {
-                if en {
-                    "This account is disabled"
-                } else {
-                    "账号已被禁用"
-                }
-            }
-            AppError::RegistrationClosed => {
-                if en {
-                    "Registration is closed"
-                } else {
-                    "暂时关闭用户注册"
-                }
-            }
-            AppError::ServiceUnavailable(_) => {
-                if en {
-                    "Service temporarily unavailable; try again later"
-                } else {
-                    "服务暂不可用，请稍后再试"
-                }
-            }
-            AppError::Internal(_) => {
-                if en {
-                    "Internal error"
-                } else {
-                    "服务器内部错误"
-                }
-            }
+        let row = self.kind().row();
+        let template = match lang {
+            Lang::Zh => row.zh,
+            Lang::En => row.en,
         };
-        text.to_string()
+        self.fill(template, lang)
+    }
+
+    /// A row's words with this error's values in place of the placeholders.
+    pub(crate) fn fill(&self, template: &str, lang: Lang) -> String {
+        let mut text = template.to_string();
+        if let Some(seconds) = self.retry_after() {
+            text = text.replace("{retry_after}", &seconds.to_string());
+        }
+        if let Some(field) = self.field() {
+            text = text
+                .replace("{field}", field.name(lang))
+                .replace("{discuz_field}", field.discuz().1);
+        }
+        if let AppError::BadUserInput { field, reason } = self {
+            text = text.replace("{input}", &input_message(*field, *reason, lang));
+        }
+        text
+    }
+
+    /// For logs: the code and the English message, or the hidden cause.
+    pub fn describe(&self) -> String {
+        match self {
+            AppError::Internal(cause) | AppError::ServiceUnavailable(cause) => format!("{}: {cause}", self.code()),
+            _ => format!("{}: {}", self.code(), self.message(Lang::En)),
+        }
     }
 
     /// `field` of BAD_USER_INPUT and ACCOUNT_EXISTS, as the GraphQL input names it.
     pub fn field(&self) -> Option<Field> {
         match self {
-            AppError::BadUserInput { field, .. } | AppError::AccountExists { field } => Some(field),
+            AppError::BadUserInput { field, .. } | AppError::AccountExists { field } => Some(*field),
             _ => None,
         }
     }
@@ -291,14 +193,6 @@ impl AppError {
     }
 }
 
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message(Lang::En))
-    }
-}
-
-impl std::error::Error for AppError {}
-
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         use sea_orm::sqlx::Error as Sqlx;
@@ -322,8 +216,15 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+mod fields;
+mod table;
 mod words;
-use words::{field_name, input_message};
+pub use fields::Field;
+pub use table::{DiscuzDetail, ErrorKind, LegacyWords, Row};
+use words::input_message;
 
 mod legacy;
 pub use legacy::{DiscuzError, ShopxoAccount, ShopxoError};
+
+#[cfg(test)]
+mod tests;

@@ -80,8 +80,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Admin {
             action: AdminAction::Grant { who },
         } => {
-            let state = AppState::build(config, db, Overrides::default()).await?;
-            let user = state.services.accounts.grant_admin(&who).await?;
+            let state = AppState::build(config, db, Overrides::default())
+                .await
+                .map_err(startup_error)?;
+            let user = state.services.accounts.grant_admin(&who).await.map_err(startup_error)?;
             println!("user {} is now ADMIN", user.id);
             Ok(())
         }
@@ -97,7 +99,9 @@ async fn serve(config: Config, db: store::Db) -> anyhow::Result<()> {
         );
     }
     let graphiql = config.graphiql;
-    let state = AppState::build(config, db, Overrides::default()).await?;
+    let state = AppState::build(config, db, Overrides::default())
+        .await
+        .map_err(startup_error)?;
     let sweeper = tokio::spawn(state.services.housekeeping.clone().sweep_forever());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     if graphiql {
@@ -144,4 +148,9 @@ fn init_logging(json: bool) {
     } else {
         builder.init();
     }
+}
+
+/// An account error where the command line reports it (start-up, `admin grant`).
+fn startup_error(err: zhanghao::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!(err.describe())
 }

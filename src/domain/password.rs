@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 
 /// A password as typed, accepted by the policy. Never printed.
 pub struct PlainPassword(SecretString);
@@ -30,7 +30,7 @@ pub struct PasswordPolicy {
 
 impl PasswordPolicy {
     /// Parses a new password for `field`; the error says which rule failed.
-    pub fn parse_new(&self, raw: &str, field: &'static str) -> Result<PlainPassword, AppError> {
+    pub fn parse_new(&self, raw: &str, field: Field) -> Result<PlainPassword, AppError> {
         let chars = raw.chars().count();
         if chars == 0 {
             return Err(AppError::bad(field, InputProblem::Missing));
@@ -71,7 +71,7 @@ pub struct PayPassword(SecretString);
 
 impl PayPassword {
     /// Six ASCII digits, or BAD_USER_INPUT on `field`.
-    pub fn parse(raw: &str, field: &'static str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str, field: Field) -> Result<Self, AppError> {
         if raw.is_empty() {
             return Err(AppError::bad(field, InputProblem::Missing));
         }
@@ -98,30 +98,33 @@ mod tests {
 
     #[test]
     fn refuses_short_long_and_common() {
-        assert!(POLICY.parse_new("s3cure-enough", "password").is_ok());
-        let err = |raw: &str| POLICY.parse_new(raw, "password").err();
-        assert_eq!(err("short"), Some(AppError::bad("password", InputProblem::TooShort(8))));
+        assert!(POLICY.parse_new("s3cure-enough", Field::Password).is_ok());
+        let err = |raw: &str| POLICY.parse_new(raw, Field::Password).err();
+        assert_eq!(
+            err("short"),
+            Some(AppError::bad(Field::Password, InputProblem::TooShort(8)))
+        );
         assert_eq!(
             err(&"x".repeat(129)),
-            Some(AppError::bad("password", InputProblem::TooLong(128)))
+            Some(AppError::bad(Field::Password, InputProblem::TooLong(128)))
         );
         assert_eq!(
             err("Password1"),
-            Some(AppError::bad("password", InputProblem::TooCommon))
+            Some(AppError::bad(Field::Password, InputProblem::TooCommon))
         );
         assert_eq!(
             err("12345678"),
-            Some(AppError::bad("password", InputProblem::TooCommon))
+            Some(AppError::bad(Field::Password, InputProblem::TooCommon))
         );
         assert_eq!(
             err("zzzzzzzzzz"),
-            Some(AppError::bad("password", InputProblem::TooCommon))
+            Some(AppError::bad(Field::Password, InputProblem::TooCommon))
         );
     }
 
     #[test]
     fn counts_characters_not_bytes() {
         // Eight Chinese characters are eight characters, though 24 bytes.
-        assert!(POLICY.parse_new("我的密码很长很好", "password").is_ok());
+        assert!(POLICY.parse_new("我的密码很长很好", Field::Password).is_ok());
     }
 }

@@ -21,7 +21,7 @@ impl ErrorExtensions for AppError {
         GqlError::new(self.message(current_lang())).extend_with(|_, ext| {
             ext.set("code", self.code());
             if let Some(field) = self.field() {
-                ext.set("field", field);
+                ext.set("field", field.graphql_name());
             }
             if let Some(seconds) = self.retry_after() {
                 ext.set("retryAfter", seconds);

@@ -231,6 +231,7 @@ impl Mutation {
             nickname: input.nickname,
             invite_code: input.invite_code,
             bind_token: input.bind_token,
+            malformed_code_is_wrong: false,
         };
         let outcome = state
             .services

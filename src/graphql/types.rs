@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::domain;
-use crate::error::AppError;
+use crate::error::{AppError, Field};
 use crate::service::privacy::{Audience, visible_email, visible_mobile};
 use crate::service::{self, accounts::AuthOutcome, tokens};
 use crate::state::AppState;
@@ -265,7 +265,7 @@ pub struct VerifySmsPayload {
 /// Turns an ID argument into a user id, or BAD_USER_INPUT.
 pub fn parse_user_id(id: &ID) -> Result<i64, AppError> {
     id.parse::<i64>()
-        .map_err(|_| AppError::bad("id", crate::error::InputProblem::Malformed))
+        .map_err(|_| AppError::bad(Field::Id, crate::error::InputProblem::Malformed))
 }
 
 /// Opaque cursor of a user id.
@@ -277,7 +277,7 @@ pub fn cursor_of(id: i64) -> String {
 /// The user id in a cursor, or BAD_USER_INPUT.
 pub fn parse_cursor(cursor: &str) -> Result<i64, AppError> {
     use base64::Engine as _;
-    let bad = || AppError::bad("after", crate::error::InputProblem::Malformed);
+    let bad = || AppError::bad(Field::After, crate::error::InputProblem::Malformed);
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor.trim())
         .map_err(|_| bad())?;

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::params::Params;
 use super::{beijing_text, meta};
 use crate::domain::{Mobile, Platform};
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::service::accounts::AuthOutcome;
 use crate::service::auth::Viewer;
 use crate::service::codes::Purpose;
@@ -163,7 +163,7 @@ pub async fn three_register_and_bind(State(state): State<AppState>, parts: Parts
                 };
                 state.services.third_party.bind_with_sms(request, &meta).await
             }
-            Err(_) => Err(AppError::bad("platform", InputProblem::Malformed)),
+            Err(_) => Err(AppError::bad(Field::Platform, InputProblem::Malformed)),
         },
     };
     match outcome {

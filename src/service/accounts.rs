@@ -10,7 +10,7 @@ use super::{Captchas, Codes, Limits, RequestMeta, Tickets, Tokens, auth::Viewer,
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Account, Code, Email, Mobile, Role, User, Username};
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::store::{self, Db, users::NewUser};
 
 /// Sign-up, sign-in and the user queries.
@@ -72,32 +72,33 @@ impl Accounts {
         };
         let account = req.account.trim();
         if account.is_empty() {
-            return Err(AppError::bad("account", InputProblem::Missing));
+            return Err(AppError::bad(Field::Account, InputProblem::Missing));
         }
         match method {
             RegisterMethod::Username => {
                 let username =
-                    Username::parse(account, region).ok_or(AppError::bad("account", InputProblem::Malformed))?;
+                    Username::parse(account, region).ok_or(AppError::bad(Field::Account, InputProblem::Malformed))?;
                 new.username_key = Some(username.key());
                 new.username = Some(username.as_str().to_string());
             }
             RegisterMethod::Sms => {
-                let mobile = Mobile::parse(account, region).ok_or(AppError::bad("account", InputProblem::Malformed))?;
+                let mobile =
+                    Mobile::parse(account, region).ok_or(AppError::bad(Field::Account, InputProblem::Malformed))?;
                 new.mobile = Some(mobile.as_str().to_string());
             }
             RegisterMethod::Email => {
-                let email = Email::parse(account).ok_or(AppError::bad("account", InputProblem::Malformed))?;
+                let email = Email::parse(account).ok_or(AppError::bad(Field::Account, InputProblem::Malformed))?;
                 new.email = Some(email.as_str().to_string());
             }
         }
-        let password = self.rules.password.parse_new(&req.password, "password")?;
+        let password = self.rules.password.parse_new(&req.password, Field::Password)?;
         new.nickname = parse_nickname(req.nickname.as_deref())?;
         let (referrer_id, invite_code) = self.parse_invite(req.invite_code.as_deref()).await?;
         new.referrer_id = referrer_id;
         new.invite_code = invite_code;
         let verify = req.verify.trim();
         if verify.is_empty() {
-            return Err(AppError::bad("verify", InputProblem::Missing));
+            return Err(AppError::bad(Field::Verify, InputProblem::Missing));
         }
         let ticket = self.tickets.load(req.bind_token.as_deref()).await?;
 
@@ -118,13 +119,19 @@ impl Accounts {
                     .as_deref()
                     .map(str::trim)
                     .filter(|id| !id.is_empty())
-                    .ok_or(AppError::bad("captchaId", InputProblem::Missing))?;
+                    .ok_or(AppError::bad(Field::CaptchaId, InputProblem::Missing))?;
                 self.captchas.solve(captcha_id, verify).await?;
                 None
             }
             RegisterMethod::Sms | RegisterMethod::Email => {
-                let code = Code::parse(verify).ok_or(AppError::bad("verify", InputProblem::Malformed))?;
                 let target = new.mobile.clone().or_else(|| new.email.clone()).unwrap_or_default();
+                let code = match Code::parse(verify) {
+                    Some(code) => code,
+                    None if req.malformed_code_is_wrong => {
+                        return Err(self.codes.judge_wrong_code(&target, codes::Purpose::Register).await?);
+                    }
+                    None => return Err(AppError::bad(Field::Verify, InputProblem::Malformed)),
+                };
                 Some((target, code))
             }
         };
@@ -182,10 +189,10 @@ impl Accounts {
         meta: &RequestMeta,
     ) -> Result<AuthOutcome, AppError> {
         if account.trim().is_empty() {
-            return Err(AppError::bad("account", InputProblem::Missing));
+            return Err(AppError::bad(Field::Account, InputProblem::Missing));
         }
         if password.is_empty() {
-            return Err(AppError::bad("password", InputProblem::Missing));
+            return Err(AppError::bad(Field::Password, InputProblem::Missing));
         }
         let ticket = self.tickets.load(bind_token).await?;
         let parsed = Account::parse(account, self.rules.region);
@@ -275,7 +282,7 @@ impl Accounts {
             return Err(AppError::Forbidden);
         }
         if !(1..=100).contains(&first) {
-            return Err(AppError::bad("first", InputProblem::Malformed));
+            return Err(AppError::bad(Field::First, InputProblem::Malformed));
         }
         let first = first as u64;
         let (mut users, total_count) = store::users::page(&self.db, first, after, search).await?;
@@ -316,7 +323,7 @@ impl Accounts {
             return Ok((None, None));
         };
         if code.chars().count() > 64 {
-            return Err(AppError::bad("inviteCode", InputProblem::TooLong(64)));
+            return Err(AppError::bad(Field::InviteCode, InputProblem::TooLong(64)));
         }
         let referrer = match code.parse::<i64>() {
             Ok(id) => store::users::by_id(&self.db, id).await?.map(|u| u.id),
@@ -348,6 +355,10 @@ pub struct RegisterRequest {
     pub nickname: Option<String>,
     pub invite_code: Option<String>,
     pub bind_token: Option<String>,
+    /// ShopXO's rule: a code of the wrong shape is judged like a wrong one
+    /// (CODE_INVALID while a code is live, CODE_EXPIRED otherwise) rather
+    /// than refused as BAD_USER_INPUT.
+    pub malformed_code_is_wrong: bool,
 }
 
 /// A signed-in user with fresh tokens.
@@ -371,10 +382,10 @@ fn parse_nickname(raw: Option<&str>) -> Result<Option<String>, AppError> {
         return Ok(None);
     };
     if nickname.chars().count() > 32 {
-        return Err(AppError::bad("nickname", InputProblem::TooLong(32)));
+        return Err(AppError::bad(Field::Nickname, InputProblem::TooLong(32)));
     }
     if nickname.chars().any(char::is_control) {
-        return Err(AppError::bad("nickname", InputProblem::Malformed));
+        return Err(AppError::bad(Field::Nickname, InputProblem::Malformed));
     }
     Ok(Some(nickname.to_string()))
 }

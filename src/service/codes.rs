@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::SendCaptchaRule;
 use crate::crypto::HmacKey;
 use crate::domain::{CodeDigits, Email, Mobile};
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::store::{self, Db};
 
@@ -171,7 +171,7 @@ impl Codes {
     fn ensure_deliverable(&self, target: &Target) -> Result<(), AppError> {
         match target {
             Target::Mobile(mobile) if !mobile.can_receive_sms(&self.settings.sms_regions) => {
-                Err(AppError::bad("mobile", InputProblem::NoSms))
+                Err(AppError::bad(Field::Mobile, InputProblem::NoSms))
             }
             _ => Ok(()),
         }
@@ -261,15 +261,20 @@ impl Codes {
         self.hmac.hex(&["code", target, purpose.as_str(), code])
     }
 
-    /// True while `target` holds an unexpired, unburnt code of `purpose`. Only
-    /// reads: ShopXO tells "expired" (no live code) from "wrong" (a live code,
-    /// another value) after a refusal, and this is how its envelope knows which.
-    pub async fn has_live_code(&self, target: &str, purpose: Purpose) -> Result<bool, AppError> {
+    /// How a code that cannot be right is refused: CODE_INVALID while
+    /// `target` holds a live code of `purpose`, CODE_EXPIRED otherwise.
+    pub async fn judge_wrong_code(&self, target: &str, purpose: Purpose) -> Result<AppError, AppError> {
         if self.fixed_code(target).is_some() {
-            return Ok(true);
+            return Ok(AppError::CodeInvalid);
         }
         let row = store::codes::find(&self.db, target, purpose.as_str()).await?;
-        Ok(row.is_some_and(|row| row.expires_at > self.clock.now() && row.attempts < self.settings.max_attempts))
+        let live =
+            row.is_some_and(|row| row.expires_at > self.clock.now() && row.attempts < self.settings.max_attempts);
+        Ok(if live {
+            AppError::CodeInvalid
+        } else {
+            AppError::CodeExpired
+        })
     }
 }
 

@@ -27,7 +27,7 @@ impl Housekeeping {
         loop {
             interval.tick().await;
             if let Err(err) = self.sweep_once().await {
-                tracing::warn!(%err, "housekeeping sweep failed");
+                tracing::warn!(err = err.describe(), "housekeeping sweep failed");
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::domain::User;
 use phonenumber::country::Id as Region;
 
 use crate::domain::{Code, Mobile, PasswordPolicy};
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 
 /// The account settings the flows consult.
 #[derive(Debug, Clone)]
@@ -40,8 +40,8 @@ impl AccountRules {
         let raw = raw
             .map(str::trim)
             .filter(|m| !m.is_empty())
-            .ok_or(AppError::bad("mobile", InputProblem::Missing))?;
-        Mobile::parse(raw, self.region).ok_or(AppError::bad("mobile", InputProblem::Malformed))
+            .ok_or(AppError::bad(Field::Mobile, InputProblem::Missing))?;
+        Mobile::parse(raw, self.region).ok_or(AppError::bad(Field::Mobile, InputProblem::Malformed))
     }
 }
 
@@ -57,12 +57,14 @@ pub fn ensure_active(user: &User) -> Result<(), AppError> {
 /// Parses the `code` input of a code flow.
 pub fn parse_code(raw: &str) -> Result<Code, AppError> {
     if raw.trim().is_empty() {
-        return Err(AppError::bad("code", InputProblem::Missing));
+        return Err(AppError::bad(Field::Code, InputProblem::Missing));
     }
-    Code::parse(raw).ok_or(AppError::bad("code", InputProblem::Malformed))
+    Code::parse(raw).ok_or(AppError::bad(Field::Code, InputProblem::Malformed))
 }
 
 /// The mobile an account has, for flows that act on it.
 pub fn own_mobile(me: &User) -> Result<Mobile, AppError> {
-    me.mobile.clone().ok_or(AppError::bad("mobile", InputProblem::Missing))
+    me.mobile
+        .clone()
+        .ok_or(AppError::bad(Field::Mobile, InputProblem::Missing))
 }

@@ -20,7 +20,7 @@ use super::rules::{AccountRules, Entering};
 use super::{Accounts, Codes, Limits, RequestMeta, Tickets, Tokens, auth::Viewer, limits};
 use crate::clock::Clock;
 use crate::domain::Code;
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::platforms::{Platform, PlatformClients};
 use crate::store::{self, Db, users::NewUser};
 
@@ -99,7 +99,7 @@ impl ThirdParty {
             return Err(AppError::Forbidden);
         }
         let mobile = self.rules.parse_mobile(Some(&req.mobile))?;
-        let code = Code::parse(&req.code).ok_or(AppError::bad("code", InputProblem::Malformed))?;
+        let code = Code::parse(&req.code).ok_or(AppError::bad(Field::Code, InputProblem::Malformed))?;
         let identity = Identity {
             platform: req.platform,
             app_id: self.apps.app_id(req.platform),
@@ -182,7 +182,7 @@ impl ThirdParty {
         }
         let other_ways = me.has_password || me.mobile.is_some() || bindings.iter().any(|b| b.platform != platform);
         if !other_ways {
-            return Err(AppError::bad("platform", InputProblem::LastSignInMethod));
+            return Err(AppError::bad(Field::Platform, InputProblem::LastSignInMethod));
         }
         store::bindings::delete(&self.db, me.id, platform).await?;
         Ok(me.clone())
@@ -256,10 +256,10 @@ pub(crate) enum Owner {
 fn parse_openid(raw: &str) -> Result<String, AppError> {
     let openid = raw.trim();
     if openid.is_empty() {
-        return Err(AppError::bad("openid", InputProblem::Missing));
+        return Err(AppError::bad(Field::Openid, InputProblem::Missing));
     }
     if openid.len() > 128 || !openid.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::bad("openid", InputProblem::Malformed));
+        return Err(AppError::bad(Field::Openid, InputProblem::Malformed));
     }
     Ok(openid.to_string())
 }

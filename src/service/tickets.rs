@@ -13,7 +13,7 @@ use super::bindings::{self, Identity};
 use crate::clock::Clock;
 use crate::crypto::{hash_opaque, new_opaque_token};
 use crate::domain::Mobile;
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::platforms::Platform;
 use crate::store::{self, Db, Txn, tickets::NewTicket};
 
@@ -93,7 +93,7 @@ impl Tickets {
         let hash = hash_opaque(token);
         match store::tickets::peek(&self.db, &hash, self.clock.now()).await? {
             Some(row) => Ok(Some(LiveTicket { hash, row })),
-            None => Err(AppError::bad("bindToken", InputProblem::ExpiredOrUsed)),
+            None => Err(AppError::bad(Field::BindToken, InputProblem::ExpiredOrUsed)),
         }
     }
 
@@ -130,7 +130,7 @@ impl Tickets {
         let now = self.clock.now();
         let row = store::tickets::take(txn, &ticket.hash, now)
             .await?
-            .ok_or(AppError::bad("bindToken", InputProblem::ExpiredOrUsed))?;
+            .ok_or(AppError::bad(Field::BindToken, InputProblem::ExpiredOrUsed))?;
         let mut user = user;
         for proof in proofs(&row)? {
             match proof {

@@ -11,7 +11,7 @@ use super::{RequestMeta, rules};
 use crate::clock::Clock;
 use crate::crypto::jwt::Subject;
 use crate::crypto::{TokenKeys, hash_opaque, new_opaque_token};
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::store::{self, Db, Txn};
 
 /// Sessions: access tokens signed, refresh tokens rotated, families revoked.
@@ -149,7 +149,7 @@ impl Tokens {
             return Ok(true);
         }
         let Some(token) = refresh_token else {
-            return Err(AppError::bad("refreshToken", InputProblem::Missing));
+            return Err(AppError::bad(Field::RefreshToken, InputProblem::Missing));
         };
         match store::sessions::by_hash(&self.db, &hash_opaque(token.trim())).await? {
             Some(session) if session.user_id == user.id => {

@@ -14,7 +14,7 @@ use super::{Accounts, Codes, RequestMeta, Tickets, Tokens, auth::Viewer, limits}
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::store::{self, Db, tickets::NewTicket, users::NewUser};
 
 mod send;
@@ -191,22 +191,22 @@ impl Verification {
                 password: self
                     .rules
                     .password
-                    .parse_new(req.password.as_deref().unwrap_or(""), "password")?,
+                    .parse_new(req.password.as_deref().unwrap_or(""), Field::Password)?,
                 code,
             },
             Purpose::ResetPayPassword => {
                 viewer.require()?;
-                let pay_password = PayPassword::parse(req.pay_password.as_deref().unwrap_or(""), "payPassword")?;
+                let pay_password = PayPassword::parse(req.pay_password.as_deref().unwrap_or(""), Field::PayPassword)?;
                 let confirmation = req.pay_password_confirmation.as_deref().unwrap_or("");
                 if confirmation.is_empty() {
-                    return Err(AppError::bad("payPasswordConfirmation", InputProblem::Missing));
+                    return Err(AppError::bad(Field::PayPasswordConfirmation, InputProblem::Missing));
                 }
                 if confirmation != pay_password.expose() {
-                    return Err(AppError::bad("payPasswordConfirmation", InputProblem::Mismatch));
+                    return Err(AppError::bad(Field::PayPasswordConfirmation, InputProblem::Mismatch));
                 }
                 VerifyCommand::ResetPayPassword { code, pay_password }
             }
-            Purpose::Register => return Err(AppError::bad("purpose", InputProblem::NotAllowed)),
+            Purpose::Register => return Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed)),
         })
     }
 
@@ -355,7 +355,7 @@ impl Verification {
         let me = viewer.require()?;
         self.ensure_rebind_window(viewer)?;
         if me.mobile.as_ref() == Some(mobile) {
-            return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
+            return Err(AppError::bad(Field::Mobile, InputProblem::SameAsBefore));
         }
         self.ensure_mobile_free(mobile).await?;
         self.codes
@@ -399,7 +399,7 @@ impl Verification {
         let user = user.ok_or(AppError::CodeInvalid)?;
         let old_hash = store::users::password_hash(&self.db, user.id).await?;
         if old_hash.is_some() && self.passwords.verify(old_hash.as_deref(), password.expose()).await? {
-            return Err(AppError::bad("password", InputProblem::SameAsBefore));
+            return Err(AppError::bad(Field::Password, InputProblem::SameAsBefore));
         }
         let hash = self.passwords.hash(password.expose()).await?;
         let txn = store::begin(&self.db).await?;
@@ -435,7 +435,7 @@ impl Verification {
     /// lockout period.
     pub async fn check_pay_password(&self, viewer: &Viewer, raw: &str) -> Result<bool, AppError> {
         let me = viewer.require()?;
-        let pay = PayPassword::parse(raw, "payPassword")?;
+        let pay = PayPassword::parse(raw, Field::PayPassword)?;
         let Some(hash) = store::users::pay_password(&self.db, me.id).await?.and_then(|p| p.hash) else {
             return Err(AppError::NotFound);
         };
@@ -468,7 +468,7 @@ impl Verification {
 
     async fn ensure_mobile_free(&self, mobile: &Mobile) -> Result<(), AppError> {
         match store::users::by_mobile(&self.db, mobile.as_str()).await? {
-            Some(_) => Err(AppError::AccountExists { field: "mobile" }),
+            Some(_) => Err(AppError::AccountExists { field: Field::Mobile }),
             None => Ok(()),
         }
     }
@@ -483,7 +483,7 @@ impl Verification {
             me.mobile_verified_session.is_some() && me.mobile_verified_session.as_deref() == viewer.session();
         match me.mobile_verified_at {
             Some(at) if same_session && now - at <= Duration::seconds(REBIND_WINDOW_SECONDS) && at <= now => Ok(()),
-            _ => Err(AppError::bad("mobile", InputProblem::NeedsVerify)),
+            _ => Err(AppError::bad(Field::Mobile, InputProblem::NeedsVerify)),
         }
     }
 

@@ -12,7 +12,7 @@ pub mod users;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
-use crate::error::AppError;
+use crate::error::{AppError, Field};
 
 /// The pool services hold; only this module looks inside.
 pub use sea_orm::DatabaseConnection as Db;
@@ -74,13 +74,13 @@ pub(crate) fn account_conflict(err: DbErr) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(message)) => {
             let field = if message.contains("username") {
-                "username"
+                Field::Username
             } else if message.contains("mobile") {
-                "mobile"
+                Field::Mobile
             } else if message.contains("email") {
-                "email"
+                Field::Email
             } else {
-                "account"
+                Field::Account
             };
             AppError::AccountExists { field }
         }

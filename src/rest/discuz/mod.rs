@@ -16,7 +16,7 @@ use self::resources::{
 use super::meta;
 use super::params::{Params, attr, json_attributes, scalar, truthy};
 use crate::domain::CodeDigits;
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::http::bearer_token;
 use crate::service::auth::Viewer;
 use crate::service::codes::{Purpose, SendCaptcha};
@@ -103,7 +103,7 @@ pub async fn refresh_token(State(state): State<AppState>, parts: Parts, body: By
     // No bearer check here: clients refresh precisely when their access token has expired.
     let attributes = json_attributes(&body);
     let Some(refresh) = attr(&attributes, "refresh_token") else {
-        return refuse(&AppError::bad("refreshToken", InputProblem::Missing));
+        return refuse(&AppError::bad(Field::RefreshToken, InputProblem::Missing));
     };
     match state.services.tokens.refresh(&refresh, &meta(&state, &parts)).await {
         Ok((user, pair)) => respond(StatusCode::OK, token_document(user.id, &pair)),
@@ -117,10 +117,10 @@ pub async fn refresh_token(State(state): State<AppState>, parts: Parts, body: By
 pub async fn login(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
     let attributes = json_attributes(&body);
     let Some(username) = attr(&attributes, "username").filter(|u| !u.trim().is_empty()) else {
-        return refuse(&AppError::bad("username", InputProblem::Missing));
+        return refuse(&AppError::bad(Field::Username, InputProblem::Missing));
     };
     let Some(password) = attr(&attributes, "password").filter(|p| !p.is_empty()) else {
-        return refuse(&AppError::bad("password", InputProblem::Missing));
+        return refuse(&AppError::bad(Field::Password, InputProblem::Missing));
     };
     let ticket = attr(&attributes, "mobileToken");
     match state
@@ -160,13 +160,13 @@ async fn viewer(state: &AppState, parts: &Parts) -> Result<Viewer, AppError> {
 /// Discuz's `type` names.
 fn purpose(attributes: &Map<String, Value>) -> Result<Purpose, AppError> {
     match attr(attributes, "type").as_deref() {
-        None => Err(AppError::bad("purpose", InputProblem::Missing)),
+        None => Err(AppError::bad(Field::Purpose, InputProblem::Missing)),
         Some("login") => Ok(Purpose::Login),
         Some("bind") => Ok(Purpose::Bind),
         Some("rebind") => Ok(Purpose::Rebind),
         Some("reset_pwd") => Ok(Purpose::ResetPassword),
         Some("reset_pay_pwd") => Ok(Purpose::ResetPayPassword),
         Some("verify") => Ok(Purpose::Verify),
-        Some(_) => Err(AppError::bad("purpose", InputProblem::NotAllowed)),
+        Some(_) => Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed)),
     }
 }

@@ -15,8 +15,7 @@ use utoipa::ToSchema;
 use self::user::ShopxoUser;
 use super::meta;
 use super::params::Params;
-use crate::domain::{Email, Mobile};
-use crate::error::{AppError, InputProblem, ShopxoAccount, ShopxoError};
+use crate::error::{AppError, ShopxoAccount, ShopxoError};
 use crate::service::accounts::{RegisterMethod, RegisterRequest};
 use crate::service::auth::Viewer;
 use crate::service::codes::{Purpose, SendCaptcha};
@@ -125,6 +124,9 @@ async fn register(state: &AppState, parts: &Parts, params: &Params) -> Response 
         verify: params.text("verify"),
         // ShopXO keys the image captcha by the client's `uuid`.
         captcha_id: params.opt("uuid"),
+        // ShopXO looks for a live code before it compares (`CheckExpire`,
+        // then `CheckCorrect`): a `verify` of the wrong shape is just wrong.
+        malformed_code_is_wrong: kind != ShopxoAccount::Username,
         ..Default::default()
     };
     match state
@@ -137,21 +139,7 @@ async fn register(state: &AppState, parts: &Parts, params: &Params) -> Response 
         // `{"body_html","user_id"}` to the web; DESIGN §3 makes the user
         // object with its token the answer for every client.
         Ok(outcome) => ok("注册成功", json!(ShopxoUser::new(&outcome.user, &outcome.tokens))),
-        Err(err) => refuse(state, &as_code_refusal(err, kind), kind, &accounts).await,
-    }
-}
-
-/// ShopXO looks for a live code before it compares (`CheckExpire`, then
-/// `CheckCorrect`): a `verify` of the wrong shape is judged like any wrong
-/// code, 已过期 without a live code and 错误 with one. The image captcha
-/// keeps its own words.
-fn as_code_refusal(err: AppError, kind: ShopxoAccount) -> AppError {
-    match err {
-        AppError::BadUserInput {
-            field: "verify",
-            reason: InputProblem::Malformed,
-        } if kind != ShopxoAccount::Username => AppError::CodeInvalid,
-        other => other,
+        Err(err) => refuse(&err, kind),
     }
 }
 
@@ -201,7 +189,7 @@ async fn send_code(state: &AppState, parts: &Parts, params: &Params) -> Response
     };
     match sent {
         Ok(_) => ok("发送成功", json!("")),
-        Err(err) => refuse(state, &err, kind, &accounts).await,
+        Err(err) => refuse(&err, kind),
     }
 }
 
@@ -218,32 +206,14 @@ async fn captcha_image(state: &AppState, parts: &Parts, params: &Params) -> Resp
             image.png,
         )
             .into_response(),
-        Err(err) => refuse(state, &err, ShopxoAccount::Username, "").await,
+        Err(err) => refuse(&err, ShopxoAccount::Username),
     }
 }
 
-/// Words a service refusal as ShopXO would. CODE_INVALID needs one look at
-/// the code store: ShopXO says 已过期 when no live code exists, else 错误.
-async fn refuse(state: &AppState, err: &AppError, kind: ShopxoAccount, accounts: &str) -> Response {
+/// Words a service refusal as ShopXO would.
+fn refuse(err: &AppError, kind: ShopxoAccount) -> Response {
     err.log_if_server_side();
-    let mut code_was_live = false;
-    if *err == AppError::CodeInvalid {
-        let region = state.config.default_region;
-        let target = match kind {
-            ShopxoAccount::Sms => Mobile::parse(accounts, region).map(|m| m.as_str().to_string()),
-            ShopxoAccount::Email => Email::parse(accounts).map(|e| e.as_str().to_string()),
-            ShopxoAccount::Username => None,
-        };
-        if let Some(target) = target {
-            code_was_live = state
-                .services
-                .codes
-                .has_live_code(&target, Purpose::Register)
-                .await
-                .unwrap_or(false);
-        }
-    }
-    let ShopxoError { code, msg } = err.shopxo(kind, code_was_live);
+    let ShopxoError { code, msg } = err.shopxo(kind);
     fail(code, &msg)
 }
 

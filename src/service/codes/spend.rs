@@ -77,7 +77,7 @@ impl Codes {
                     Err(AppError::CodeInvalid)
                 }
             }
-            _ => Err(AppError::CodeInvalid),
+            _ => Err(AppError::CodeExpired),
         }
     }
 
@@ -93,7 +93,7 @@ impl Codes {
         if store::codes::take_matching(txn, *id, hmac, self.settings.max_attempts, now).await? {
             Ok(())
         } else {
-            Err(AppError::CodeInvalid)
+            Err(AppError::CodeExpired)
         }
     }
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{Owner, ThirdParty};
 use crate::domain::{Mobile, User};
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::platforms::{Platform, PlatformCredential, PlatformError, VerifiedIdentity, decrypt_mini_program_data};
 use crate::service::accounts::AuthOutcome;
 use crate::service::bindings::{self, Identity};
@@ -109,7 +109,7 @@ impl ThirdParty {
                 .platforms
                 .mini_program_phone(code)
                 .await
-                .map_err(|e| platform_error(e, "phoneCode"))?;
+                .map_err(|e| platform_error(e, Field::PhoneCode))?;
             verified_phone = Some(phone);
         }
         if let Some(phone) = verified_phone {
@@ -181,7 +181,7 @@ impl ThirdParty {
 
 /// The credential the platform needs and the input it came from (the field
 /// a BAD_USER_INPUT names). Checked before any network call.
-fn credential(platform: Platform, req: &PlatformLoginRequest) -> Result<(PlatformCredential, &'static str), AppError> {
+fn credential(platform: Platform, req: &PlatformLoginRequest) -> Result<(PlatformCredential, Field), AppError> {
     let present = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -189,11 +189,11 @@ fn credential(platform: Platform, req: &PlatformLoginRequest) -> Result<(Platfor
             .map(str::to_string)
     };
     if platform == Platform::Apple {
-        let token = present(&req.identity_token).ok_or(AppError::bad("identityToken", InputProblem::Missing))?;
-        return Ok((PlatformCredential::AppleIdentityToken(token), "identityToken"));
+        let token = present(&req.identity_token).ok_or(AppError::bad(Field::IdentityToken, InputProblem::Missing))?;
+        return Ok((PlatformCredential::AppleIdentityToken(token), Field::IdentityToken));
     }
-    let code = present(&req.code).ok_or(AppError::bad("code", InputProblem::Missing))?;
-    Ok((PlatformCredential::Code(code), "code"))
+    let code = present(&req.code).ok_or(AppError::bad(Field::Code, InputProblem::Missing))?;
+    Ok((PlatformCredential::Code(code), Field::Code))
 }
 
 fn extras(platform: Platform, req: &PlatformLoginRequest) -> Result<Extras, AppError> {
@@ -206,7 +206,11 @@ fn extras(platform: Platform, req: &PlatformLoginRequest) -> Result<Extras, AppE
     let (data, iv, phone_code) = (present(&req.encrypted_data), present(&req.iv), present(&req.phone_code));
     if platform != Platform::WxSmall {
         // Only the mini-program has open data and phone codes.
-        for (value, field) in [(&data, "encryptedData"), (&iv, "iv"), (&phone_code, "phoneCode")] {
+        for (value, field) in [
+            (&data, Field::EncryptedData),
+            (&iv, Field::Iv),
+            (&phone_code, Field::PhoneCode),
+        ] {
             if value.is_some() {
                 return Err(AppError::bad(field, InputProblem::NotAllowed));
             }
@@ -214,8 +218,8 @@ fn extras(platform: Platform, req: &PlatformLoginRequest) -> Result<Extras, AppE
     }
     let encrypted = match (data, iv) {
         (Some(data), Some(iv)) => Some((data, iv)),
-        (Some(_), None) => return Err(AppError::bad("iv", InputProblem::Missing)),
-        (None, Some(_)) => return Err(AppError::bad("encryptedData", InputProblem::Missing)),
+        (Some(_), None) => return Err(AppError::bad(Field::Iv, InputProblem::Missing)),
+        (None, Some(_)) => return Err(AppError::bad(Field::EncryptedData, InputProblem::Missing)),
         (None, None) => None,
     };
     Ok(Extras { encrypted, phone_code })
@@ -235,7 +239,7 @@ fn open_data(verified: &VerifiedIdentity, data: &str, iv: &str) -> Result<OpenDa
         .as_ref()
         .ok_or_else(|| AppError::ServiceUnavailable("jscode2session returned no session_key".into()))?;
     let value = decrypt_mini_program_data(session_key.expose_secret(), data, iv, &verified.app_id)
-        .map_err(|e| platform_error(e, "encryptedData"))?;
+        .map_err(|e| platform_error(e, Field::EncryptedData))?;
     let text = |key: &str| {
         value
             .get(key)
@@ -244,7 +248,7 @@ fn open_data(verified: &VerifiedIdentity, data: &str, iv: &str) -> Result<OpenDa
             .filter(|v| !v.is_empty())
     };
     if text("openId").is_some_and(|openid| openid != verified.openid) {
-        return Err(AppError::bad("encryptedData", InputProblem::Mismatch));
+        return Err(AppError::bad(Field::EncryptedData, InputProblem::Mismatch));
     }
     let country = value.get("countryCode").and_then(|c| match c {
         Value::String(s) => Some(s.trim().trim_start_matches('+').to_string()),
@@ -270,7 +274,7 @@ fn open_data(verified: &VerifiedIdentity, data: &str, iv: &str) -> Result<OpenDa
 ///   client knows to redo the platform's authorisation rather than resend an SMS.
 /// - unavailable → SERVICE_UNAVAILABLE (also our own misconfigured secret: not the user's fault).
 /// - invalid data → BAD_USER_INPUT naming the input it came from.
-fn platform_error(err: PlatformError, field: &'static str) -> AppError {
+fn platform_error(err: PlatformError, field: Field) -> AppError {
     match err {
         PlatformError::NotConfigured(platform) => {
             tracing::info!(%platform, "sign-in with an unconfigured platform refused");
@@ -281,7 +285,7 @@ fn platform_error(err: PlatformError, field: &'static str) -> AppError {
             AppError::ServiceUnavailable(format!("{platform}: {detail}"))
         }
         PlatformError::InvalidData(detail) => {
-            tracing::debug!(%detail, field, "platform data refused");
+            tracing::debug!(%detail, field = field.graphql_name(), "platform data refused");
             AppError::bad(field, InputProblem::Malformed)
         }
     }

@@ -3,7 +3,7 @@
 
 use super::Verification;
 use crate::domain::{CodeDigits, Email};
-use crate::error::{AppError, InputProblem};
+use crate::error::{AppError, Field, InputProblem};
 use crate::service::RequestMeta;
 use crate::service::auth::Viewer;
 use crate::service::codes::{CodeSent, Purpose, SendCaptcha, SendMode, Target};
@@ -41,7 +41,7 @@ impl Verification {
                 let me = viewer.require()?;
                 self.ensure_rebind_window(viewer)?;
                 if me.mobile.as_ref() == Some(&mobile) {
-                    return Err(AppError::bad("mobile", InputProblem::SameAsBefore));
+                    return Err(AppError::bad(Field::Mobile, InputProblem::SameAsBefore));
                 }
                 self.ensure_mobile_free(&mobile).await?;
             }
@@ -70,14 +70,14 @@ impl Verification {
         captcha: SendCaptcha<'_>,
         meta: &RequestMeta,
     ) -> Result<CodeSent, AppError> {
-        let email = Email::parse(email).ok_or(AppError::bad("email", InputProblem::Malformed))?;
+        let email = Email::parse(email).ok_or(AppError::bad(Field::Email, InputProblem::Malformed))?;
         if purpose != Purpose::Register {
-            return Err(AppError::bad("purpose", InputProblem::NotAllowed));
+            return Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed));
         }
         self.ensure_registration_open(purpose)?;
         self.codes.charge_client_ip(email.as_str(), captcha, meta).await?;
         if store::users::by_email(&self.db, email.as_str()).await?.is_some() {
-            return Err(AppError::AccountExists { field: "email" });
+            return Err(AppError::AccountExists { field: Field::Email });
         }
         self.codes
             .send_for(&Target::Email(email), purpose, SendMode::Deliver, digits, meta)
