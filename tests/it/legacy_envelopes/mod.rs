@@ -1,8 +1,11 @@
 //! insta snapshots of every legacy REST envelope: each example answer of the
-//! seed documents (/work/…/seeds: ShopXO `user/reg`, Discuz! Q
-//! `/api/sms/verify`, chickenshop `threeRegisterAndBind`) and each error they
-//! or LEGACY.md list, driven through HTTP only, with the status code and the
-//! content type in the snapshot.
+//! three seed API documents (000 chickenshop `threeRegisterAndBind`, 001
+//! ShopXO `user/reg`, 002 Discuz! Q `/api/sms/verify`) and each error they or
+//! LEGACY.md list, driven through HTTP only (no service or store paths, so
+//! the snapshots survive refactors of src/), with the status code and the
+//! content type in the snapshot. `INSTA_UPDATE=always cargo test --test it
+//! legacy_envelopes` rewrites them; read the diff against the seeds before
+//! committing.
 //!
 //! What varies from run to run (tokens, ids, times, codes) is redacted to its
 //! *shape* (`[jwt]`, `[rfc3339 +08:00]`, `[Y-m-d H:i:s]`, `[id: string]`…), so
