@@ -78,6 +78,17 @@ async fn seed_username_registration() {
     // The seed's request, `verify` being the captcha's answer.
     let request = json!({"accounts": "qqqqqq", "pwd": PASSWORD, "verify": answer, "type": "username", "uuid": "seed"});
     snap("reg_username_ok", &call(&app, json_post(REG, &request)).await);
+    // The seed's public parameters, spelled out: a web client gets the same
+    // user object (ShopXO itself sends web clients {"body_html","user_id"}).
+    for (application, client) in [("web", "pc"), ("app", "ios")] {
+        let uuid = format!("seed-{application}");
+        let answer = captcha(&app, &uuid).await;
+        let account = format!("qqqqqq_{application}");
+        let request = json!({"accounts": account, "pwd": PASSWORD, "verify": answer, "type": "username", "uuid": uuid});
+        let path = format!("{REG}&application={application}&application_client_type={client}");
+        let name = format!("reg_username_application_{application}_ok");
+        snap(&name, &call(&app, json_post(&path, &request)).await);
+    }
 }
 
 #[tokio::test]
