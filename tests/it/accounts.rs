@@ -272,18 +272,214 @@ async fn registration_can_be_closed() {
     assert_eq!(error_code(&body), "REGISTRATION_CLOSED");
 }
 
+/// Every field of GraphQL type `name`, object-typed fields expanded with
+/// all of theirs, read from introspection: a field added later is selected
+/// too. Fields that need arguments are left out.
+async fn every_field(app: &TestApp, name: &str) -> String {
+    const TYPES: &str = "{ __schema { types { name kind fields { name args { name } type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+    let (_, body) = app.gql(TYPES, json!({})).await;
+    let types = body["data"]["__schema"]["types"]
+        .as_array()
+        .expect("introspection")
+        .clone();
+    fn select(types: &[serde_json::Value], name: &str, depth: usize) -> String {
+        let ty = types.iter().find(|t| t["name"] == name).expect("type in schema");
+        let mut out = Vec::new();
+        for field in ty["fields"].as_array().unwrap() {
+            if !field["args"].as_array().unwrap().is_empty() {
+                continue;
+            }
+            let mut inner = &field["type"];
+            while inner["name"].is_null() {
+                inner = &inner["ofType"];
+            }
+            let field_name = field["name"].as_str().unwrap();
+            match inner["kind"].as_str().unwrap() {
+                "OBJECT" if depth < 3 => out.push(format!(
+                    "{field_name} {{ {} }}",
+                    select(types, inner["name"].as_str().unwrap(), depth + 1)
+                )),
+                "OBJECT" => {}
+                _ => out.push(field_name.to_string()),
+            }
+        }
+        out.join(" ")
+    }
+    select(&types, name, 0)
+}
+
 #[tokio::test]
 async fn no_password_hash_or_secret_is_exposed() {
+    const PASSWORD: &str = "Leo-secret-pass-1";
+    const NEW_PASSWORD: &str = "Leo-other-pass-2";
+    const PAY_PASSWORD: &str = "864209";
+    const MOBILE: &str = "13113690901";
     let app = TestApp::new().await;
-    let payload = app.register_username("leo", "a-good-password").await;
-    let text = payload.to_string();
-    assert!(!text.contains("argon2"));
     let (_, schema) = app
         .gql("{ __type(name: \"User\") { fields { name } } }", json!({}))
         .await;
     let fields = schema["data"]["__type"]["fields"].to_string();
     for secret in ["password\"", "passwordHash", "openid", "payPasswordHash"] {
         assert!(!fields.contains(secret), "{secret} in {fields}");
+    }
+
+    let user = every_field(&app, "User").await;
+    assert!(user.contains("hasPassword") && user.contains("bindings {"), "{user}");
+    let tokens = every_field(&app, "TokenPair").await;
+    let auth = format!("user {{ {user} }} tokens {{ {tokens} }} created");
+    // (what, answer): every answer that carries the user, checked at the end.
+    let mut answers: Vec<(&str, serde_json::Value)> = Vec::new();
+
+    // GraphQL: register, sign in, refresh, me, user(id), each selecting every User field.
+    let captcha = app.captcha().await;
+    let answer = app.last_code(&captcha, "captcha");
+    let input = json!({"input": {"method": "USERNAME", "account": "leo", "password": PASSWORD, "verify": answer, "captchaId": captcha}});
+    let (_, body) = app
+        .gql(
+            &format!("mutation($input: RegisterInput!) {{ register(input: $input) {{ {auth} }} }}"),
+            input,
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let token = body["data"]["register"]["tokens"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = body["data"]["register"]["user"]["id"].clone();
+    answers.push(("register", body));
+
+    // Give the account every secret it can hold (a mobile, a pay password, a
+    // binding) through the legacy REST paths, whose answers are checked too.
+    let api = |path: &str, attributes: serde_json::Value, token: Option<&str>| {
+        let mut request = json_post(path, &json!({"data": {"attributes": attributes}}));
+        if let Some(token) = token {
+            let value = format!("Bearer {token}").parse().unwrap();
+            request.headers_mut().insert(axum::http::header::AUTHORIZATION, value);
+        }
+        request
+    };
+    let e164 = format!("+86{MOBILE}");
+    let (status, _, body) = app
+        .call(api(
+            "/api/sms/send",
+            json!({"mobile": MOBILE, "type": "bind"}),
+            Some(&token),
+        ))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let code = app.last_code(&e164, "bind");
+    let (status, _, body) = app
+        .call(api(
+            "/api/sms/verify",
+            json!({"mobile": MOBILE, "code": code, "type": "bind"}),
+            Some(&token),
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    answers.push(("discuz bind", body));
+    app.clock.advance(61);
+    app.call(api("/api/sms/send", json!({"type": "reset_pay_pwd"}), Some(&token)))
+        .await;
+    let code = app.last_code(&e164, "reset_pay_password");
+    let pay = json!({"code": code, "type": "reset_pay_pwd", "pay_password": PAY_PASSWORD, "pay_password_confirmation": PAY_PASSWORD});
+    let (status, _, body) = app.call(api("/api/sms/verify", pay, Some(&token))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["canWalletPay"], true, "{body}");
+    answers.push(("discuz reset_pay_pwd", body));
+    app.clock.advance(61);
+    app.call(api(
+        "/api/sms/send",
+        json!({"mobile": MOBILE, "type": "reset_pwd"}),
+        None,
+    ))
+    .await;
+    let code = app.last_code(&e164, "reset_password");
+    let reset = json!({"mobile": MOBILE, "code": code, "type": "reset_pwd", "password": NEW_PASSWORD});
+    let (status, _, body) = app.call(api("/api/sms/verify", reset, None)).await;
+    assert_eq!(status, 200, "{body}");
+    answers.push(("discuz reset_pwd", body));
+    let (status, _, body) = app
+        .call(api(
+            "/api/login",
+            json!({"username": "leo", "password": NEW_PASSWORD}),
+            None,
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    answers.push(("discuz login", body));
+    app.clock.advance(61);
+    app.call(api("/api/sms/send", json!({"mobile": MOBILE, "type": "login"}), None))
+        .await;
+    let code = app.last_code(&e164, "login");
+    let bind = json!({"phone": MOBILE, "code": code, "three_tig": "wx_app", "openid": "o-leo"});
+    let (_, _, body) = app
+        .call(json_post("/module/chickenshop/threeRegisterAndBind", &bind))
+        .await;
+    assert_eq!(body["status"], 200, "{body}");
+    assert_eq!(body["data"]["set_password"], true, "{body}");
+    answers.push(("chickenshop bind", body));
+    // ShopXO answers its whole user row: a second account registered there.
+    let uuid = "leo-shopxo";
+    app.send(
+        axum::http::Request::get(format!("/user/userverifyentry?uuid={uuid}"))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let answer = app.last_code(uuid, "captcha");
+    let reg = json!({"accounts": "leoshop", "pwd": PASSWORD, "verify": answer, "type": "username", "uuid": uuid});
+    let (_, _, body) = app.call(json_post("/user/reg", &reg)).await;
+    assert_eq!(body["code"], 0, "{body}");
+    answers.push(("shopxo reg", body));
+
+    // GraphQL again, now that the account holds every secret.
+    let input = json!({"input": {"account": "leo", "password": NEW_PASSWORD}});
+    let (_, body) = app
+        .gql(
+            &format!("mutation($input: LoginInput!) {{ login(input: $input) {{ {auth} }} }}"),
+            input,
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let token = body["data"]["login"]["tokens"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refresh_token = body["data"]["login"]["tokens"]["refreshToken"].clone();
+    assert_eq!(body["data"]["login"]["user"]["hasPayPassword"], true, "{body}");
+    assert_eq!(
+        body["data"]["login"]["user"]["bindings"][0]["platform"], "WX_APP",
+        "{body}"
+    );
+    answers.push(("login", body));
+    let (_, body) = app
+        .gql(
+            &format!("mutation($t: String!) {{ refreshToken(refreshToken: $t) {{ user {{ {user} }} tokens {{ {tokens} }} }} }}"),
+            json!({"t": refresh_token}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    answers.push(("refreshToken", body));
+    let (_, body) = app.gql_as(&token, &format!("{{ me {{ {user} }} }}"), json!({})).await;
+    assert!(body["errors"].is_null() && !body["data"]["me"].is_null(), "{body}");
+    answers.push(("me", body));
+    let (_, body) = app
+        .gql_as(
+            &token,
+            &format!("query($id: ID!) {{ user(id: $id) {{ {user} }} }}"),
+            json!({"id": id}),
+        )
+        .await;
+    assert!(body["errors"].is_null() && !body["data"]["user"].is_null(), "{body}");
+    answers.push(("user(id)", body));
+
+    for (what, body) in &answers {
+        let text = body.to_string();
+        assert!(!text.contains("$argon2"), "{what} answers a password hash: {text}");
+        assert!(!text.contains("argon2"), "{what} names the hash: {text}");
+        for secret in [PASSWORD, NEW_PASSWORD, PAY_PASSWORD] {
+            assert!(!text.contains(secret), "{what} answers the secret {secret}: {text}");
+        }
     }
 }
 

@@ -319,17 +319,30 @@ async fn five_wrong_tries_burn_the_code_but_malformed_input_does_not_count() {
 async fn a_resend_replaces_the_live_code() {
     let app = TestApp::new().await;
     let first = send_code(&app, None, Some("13800000040"), "LOGIN").await;
-    app.clock.advance(61);
-    let second = send_code(&app, None, Some("13800000040"), "LOGIN").await;
-    if first != second {
-        let body = verify(
-            &app,
-            None,
-            json!({"mobile": "13800000040", "code": first, "purpose": "LOGIN", "register": true}),
-        )
-        .await;
-        assert_eq!(error_code(&body), "CODE_INVALID");
+    // Resend (past the 60 s gap) until the new code differs: two random
+    // six-digit codes are equal one time in a million, so four tries are
+    // plenty, and 4 × 61 s stay inside the 300 s lifetime: a refused `first`
+    // is refused because it was replaced, not because it expired.
+    let mut second = first.clone();
+    for _ in 0..4 {
+        app.clock.advance(61);
+        second = send_code(&app, None, Some("13800000040"), "LOGIN").await;
+        if second != first {
+            break;
+        }
     }
+    assert_ne!(first, second, "four resends never changed the code");
+    let body = verify(
+        &app,
+        None,
+        json!({"mobile": "13800000040", "code": first, "purpose": "LOGIN", "register": true}),
+    )
+    .await;
+    assert_eq!(
+        error_code(&body),
+        "CODE_INVALID",
+        "the replaced code still works: {body}"
+    );
     let body = verify(
         &app,
         None,
@@ -685,8 +698,26 @@ async fn no_code_in_plain_text_in_the_database_or_the_logs() {
         .await
         .unwrap()
         .unwrap();
-    assert!(!row.code_hmac.contains(&code));
-    assert_eq!(row.code_hmac.len(), 64, "an HMAC-SHA256, hex");
+    // What is stored must not give the code back: not the code, not its
+    // hex, and not an unkeyed SHA-256 of it (a million candidates reverse
+    // that at once), but 32 bytes of keyed MAC in hex.
+    use sha2::Digest as _;
+    let stored = row.code_hmac.as_str();
+    assert_ne!(stored, code, "the code is stored in plain text");
+    assert_ne!(stored, hex::encode(code.as_bytes()), "the code is stored as hex");
+    for unkeyed in [
+        code.clone(),
+        format!("+8613800000130{code}"),
+        format!("code\0+8613800000130\0login\0{code}"),
+    ] {
+        assert_ne!(
+            stored,
+            hex::encode(sha2::Sha256::digest(unkeyed.as_bytes())),
+            "an unkeyed hash of {unkeyed:?} is stored"
+        );
+    }
+    assert_eq!(stored.len(), 64, "an HMAC-SHA256, hex: {stored}");
+    assert!(stored.bytes().all(|b| b.is_ascii_hexdigit()), "{stored}");
     let dump = format!("{row:?}");
     assert!(!dump.contains(&code));
     verify(

@@ -87,8 +87,17 @@ async fn tampered_alg_none_wrong_audience_and_expired_tokens_are_rejected() {
     let signed = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &no_exp, &key).unwrap();
     assert!(me_id(&app, &signed).await.is_null());
 
-    // Expired: an hour plus more than the 30 s leeway.
-    app.clock.advance(3600 + 31);
+    // Positive control: a few seconds before its hour is up the token still works…
+    let ttl = claims_of(&token)["exp"].as_i64().unwrap() - claims_of(&token)["iat"].as_i64().unwrap();
+    assert_eq!(ttl, 3600);
+    app.clock.advance(ttl - 5);
+    assert_eq!(
+        me_id(&app, &token).await,
+        payload["user"]["id"],
+        "the token must work until it expires"
+    );
+    // …and past the hour plus the 30 s leeway it is refused.
+    app.clock.advance(5 + 30 + 1);
     assert!(me_id(&app, &token).await.is_null());
     let (_, body) = app.gql_as(&token, "{ sessions { id } }", json!({})).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
