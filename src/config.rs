@@ -272,7 +272,10 @@ pub struct Config {
 
 mod values;
 pub use values::{CorsOrigins, MetricsAccess, SendCaptchaRule};
-use values::{parse_cors_origins, parse_proxies, parse_regions, parse_send_captcha, parse_test_numbers};
+use values::{
+    ensure_outbox_allowed, jwt_secret, parse_cors_origins, parse_proxies, parse_regions, parse_send_captcha,
+    parse_test_numbers,
+};
 
 /// A setting that cannot work, with what to set instead.
 #[derive(Debug, thiserror::Error)]
@@ -283,24 +286,8 @@ impl Config {
     /// Checks and converts the raw settings; the message says what to change.
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
         let production = s.environment == Environment::Production;
-        let jwt_secret = match s.jwt_secret.filter(|v| !v.is_empty()) {
-            Some(secret) if secret.len() < 32 => {
-                return Err(ConfigError("ZHANGHAO_JWT_SECRET must be at least 32 bytes".into()));
-            }
-            Some(secret) => Some(SecretString::from(secret)),
-            None if production => {
-                return Err(ConfigError(
-                    "ZHANGHAO_ENV=production needs ZHANGHAO_JWT_SECRET (at least 32 random bytes, e.g. `openssl rand -base64 48`)".into(),
-                ));
-            }
-            None => None,
-        };
-        let uses_outbox = s.sms_provider == SmsProvider::Outbox || s.email_provider == EmailProvider::Outbox;
-        if production && uses_outbox && !s.allow_outbox {
-            return Err(ConfigError(
-                "ZHANGHAO_ENV=production refuses the outbox message provider: set ZHANGHAO_SMS_PROVIDER and ZHANGHAO_EMAIL_PROVIDER to a real provider, or ZHANGHAO_ALLOW_OUTBOX=1".into(),
-            ));
-        }
+        let jwt_secret = jwt_secret(s.jwt_secret.clone(), production)?;
+        ensure_outbox_allowed(&s, production)?;
         let default_region = s.default_region.parse().map_err(|_| {
             ConfigError(format!(
                 "ZHANGHAO_DEFAULT_REGION {:?} is not a region code such as CN",

@@ -1,5 +1,6 @@
 //! What both front doors need from an HTTP request: client IP (through
-//! trusted proxies only), user agent, language and bearer token.
+//! trusted proxies only), user agent and bearer token. The language of
+//! messages is the front door's business (`Lang::from_accept_language`).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -7,7 +8,6 @@ use axum::extract::ConnectInfo;
 use axum::http::{Extensions, HeaderMap, header};
 use ipnet::IpNet;
 
-use crate::error::Lang;
 use crate::service::RequestMeta;
 
 /// Builds the request metadata from headers and the socket peer.
@@ -19,7 +19,6 @@ pub fn request_meta(headers: &HeaderMap, extensions: &Extensions, trusted: &[IpN
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect()),
-        lang: Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())),
         legacy_client: false,
     }
 }

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::crypto::{HmacKey, PasswordHasher, TokenKeys};
+use crate::crypto::{CodeGenerator, HmacKey, PasswordHasher, RandomCodes, TokenKeys};
 use crate::domain::{Mobile, PasswordPolicy};
 use crate::error::AppError;
 use crate::messaging::{self, EmailSender, Outbox, SmsSender};
@@ -45,6 +45,7 @@ pub struct Overrides {
     pub clock: Option<Arc<dyn Clock>>,
     pub sms: Option<Arc<dyn SmsSender>>,
     pub email: Option<Arc<dyn EmailSender>>,
+    pub codes: Option<Arc<dyn CodeGenerator>>,
 }
 
 const JWT_SECRET_SETTING: &str = "jwt_secret";
@@ -54,6 +55,7 @@ struct Infrastructure {
     db: Db,
     clock: Arc<dyn Clock>,
     hmac: Arc<HmacKey>,
+    codes: Arc<dyn CodeGenerator>,
     keys: Arc<TokenKeys>,
     passwords: PasswordHasher,
     sms: Arc<dyn SmsSender>,
@@ -104,6 +106,7 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
         db,
         clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
         hmac: Arc::new(HmacKey::new(&secret)),
+        codes: overrides.codes.unwrap_or_else(|| Arc::new(RandomCodes)),
         keys: Arc::new(TokenKeys::new(&secret, &config.jwt_issuer, &config.jwt_audience)),
         passwords: PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations, config.hash_workers)?,
         sms: overrides.sms.unwrap_or(sms),
@@ -117,24 +120,8 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
 /// Wires every service from the pieces it needs, leaves first.
 fn services(config: &Config, infra: &Infrastructure) -> Services {
     let (db, clock) = (&infra.db, &infra.clock);
-    let rules = AccountRules {
-        registration_open: config.registration_open,
-        region: config.default_region,
-        password: PasswordPolicy {
-            min_chars: config.password_min,
-            max_chars: config.password_max,
-        },
-    };
-    let limits = Limits::new(
-        db.clone(),
-        clock.clone(),
-        LimitSettings {
-            account_failures_hourly: config.account_failures_hourly,
-            lockout: config.lockout,
-            sms_budget_hourly: config.sms_budget_hourly,
-            sms_budget_daily: config.sms_budget_daily,
-        },
-    );
+    let rules = account_rules(config);
+    let limits = limits(config, infra);
     let captchas = Captchas::new(
         db.clone(),
         clock.clone(),
@@ -143,36 +130,8 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         limits.clone(),
         config.captcha_ttl,
     );
-    let codes = Codes::new(CodeParts {
-        db: db.clone(),
-        clock: clock.clone(),
-        hmac: infra.hmac.clone(),
-        sms: infra.sms.clone(),
-        email: infra.email.clone(),
-        limits: limits.clone(),
-        captchas: captchas.clone(),
-        review_numbers: infra.review_numbers.clone(),
-        settings: CodeSettings {
-            ttl: config.code_ttl,
-            max_attempts: config.code_max_attempts,
-            send_interval: config.send_interval,
-            sends_per_ip_hourly: config.sends_per_ip_hourly,
-            sends_per_target_daily: config.sends_per_target_daily,
-            send_captcha: config.send_captcha,
-            sms_regions: config.sms_regions.clone(),
-        },
-    });
-    let tokens = Tokens::new(
-        db.clone(),
-        clock.clone(),
-        infra.keys.clone(),
-        TokenSettings {
-            access_ttl: config.access_ttl,
-            legacy_access_ttl: config.legacy_access_ttl,
-            refresh_ttl: config.refresh_ttl,
-            refresh_reuse_grace: config.refresh_reuse_grace,
-        },
-    );
+    let codes = codes(config, infra, &limits, &captchas);
+    let tokens = tokens(config, infra);
     let tickets = Tickets::new(db.clone(), clock.clone());
     let accounts = Accounts::new(AccountParts {
         db: db.clone(),
@@ -218,6 +177,67 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         auth: Authenticator::new(db.clone(), clock.clone(), infra.keys.clone()),
         housekeeping: Housekeeping::new(db.clone(), clock.clone()),
     }
+}
+
+fn account_rules(config: &Config) -> AccountRules {
+    AccountRules {
+        registration_open: config.registration_open,
+        region: config.default_region,
+        password: PasswordPolicy {
+            min_chars: config.password_min,
+            max_chars: config.password_max,
+        },
+    }
+}
+
+fn limits(config: &Config, infra: &Infrastructure) -> Limits {
+    Limits::new(
+        infra.db.clone(),
+        infra.clock.clone(),
+        LimitSettings {
+            account_failures_hourly: config.account_failures_hourly,
+            lockout: config.lockout,
+            sms_budget_hourly: config.sms_budget_hourly,
+            sms_budget_daily: config.sms_budget_daily,
+        },
+    )
+}
+
+fn codes(config: &Config, infra: &Infrastructure, limits: &Limits, captchas: &Captchas) -> Codes {
+    Codes::new(CodeParts {
+        db: infra.db.clone(),
+        clock: infra.clock.clone(),
+        hmac: infra.hmac.clone(),
+        generator: infra.codes.clone(),
+        sms: infra.sms.clone(),
+        email: infra.email.clone(),
+        limits: limits.clone(),
+        captchas: captchas.clone(),
+        review_numbers: infra.review_numbers.clone(),
+        settings: CodeSettings {
+            ttl: config.code_ttl,
+            max_attempts: config.code_max_attempts,
+            send_interval: config.send_interval,
+            sends_per_ip_hourly: config.sends_per_ip_hourly,
+            sends_per_target_daily: config.sends_per_target_daily,
+            send_captcha: config.send_captcha,
+            sms_regions: config.sms_regions.clone(),
+        },
+    })
+}
+
+fn tokens(config: &Config, infra: &Infrastructure) -> Tokens {
+    Tokens::new(
+        infra.db.clone(),
+        infra.clock.clone(),
+        infra.keys.clone(),
+        TokenSettings {
+            access_ttl: config.access_ttl,
+            legacy_access_ttl: config.legacy_access_ttl,
+            refresh_ttl: config.refresh_ttl,
+            refresh_reuse_grace: config.refresh_reuse_grace,
+        },
+    )
 }
 
 fn platform_apps(config: &Config) -> PlatformApps {

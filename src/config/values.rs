@@ -4,7 +4,7 @@
 use ipnet::IpNet;
 use secrecy::SecretString;
 
-use super::ConfigError;
+use super::{ConfigError, EmailProvider, Settings, SmsProvider};
 
 /// When a code send needs a solved captcha (DESIGN §8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,4 +127,28 @@ pub(super) fn parse_proxies(raw: &str) -> Result<Vec<IpNet>, ConfigError> {
                 .map_err(|_| ConfigError(format!("ZHANGHAO_TRUSTED_PROXIES entry {entry:?} is not an IP or CIDR")))
         })
         .collect()
+}
+
+/// The JWT secret: at least 32 bytes; production must set one.
+pub(super) fn jwt_secret(raw: Option<String>, production: bool) -> Result<Option<SecretString>, ConfigError> {
+    match raw.filter(|v| !v.is_empty()) {
+        Some(secret) if secret.len() < 32 => Err(ConfigError("ZHANGHAO_JWT_SECRET must be at least 32 bytes".into())),
+        Some(secret) => Ok(Some(SecretString::from(secret))),
+        None if production => Err(ConfigError(
+            "ZHANGHAO_ENV=production needs ZHANGHAO_JWT_SECRET (at least 32 random bytes, e.g. `openssl rand -base64 48`)"
+                .into(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Production refuses the outbox unless explicitly allowed.
+pub(super) fn ensure_outbox_allowed(s: &Settings, production: bool) -> Result<(), ConfigError> {
+    let uses_outbox = s.sms_provider == SmsProvider::Outbox || s.email_provider == EmailProvider::Outbox;
+    if production && uses_outbox && !s.allow_outbox {
+        return Err(ConfigError(
+            "ZHANGHAO_ENV=production refuses the outbox message provider: set ZHANGHAO_SMS_PROVIDER and ZHANGHAO_EMAIL_PROVIDER to a real provider, or ZHANGHAO_ALLOW_OUTBOX=1".into(),
+        ));
+    }
+    Ok(())
 }

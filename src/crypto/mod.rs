@@ -1,7 +1,9 @@
-//! Keys and hashes the services use: the password hasher, the JWT keys, the
-//! HMAC key for codes and captcha answers, opaque random tokens. No account
+//! Keys, hashes and randomness the services use: the password hasher, the
+//! JWT keys, the HMAC key for codes and captcha answers, the code generator,
+//! opaque random tokens. No account
 //! rules here; every piece is built once at start-up (`state.rs`).
 
+pub mod codes;
 pub mod jwt;
 pub mod passwords;
 
@@ -12,6 +14,7 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+pub use codes::{CodeGenerator, RandomCodes};
 pub use jwt::{Claims, TokenKeys};
 pub use passwords::PasswordHasher;
 

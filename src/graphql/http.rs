@@ -56,39 +56,48 @@ fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
 
 /// POST /graphql.
 pub async fn graphql_post(State(gql): State<GraphqlState>, parts: Parts, body: Bytes) -> Response {
-    let lang = Lang::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let lang = request_lang(&parts);
+    match post_request(&parts, &body, lang) {
+        Ok((flavor, request)) => execute(&gql, &parts, request, flavor, lang).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// The GraphQL request of a POST, or the answer refusing it.
+// The error is the answer to send, built at most once per request: boxing buys nothing.
+#[allow(clippy::result_large_err)]
+fn post_request(parts: &Parts, body: &Bytes, lang: Lang) -> Result<(Flavor, async_graphql::Request), Response> {
     let Some(flavor) = negotiate(&parts.headers) else {
-        return request_error(
+        return Err(request_error(
             StatusCode::NOT_ACCEPTABLE,
             Flavor::Json,
             lang,
             "Accept must allow application/graphql-response+json or application/json",
-        );
+        ));
     };
+    let refuse = |status: StatusCode, message: &str| request_error(status, flavor, lang, message);
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
-        return request_error(
+        return Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            flavor,
-            lang,
             "Content-Type must be application/json",
-        );
+        ));
     }
-    let value: Value = match serde_json::from_slice(&body) {
+    let value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
-        Err(_) => return request_error(StatusCode::BAD_REQUEST, flavor, lang, "The body is not valid JSON"),
+        Err(_) => {
+            return Err(refuse(StatusCode::BAD_REQUEST, "The body is not valid JSON"));
+        }
     };
     if value.is_array() {
-        return request_error(
+        return Err(refuse(
             StatusCode::BAD_REQUEST,
-            flavor,
-            lang,
             "Batched requests (JSON arrays) are not supported",
-        );
+        ));
     }
     // A string `query` is required, except for a hash-only persisted query.
     let has_query = value.get("query").is_some_and(Value::is_string);
@@ -97,25 +106,21 @@ pub async fn graphql_post(State(gql): State<GraphqlState>, parts: Parts, body: B
         .and_then(|ext| ext.get("persistedQuery"))
         .is_some();
     if !has_query && !persisted {
-        return request_error(
+        return Err(refuse(
             StatusCode::BAD_REQUEST,
-            flavor,
-            lang,
             "The body must be an object with a string `query`",
-        );
+        ));
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(request) => request,
         Err(_) => {
-            return request_error(
+            return Err(refuse(
                 StatusCode::BAD_REQUEST,
-                flavor,
-                lang,
                 "The body must be an object with a string `query`",
-            );
+            ));
         }
     };
-    execute(&gql, &parts, request, flavor, lang).await
+    Ok((flavor, request))
 }
 
 /// The query string of GET /graphql.
@@ -134,23 +139,31 @@ pub async fn graphql_get(
     UrlQuery(params): UrlQuery<GetParams>,
     parts: Parts,
 ) -> Response {
-    let lang = Lang::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let wants_html = parts
-        .headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    let extensions = match params.extensions.as_deref().map(serde_json::from_str::<Value>) {
-        None => None,
-        Some(Ok(Value::Object(map))) => Some(map),
-        Some(_) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                negotiate(&parts.headers).unwrap_or(Flavor::Json),
-                lang,
-                "`extensions` must be a JSON object",
-            );
-        }
+    let lang = request_lang(&parts);
+    match get_request(params, &parts, lang, gql.app.config.graphiql) {
+        Ok((flavor, request)) => execute(&gql, &parts, request, flavor, lang).await,
+        Err(answer) => answer,
+    }
+}
+
+/// The GraphQL request of a GET, or the answer instead of one (GraphiQL's
+/// page for a browser, or a refusal).
+// The error is the answer to send, built at most once per request: boxing buys nothing.
+#[allow(clippy::result_large_err)]
+fn get_request(
+    params: GetParams,
+    parts: &Parts,
+    lang: Lang,
+    graphiql: bool,
+) -> Result<(Flavor, async_graphql::Request), Response> {
+    let Ok(extensions) = get_extensions(params.extensions.as_deref()) else {
+        let flavor = negotiate(&parts.headers).unwrap_or(Flavor::Json);
+        return Err(request_error(
+            StatusCode::BAD_REQUEST,
+            flavor,
+            lang,
+            "`extensions` must be a JSON object",
+        ));
     };
     let persisted = extensions
         .as_ref()
@@ -159,39 +172,23 @@ pub async fn graphql_get(
     let query = match params.query {
         Some(query) => query,
         None if persisted => String::new(),
-        None => {
-            if wants_html {
-                if gql.app.config.graphiql {
-                    return crate::graphiql::page();
-                }
-                return (
-                    StatusCode::NOT_FOUND,
-                    "GraphiQL is off on this server (ZHANGHAO_GRAPHIQL=1 turns it on)",
-                )
-                    .into_response();
-            }
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                negotiate(&parts.headers).unwrap_or(Flavor::Json),
-                lang,
-                "The `query` parameter is required",
-            );
-        }
+        None => return Err(without_query(parts, lang, graphiql)),
     };
     let Some(flavor) = negotiate(&parts.headers) else {
-        return request_error(
+        return Err(request_error(
             StatusCode::NOT_ACCEPTABLE,
             Flavor::Json,
             lang,
             "Accept must allow application/graphql-response+json or application/json",
-        );
+        ));
     };
+    let refuse = |status: StatusCode, message: &str| request_error(status, flavor, lang, message);
     if is_mutation(&query, params.operation_name.as_deref()) {
-        let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, flavor, lang, "Mutations must use POST");
+        let mut response = refuse(StatusCode::METHOD_NOT_ALLOWED, "Mutations must use POST");
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return Err(response);
     }
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = params.operation_name {
@@ -201,12 +198,7 @@ pub async fn graphql_get(
         match serde_json::from_str::<Value>(&raw) {
             Ok(vars) => request = request.variables(async_graphql::Variables::from_json(vars)),
             Err(_) => {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    flavor,
-                    lang,
-                    "`variables` must be a JSON object",
-                );
+                return Err(refuse(StatusCode::BAD_REQUEST, "`variables` must be a JSON object"));
             }
         }
     }
@@ -216,7 +208,45 @@ pub async fn graphql_get(
             .extensions
             .insert(key, async_graphql::Value::from_json(value).unwrap_or_default());
     }
-    execute(&gql, &parts, request, flavor, lang).await
+    Ok((flavor, request))
+}
+
+/// The `extensions` parameter of a GET: absent, or a JSON object.
+fn get_extensions(raw: Option<&str>) -> Result<Option<serde_json::Map<String, Value>>, ()> {
+    match raw.map(serde_json::from_str::<Value>) {
+        None => Ok(None),
+        Some(Ok(Value::Object(map))) => Ok(Some(map)),
+        Some(_) => Err(()),
+    }
+}
+
+/// A GET without `query`: GraphiQL's page for a browser (where it is on),
+/// a refusal for anything else.
+fn without_query(parts: &Parts, lang: Lang, graphiql: bool) -> Response {
+    let wants_html = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    match (wants_html, graphiql) {
+        (true, true) => crate::graphiql::page(),
+        (true, false) => (
+            StatusCode::NOT_FOUND,
+            "GraphiQL is off on this server (ZHANGHAO_GRAPHIQL=1 turns it on)",
+        )
+            .into_response(),
+        (false, _) => request_error(
+            StatusCode::BAD_REQUEST,
+            negotiate(&parts.headers).unwrap_or(Flavor::Json),
+            lang,
+            "The `query` parameter is required",
+        ),
+    }
+}
+
+/// The language of messages, from `Accept-Language`.
+fn request_lang(parts: &Parts) -> Lang {
+    Lang::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
 }
 
 /// True when the operation GET would run is a mutation (or subscription).

@@ -106,22 +106,8 @@ impl Extension for DocumentRulesExtension {
             set_code(&mut err, "BAD_USER_INPUT");
             return Err(err);
         }
+        ensure_one_checking_field(&document)?;
         let root_sets = || document.operations.iter().map(|(_, op)| &op.node.selection_set.node);
-        let worst = root_sets()
-            .map(|set| count_checking(set, &document, 0))
-            .max()
-            .unwrap_or(0);
-        if worst > 1 {
-            let mut err = refusal(
-                "At most one code- or password-checking field per request",
-                "每个请求最多只能包含一个校验验证码或密码的操作",
-            );
-            set_code(&mut err, "BAD_USER_INPUT");
-            if let Some(ext) = err.extensions.as_mut() {
-                ext.set("field", "query");
-            }
-            return Err(err);
-        }
         let mut roots = Vec::new();
         for set in root_sets() {
             if !root_fields(set, &document, 0, &mut roots) {
@@ -165,6 +151,28 @@ impl Extension for DocumentRulesExtension {
                 .collect()
         })
     }
+}
+
+/// At most one code- or password-checking field per request, so one request
+/// cannot try many codes or passwords at once.
+fn ensure_one_checking_field(document: &ExecutableDocument) -> ServerResult<()> {
+    let root_sets = || document.operations.iter().map(|(_, op)| &op.node.selection_set.node);
+    let worst = root_sets()
+        .map(|set| count_checking(set, document, 0))
+        .max()
+        .unwrap_or(0);
+    if worst > 1 {
+        let mut err = refusal(
+            "At most one code- or password-checking field per request",
+            "每个请求最多只能包含一个校验验证码或密码的操作",
+        );
+        set_code(&mut err, "BAD_USER_INPUT");
+        if let Some(ext) = err.extensions.as_mut() {
+            ext.set("field", "query");
+        }
+        return Err(err);
+    }
+    Ok(())
 }
 
 fn is_introspection(field: &Field) -> bool {

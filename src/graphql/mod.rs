@@ -2,6 +2,7 @@
 
 mod errors;
 mod http;
+mod inputs;
 mod limits;
 mod mutation;
 mod query;

@@ -84,8 +84,7 @@ impl Query {
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
         let state = ctx.data::<AppState>()?;
         let viewer = ctx.data::<Viewer>()?;
-        let me = viewer.require().map_err(|e| e.extend())?;
-        let sessions = state.services.tokens.sessions(me).await.map_err(|e| e.extend())?;
+        let sessions = state.services.tokens.sessions(viewer).await.map_err(|e| e.extend())?;
         Ok(sessions
             .into_iter()
             .map(|s| Session {

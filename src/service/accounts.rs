@@ -6,12 +6,15 @@ use super::codes::{self, PresentedCode};
 use super::rules::{AccountRules, Entering};
 use super::tickets::LiveTicket;
 use super::tokens::TokenPair;
-use super::{Captchas, Codes, Limits, RequestMeta, Tickets, Tokens, auth::Viewer, limits};
+use super::{Captchas, Codes, Limits, RequestMeta, Tickets, Tokens, limits};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
-use crate::domain::{Account, Code, Email, Mobile, Role, User, Username};
+use crate::domain::{Account, Code, Email, Mobile, User, Username};
 use crate::error::{AppError, Field, InputProblem};
 use crate::store::{self, Db, users::NewUser};
+
+mod users;
+pub use users::UserPage;
 
 /// Sign-up, sign-in and the user queries.
 #[derive(Clone)]
@@ -65,32 +68,8 @@ impl Accounts {
         meta: &RequestMeta,
     ) -> Result<AuthOutcome, AppError> {
         self.rules.admit(Entering::NewAccount)?;
-        let region = self.rules.region;
-        let mut new = NewUser {
-            register_ip: meta.ip.map(|ip| ip.to_string()),
-            ..Default::default()
-        };
-        let account = req.account.trim();
-        if account.is_empty() {
-            return Err(AppError::bad(Field::Account, InputProblem::Missing));
-        }
-        match method {
-            RegisterMethod::Username => {
-                let username =
-                    Username::parse(account, region).ok_or(AppError::bad(Field::Account, InputProblem::Malformed))?;
-                new.username_key = Some(username.key());
-                new.username = Some(username.as_str().to_string());
-            }
-            RegisterMethod::Sms => {
-                let mobile =
-                    Mobile::parse(account, region).ok_or(AppError::bad(Field::Account, InputProblem::Malformed))?;
-                new.mobile = Some(mobile.as_str().to_string());
-            }
-            RegisterMethod::Email => {
-                let email = Email::parse(account).ok_or(AppError::bad(Field::Account, InputProblem::Malformed))?;
-                new.email = Some(email.as_str().to_string());
-            }
-        }
+        let mut new = self.new_account(method, &req.account)?;
+        new.register_ip = meta.ip_text();
         let password = self.rules.password.parse_new(&req.password, Field::Password)?;
         new.nickname = parse_nickname(req.nickname.as_deref())?;
         let (referrer_id, invite_code) = self.parse_invite(req.invite_code.as_deref()).await?;
@@ -112,7 +91,54 @@ impl Accounts {
 
         // Inputs are well formed: now check the proof. A code is spent inside
         // the transaction that creates the user, so a failed write keeps it.
-        let spend: Option<(String, Code)> = match method {
+        let spend = self.register_proof(method, &req, verify, &new).await?;
+        new.password_hash = Some(self.passwords.hash(password.expose()).await?);
+        let spend = spend.as_ref().map(|(target, code)| PresentedCode {
+            target,
+            purpose: codes::Purpose::Register,
+            code,
+            client: meta.ip,
+        });
+        self.create_and_sign_in(new, ticket.as_ref(), meta, spend).await
+    }
+
+    /// The account a registration creates, from its identifier.
+    fn new_account(&self, method: RegisterMethod, account: &str) -> Result<NewUser, AppError> {
+        let account = account.trim();
+        if account.is_empty() {
+            return Err(AppError::bad(Field::Account, InputProblem::Missing));
+        }
+        let malformed = || AppError::bad(Field::Account, InputProblem::Malformed);
+        let region = self.rules.region;
+        let mut new = NewUser::default();
+        match method {
+            RegisterMethod::Username => {
+                let username = Username::parse(account, region).ok_or_else(malformed)?;
+                new.username_key = Some(username.key());
+                new.username = Some(username.as_str().to_string());
+            }
+            RegisterMethod::Sms => {
+                let mobile = Mobile::parse(account, region).ok_or_else(malformed)?;
+                new.mobile = Some(mobile.as_str().to_string());
+            }
+            RegisterMethod::Email => {
+                let email = Email::parse(account).ok_or_else(malformed)?;
+                new.email = Some(email.as_str().to_string());
+            }
+        }
+        Ok(new)
+    }
+
+    /// Checks a registration's proof: solves the captcha (USERNAME), or
+    /// parses the code to spend with the account (SMS / EMAIL).
+    async fn register_proof(
+        &self,
+        method: RegisterMethod,
+        req: &RegisterRequest,
+        verify: &str,
+        new: &NewUser,
+    ) -> Result<Option<(String, Code)>, AppError> {
+        match method {
             RegisterMethod::Username => {
                 let captcha_id = req
                     .captcha_id
@@ -121,7 +147,7 @@ impl Accounts {
                     .filter(|id| !id.is_empty())
                     .ok_or(AppError::bad(Field::CaptchaId, InputProblem::Missing))?;
                 self.captchas.solve(captcha_id, verify).await?;
-                None
+                Ok(None)
             }
             RegisterMethod::Sms | RegisterMethod::Email => {
                 let target = new.mobile.clone().or_else(|| new.email.clone()).unwrap_or_default();
@@ -132,17 +158,9 @@ impl Accounts {
                     }
                     None => return Err(AppError::bad(Field::Verify, InputProblem::Malformed)),
                 };
-                Some((target, code))
+                Ok(Some((target, code)))
             }
-        };
-        new.password_hash = Some(self.passwords.hash(password.expose()).await?);
-        let spend = spend.as_ref().map(|(target, code)| PresentedCode {
-            target,
-            purpose: codes::Purpose::Register,
-            code,
-            client: meta.ip,
-        });
-        self.create_and_sign_in(new, ticket.as_ref(), meta, spend).await
+        }
     }
 
     /// Spends the code (when the sign-in rests on one), inserts the user,
@@ -257,65 +275,6 @@ impl Accounts {
         })
     }
 
-    /// `user(id)`: yourself, or anyone for an ADMIN.
-    pub async fn user_by_id(&self, viewer: &Viewer, id: i64) -> Result<Option<User>, AppError> {
-        let me = viewer.require()?;
-        if me.id == id {
-            return Ok(Some(me.clone()));
-        }
-        if !me.is_admin() {
-            return Err(AppError::Forbidden);
-        }
-        store::users::by_id(&self.db, id).await
-    }
-
-    /// Lists users in id order; `after` is the id of the last user seen.
-    pub async fn list_users(
-        &self,
-        viewer: &Viewer,
-        first: i64,
-        after: Option<i64>,
-        search: Option<&str>,
-    ) -> Result<UserPage, AppError> {
-        let me = viewer.require()?;
-        if !me.is_admin() {
-            return Err(AppError::Forbidden);
-        }
-        if !(1..=100).contains(&first) {
-            return Err(AppError::bad(Field::First, InputProblem::Malformed));
-        }
-        let first = first as u64;
-        let (mut users, total_count) = store::users::page(&self.db, first, after, search).await?;
-        let has_next_page = users.len() as u64 > first;
-        users.truncate(first as usize);
-        Ok(UserPage {
-            users,
-            has_next_page,
-            total_count,
-        })
-    }
-
-    /// `zhanghao admin grant`: makes the user named by id, username or mobile an ADMIN.
-    pub async fn grant_admin(&self, who: &str) -> Result<User, AppError> {
-        let who = who.trim();
-        let region = self.rules.region;
-        let mut user = match who.parse::<i64>() {
-            Ok(id) => store::users::by_id(&self.db, id).await?,
-            Err(_) => None,
-        };
-        if user.is_none()
-            && let Some(mobile) = Mobile::parse(who, region)
-        {
-            user = store::users::by_mobile(&self.db, mobile.as_str()).await?;
-        }
-        if user.is_none() {
-            user = store::users::by_username_key(&self.db, &who.to_lowercase()).await?;
-        }
-        let user = user.ok_or(AppError::NotFound)?;
-        store::users::set_role(&self.db, user.id, Role::Admin, self.clock.now()).await?;
-        store::users::by_id(&self.db, user.id).await?.ok_or(AppError::NotFound)
-    }
-
     /// An invite code is the inviter's user id (Discuz! Q); anything else is kept
     /// as given for the operator, without a referrer.
     pub async fn parse_invite(&self, raw: Option<&str>) -> Result<(Option<i64>, Option<String>), AppError> {
@@ -368,13 +327,6 @@ pub struct AuthOutcome {
     pub tokens: TokenPair,
     /// True when this call created the account.
     pub created: bool,
-}
-
-/// A page of `users` (ADMIN only).
-pub struct UserPage {
-    pub users: Vec<User>,
-    pub has_next_page: bool,
-    pub total_count: u64,
 }
 
 fn parse_nickname(raw: Option<&str>) -> Result<Option<String>, AppError> {

@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Duration;
-use rand::Rng;
 
 use super::{Captchas, Limits, RequestMeta, limits};
 use crate::clock::Clock;
 use crate::config::SendCaptchaRule;
-use crate::crypto::HmacKey;
+use crate::crypto::{CodeGenerator, HmacKey};
 use crate::domain::{CodeDigits, Email, Mobile};
 use crate::error::{AppError, Field, InputProblem};
 use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender};
@@ -25,6 +24,7 @@ pub struct Codes {
     db: Db,
     clock: Arc<dyn Clock>,
     hmac: Arc<HmacKey>,
+    generator: Arc<dyn CodeGenerator>,
     sms: Arc<dyn SmsSender>,
     email: Arc<dyn EmailSender>,
     limits: Limits,
@@ -54,6 +54,7 @@ pub struct CodeParts {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub hmac: Arc<HmacKey>,
+    pub generator: Arc<dyn CodeGenerator>,
     pub sms: Arc<dyn SmsSender>,
     pub email: Arc<dyn EmailSender>,
     pub limits: Limits,
@@ -69,6 +70,7 @@ impl Codes {
             db: parts.db,
             clock: parts.clock,
             hmac: parts.hmac,
+            generator: parts.generator,
             sms: parts.sms,
             email: parts.email,
             limits: parts.limits,
@@ -103,39 +105,8 @@ impl Codes {
         }
 
         let digits = digits.get();
-        let code = format!("{:0digits$}", rand::rng().random_range(0..10u32.pow(digits as u32)));
-        let minutes = (ttl / 60).max(1);
-        let text = format!(
-            "您的验证码是 {code}，用于{}，{minutes} 分钟内有效。如非本人操作，请忽略本消息。",
-            purpose.action()
-        );
-        let delivered = match target {
-            Target::Mobile(mobile) => {
-                let msg = SmsMessage {
-                    to: mobile.as_str().to_string(),
-                    purpose: purpose.as_str().to_string(),
-                    code: code.clone(),
-                    text,
-                };
-                self.sms.send_sms(&msg).await
-            }
-            Target::Email(email) => {
-                let msg = EmailMessage {
-                    to: email.as_str().to_string(),
-                    purpose: purpose.as_str().to_string(),
-                    code: code.clone(),
-                    subject: format!("验证码：{}", purpose.action()),
-                    text,
-                };
-                self.email.send_email(&msg).await
-            }
-        };
-        if let Err(err) = delivered {
-            return Err(AppError::ServiceUnavailable(format!(
-                "delivery of a {} code failed: {err}",
-                purpose.as_str()
-            )));
-        }
+        let code = self.generator.generate(digits);
+        self.deliver(target, purpose, &code, ttl).await?;
         let now = self.clock.now();
         let hmac = self.code_hmac(target.key(), purpose, &code);
         store::codes::replace(
@@ -151,6 +122,40 @@ impl Codes {
         Ok(CodeSent {
             expires_in: ttl,
             resend_after: gap,
+        })
+    }
+
+    /// Sends `code` to `target`; a provider failure is SERVICE_UNAVAILABLE
+    /// (its detail, which never holds the code, is logged only).
+    async fn deliver(&self, target: &Target, purpose: Purpose, code: &str, ttl: i64) -> Result<(), AppError> {
+        let minutes = (ttl / 60).max(1);
+        let text = format!(
+            "您的验证码是 {code}，用于{}，{minutes} 分钟内有效。如非本人操作，请忽略本消息。",
+            purpose.action()
+        );
+        let delivered = match target {
+            Target::Mobile(mobile) => {
+                let msg = SmsMessage {
+                    to: mobile.as_str().to_string(),
+                    purpose: purpose.as_str().to_string(),
+                    code: code.to_string(),
+                    text,
+                };
+                self.sms.send_sms(&msg).await
+            }
+            Target::Email(email) => {
+                let msg = EmailMessage {
+                    to: email.as_str().to_string(),
+                    purpose: purpose.as_str().to_string(),
+                    code: code.to_string(),
+                    subject: format!("验证码：{}", purpose.action()),
+                    text,
+                };
+                self.email.send_email(&msg).await
+            }
+        };
+        delivered.map_err(|err| {
+            AppError::ServiceUnavailable(format!("delivery of a {} code failed: {err}", purpose.as_str()))
         })
     }
 

@@ -22,8 +22,6 @@ pub mod verification;
 
 use std::net::IpAddr;
 
-use crate::error::Lang;
-
 pub use accounts::Accounts;
 pub use auth::Authenticator;
 pub use captcha::Captchas;
@@ -40,7 +38,6 @@ pub use verification::Verification;
 pub struct RequestMeta {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
-    pub lang: Lang,
     /// Came through the legacy REST layer: ShopXO and chickenshop clients
     /// have no refresh flow, so their access tokens live longer.
     pub legacy_client: bool,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::domain::User;
 use chrono::{DateTime, Utc};
 
-use super::{RequestMeta, rules};
+use super::{RequestMeta, auth::Viewer, rules};
 use crate::clock::Clock;
 use crate::crypto::jwt::Subject;
 use crate::crypto::{TokenKeys, hash_opaque, new_opaque_token};
@@ -140,7 +140,13 @@ impl Tokens {
 
     /// Ends the session of `refresh_token` (it must be the caller's), or all of
     /// the user's sessions; access tokens die with them when `all`.
-    pub async fn logout(&self, user: &User, refresh_token: Option<&str>, all_sessions: bool) -> Result<bool, AppError> {
+    pub async fn logout(
+        &self,
+        viewer: &Viewer,
+        refresh_token: Option<&str>,
+        all_sessions: bool,
+    ) -> Result<bool, AppError> {
+        let user = viewer.require()?;
         let now = self.clock.now();
         if all_sessions {
             let txn = store::begin(&self.db).await?;
@@ -182,7 +188,8 @@ impl Tokens {
     }
 
     /// The user's live sessions, one per sign-in.
-    pub async fn sessions(&self, user: &User) -> Result<Vec<SessionInfo>, AppError> {
+    pub async fn sessions(&self, viewer: &Viewer) -> Result<Vec<SessionInfo>, AppError> {
+        let user = viewer.require()?;
         let now = self.clock.now();
         let rows = store::sessions::live_for_user(&self.db, user.id, now).await?;
         let rows = rows.into_iter().filter(|row| row.token_version == user.token_version);

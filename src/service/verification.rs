@@ -8,7 +8,7 @@ use chrono::Duration;
 
 use super::accounts::AuthOutcome;
 use super::codes::{PresentedCode, Purpose};
-use super::rules::{AccountRules, Entering, own_mobile, parse_code};
+use super::rules::{AccountRules, Entering, own_mobile};
 use super::tickets::LiveTicket;
 use super::{Accounts, Codes, RequestMeta, Tickets, Tokens, auth::Viewer, limits};
 use crate::clock::Clock;
@@ -17,7 +17,11 @@ use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
 use crate::error::{AppError, Field, InputProblem};
 use crate::store::{self, Db, tickets::NewTicket, users::NewUser};
 
+mod command;
+mod pay;
 mod send;
+
+pub use command::{VerifyCommand, VerifyRequest};
 
 /// How long a VERIFY code keeps the REBIND window open.
 const REBIND_WINDOW_SECONDS: i64 = 600;
@@ -50,53 +54,6 @@ pub struct VerificationParts {
     pub accounts: Accounts,
     pub rules: AccountRules,
     pub pay_lockout: std::time::Duration,
-}
-
-/// `verifySms` as the client sent it: every field any purpose takes.
-#[derive(Debug, Clone, Default)]
-pub struct VerifyRequest {
-    pub mobile: Option<String>,
-    pub code: String,
-    pub password: Option<String>,
-    pub pay_password: Option<String>,
-    pub pay_password_confirmation: Option<String>,
-    pub invite_code: Option<String>,
-    pub register: bool,
-    pub bind_token: Option<String>,
-}
-
-/// A `verifySms` request parsed for its purpose: each variant carries
-/// exactly the checked inputs its flow needs. Not `Debug`: it holds passwords.
-pub enum VerifyCommand {
-    /// Sign in by mobile; unknown mobiles register (`register`, or a ticket
-    /// carrying a platform identity) or get a bind ticket.
-    Login {
-        mobile: Mobile,
-        code: Code,
-        register: bool,
-        invite_code: Option<String>,
-        ticket: Option<Box<LiveTicket>>,
-    },
-    Bind {
-        mobile: Mobile,
-        code: Code,
-    },
-    Verify {
-        code: Code,
-    },
-    Rebind {
-        mobile: Mobile,
-        code: Code,
-    },
-    ResetPassword {
-        mobile: Mobile,
-        code: Code,
-        password: PlainPassword,
-    },
-    ResetPayPassword {
-        code: Code,
-        pay_password: PayPassword,
-    },
 }
 
 /// What `verifySms` did.
@@ -145,69 +102,6 @@ impl Verification {
     ) -> Result<VerifyOutcome, AppError> {
         let command = self.parse(viewer, purpose, req).await?;
         self.verify(viewer, command, meta).await
-    }
-
-    /// Parses `req` for `purpose` in the order the flow checks it: the code,
-    /// who is asking, then the purpose's own inputs.
-    pub async fn parse(
-        &self,
-        viewer: &Viewer,
-        purpose: Purpose,
-        req: VerifyRequest,
-    ) -> Result<VerifyCommand, AppError> {
-        let code = parse_code(&req.code)?;
-        let mobile = req.mobile.as_deref();
-        Ok(match purpose {
-            Purpose::Login => VerifyCommand::Login {
-                mobile: self.rules.parse_mobile(mobile)?,
-                code,
-                register: req.register,
-                ticket: self.tickets.load(req.bind_token.as_deref()).await?.map(Box::new),
-                invite_code: req.invite_code,
-            },
-            Purpose::Bind => {
-                // A mobile already bound is refused whatever was typed.
-                if viewer.require()?.mobile.is_some() {
-                    return Err(AppError::AlreadyBound);
-                }
-                VerifyCommand::Bind {
-                    mobile: self.rules.parse_mobile(mobile)?,
-                    code,
-                }
-            }
-            Purpose::Verify => {
-                viewer.require()?;
-                VerifyCommand::Verify { code }
-            }
-            Purpose::Rebind => {
-                viewer.require()?;
-                VerifyCommand::Rebind {
-                    mobile: self.rules.parse_mobile(mobile)?,
-                    code,
-                }
-            }
-            Purpose::ResetPassword => VerifyCommand::ResetPassword {
-                mobile: self.rules.parse_mobile(mobile)?,
-                password: self
-                    .rules
-                    .password
-                    .parse_new(req.password.as_deref().unwrap_or(""), Field::Password)?,
-                code,
-            },
-            Purpose::ResetPayPassword => {
-                viewer.require()?;
-                let pay_password = PayPassword::parse(req.pay_password.as_deref().unwrap_or(""), Field::PayPassword)?;
-                let confirmation = req.pay_password_confirmation.as_deref().unwrap_or("");
-                if confirmation.is_empty() {
-                    return Err(AppError::bad(Field::PayPasswordConfirmation, InputProblem::Missing));
-                }
-                if confirmation != pay_password.expose() {
-                    return Err(AppError::bad(Field::PayPasswordConfirmation, InputProblem::Mismatch));
-                }
-                VerifyCommand::ResetPayPassword { code, pay_password }
-            }
-            Purpose::Register => return Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed)),
-        })
     }
 
     /// Spends the code and carries out the command.
@@ -429,41 +323,6 @@ impl Verification {
             .await?;
         let hash = self.passwords.hash(pay_password.expose()).await?;
         store::users::set_pay_password_hash(&self.db, me.id, &hash, self.clock.now()).await
-    }
-
-    /// Checks a pay password before a payment; five wrong tries lock it for the
-    /// lockout period.
-    pub async fn check_pay_password(&self, viewer: &Viewer, raw: &str) -> Result<bool, AppError> {
-        let me = viewer.require()?;
-        let pay = PayPassword::parse(raw, Field::PayPassword)?;
-        let Some(hash) = store::users::pay_password(&self.db, me.id).await?.and_then(|p| p.hash) else {
-            return Err(AppError::NotFound);
-        };
-        let lockout = self.pay_lockout.as_secs();
-        // The try is counted before the hash is checked: of any number of
-        // concurrent guesses, only as many as tries remain are checked at all.
-        let now = self.clock.now();
-        if !store::users::reserve_pay_password_try(&self.db, me.id, PAY_PASSWORD_MAX_FAILURES, now).await? {
-            let current = store::users::pay_password(&self.db, me.id).await?;
-            let retry_after = current
-                .and_then(|p| p.locked_until)
-                .filter(|until| *until > now)
-                .map_or(lockout, |until| (until - now).num_seconds().max(1) as u64);
-            return Err(AppError::TooManyAttempts { retry_after });
-        }
-        if self.passwords.verify(Some(&hash), pay.expose()).await? {
-            store::users::set_pay_password_failures(&self.db, me.id, 0, None).await?;
-            return Ok(true);
-        }
-        let failures = store::users::pay_password(&self.db, me.id)
-            .await?
-            .map_or(PAY_PASSWORD_MAX_FAILURES, |p| p.failures);
-        if failures >= PAY_PASSWORD_MAX_FAILURES {
-            let until = self.clock.now() + Duration::seconds(lockout as i64);
-            store::users::set_pay_password_failures(&self.db, me.id, 0, Some(until)).await?;
-            return Err(AppError::TooManyAttempts { retry_after: lockout });
-        }
-        Ok(false)
     }
 
     async fn ensure_mobile_free(&self, mobile: &Mobile) -> Result<(), AppError> {

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use zhanghao::clock::ManualClock;
 use zhanghao::config::{Config, Settings};
+use zhanghao::crypto::CodeGenerator;
 use zhanghao::messaging::{OutboxEntry, read_entries};
 use zhanghao::state::{AppState, Overrides};
 
@@ -22,6 +23,23 @@ use zhanghao::state::{AppState, Overrides};
 struct TestCli {
     #[command(flatten)]
     settings: Settings,
+}
+
+/// Codes from a fixed list: the next is popped, the last one repeats.
+struct SequenceCodes(std::sync::Mutex<Vec<&'static str>>);
+
+impl CodeGenerator for SequenceCodes {
+    fn generate(&self, digits: usize) -> String {
+        let mut codes = self.0.lock().unwrap();
+        let code = if codes.len() > 1 {
+            codes.pop()
+        } else {
+            codes.last().copied()
+        };
+        let code = code.expect("a code for every send");
+        assert_eq!(code.len(), digits, "the test's code {code} must have {digits} digits");
+        code.to_string()
+    }
 }
 
 /// One app on one fresh database.
@@ -67,8 +85,19 @@ impl TestApp {
         TestApp::with_args(&[]).await
     }
 
+    /// An app whose codes are `codes`, in order (the last one repeats), so a
+    /// test knows the next code before it is sent.
+    pub async fn with_codes(codes: &[&'static str]) -> TestApp {
+        let generator = SequenceCodes(std::sync::Mutex::new(codes.iter().rev().copied().collect()));
+        TestApp::build(&[], Some(Arc::new(generator))).await
+    }
+
     /// An app with extra CLI flags, e.g. `&["--password-min", "10"]`.
     pub async fn with_args(args: &[&str]) -> TestApp {
+        TestApp::build(args, None).await
+    }
+
+    async fn build(args: &[&str], codes: Option<Arc<dyn CodeGenerator>>) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let outbox = dir.path().join("outbox.jsonl");
         let database_url = fresh_database(dir.path()).await;
@@ -91,10 +120,15 @@ impl TestApp {
         argv.extend(args.iter().map(|a| a.to_string()));
         let settings = TestCli::try_parse_from(argv).expect("test settings").settings;
         let config = Config::from_settings(settings).expect("test config");
-        TestApp::from_config(config, dir, outbox).await
+        TestApp::from_config(config, dir, outbox, codes).await
     }
 
-    async fn from_config(config: Config, dir: tempfile::TempDir, outbox: PathBuf) -> TestApp {
+    async fn from_config(
+        config: Config,
+        dir: tempfile::TempDir,
+        outbox: PathBuf,
+        codes: Option<Arc<dyn CodeGenerator>>,
+    ) -> TestApp {
         let db = zhanghao::store::connect(
             &config.database_url,
             config.db_max_connections,
@@ -106,6 +140,7 @@ impl TestApp {
         let clock = ManualClock::default();
         let overrides = Overrides {
             clock: Some(Arc::new(clock.clone())),
+            codes,
             ..Default::default()
         };
         let state = AppState::build(config, db, overrides).await.expect("state");

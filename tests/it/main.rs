@@ -24,6 +24,7 @@ mod send_captcha;
 mod shopxo_codes;
 mod sms;
 mod sms_pumping;
+mod structure;
 mod third_party;
 mod tokens;
 mod two_nodes;

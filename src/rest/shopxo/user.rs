@@ -16,7 +16,7 @@ pub const DEFAULT_AVATAR: &str = "/static/index/default/images/default-user-avat
 
 /// The user row as ShopXO returns it (all strings, as PHP's PDO gave them).
 /// Openids are never exposed, so ShopXO's `*_openid` fields are always "".
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ShopxoUser {
     #[schema(example = "469")]
     pub id: String,
@@ -105,16 +105,6 @@ impl ShopxoUser {
             id: user.id.to_string(),
             number_code: format!("8888{:010}", user.id),
             system_type: "default".into(),
-            alipay_openid: String::new(),
-            weixin_openid: String::new(),
-            weixin_unionid: String::new(),
-            weixin_web_openid: String::new(),
-            baidu_openid: String::new(),
-            toutiao_openid: String::new(),
-            toutiao_unionid: String::new(),
-            qq_openid: String::new(),
-            qq_unionid: String::new(),
-            kuaishou_openid: String::new(),
             status: if user.is_active() { "0" } else { "2" }.into(),
             token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
@@ -129,11 +119,6 @@ impl ShopxoUser {
                 .clone()
                 .filter(|a| !a.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_AVATAR.into()),
-            province: String::new(),
-            city: String::new(),
-            county: String::new(),
-            birthday: String::new(),
-            address: String::new(),
             integral: "0".into(),
             locking_integral: "0".into(),
             referrer: user.referrer_id.unwrap_or(0).to_string(),
@@ -147,9 +132,9 @@ impl ShopxoUser {
             gender_text: gender_text.into(),
             mobile_security,
             email_security,
-            address_info: String::new(),
             user_name_view,
-            is_mandatory_bind_mobile: 0,
+            // The openids, address and profile fields ShopXO has and we do not keep: "".
+            ..Default::default()
         }
     }
 }

@@ -57,15 +57,7 @@ impl ThirdParty {
         let platform = req.platform;
         let (credential, field) = credential(platform, &req)?;
         let extras = extras(platform, &req)?;
-        if let Some(ip) = meta.ip {
-            self.limits
-                .hit(
-                    &format!("platform-login:ip:{}", limits::ip_key(ip)),
-                    3600,
-                    LOGINS_PER_IP_HOURLY,
-                )
-                .await?;
-        }
+        self.charge_platform_login(meta).await?;
         let verified = self
             .platforms
             .verify(platform, &credential)
@@ -89,14 +81,7 @@ impl ThirdParty {
 
         // Only a verified binding signs in: a claimed one (seed flow) may be
         // someone else's squat on this openid, so the phone decides instead.
-        if let Some(bound) =
-            store::bindings::by_identity(&self.db, identity.platform.as_str(), &identity.app_id, &identity.openid)
-                .await?
-            && bound.verified
-        {
-            let user = store::users::by_id(&self.db, bound.user_id)
-                .await?
-                .ok_or_else(|| AppError::Internal(format!("binding {} has no user", bound.id)))?;
+        if let Some(user) = self.verified_owner(&identity).await? {
             return self.accounts.sign_in(user, None, meta, None).await;
         }
         if let Some(user) = self.unionid_owner(platform, identity.unionid.as_deref()).await? {
@@ -118,6 +103,37 @@ impl ThirdParty {
             })?;
             return self.sign_in_by_phone(mobile, &identity, meta).await;
         }
+        Err(self.no_bind_user(identity).await?)
+    }
+
+    /// Charges a verified sign-in to the client IP, before the platform is called.
+    async fn charge_platform_login(&self, meta: &RequestMeta) -> Result<(), AppError> {
+        let Some(ip) = meta.ip else {
+            return Ok(());
+        };
+        let key = format!("platform-login:ip:{}", limits::ip_key(ip));
+        self.limits.hit(&key, 3600, LOGINS_PER_IP_HOURLY).await
+    }
+
+    /// The owner of the identity's verified binding, if it has one.
+    async fn verified_owner(&self, identity: &Identity) -> Result<Option<User>, AppError> {
+        let bound =
+            store::bindings::by_identity(&self.db, identity.platform.as_str(), &identity.app_id, &identity.openid)
+                .await?;
+        match bound {
+            Some(bound) if bound.verified => {
+                let user = store::users::by_id(&self.db, bound.user_id)
+                    .await?
+                    .ok_or_else(|| AppError::Internal(format!("binding {} has no user", bound.id)))?;
+                Ok(Some(user))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// NO_BIND_USER with a ticket carrying the verified identity, for a
+    /// later register or sign-in to attach.
+    async fn no_bind_user(&self, identity: Identity) -> Result<AppError, AppError> {
         let ticket = NewTicket {
             platform: Some(identity.platform.as_str().to_string()),
             app_id: Some(identity.app_id),
@@ -125,7 +141,7 @@ impl ThirdParty {
             unionid: identity.unionid,
             ..Default::default()
         };
-        Err(AppError::NoBindUser {
+        Ok(AppError::NoBindUser {
             bind_token: self.tickets.issue(ticket).await?,
         })
     }

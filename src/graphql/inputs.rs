@@ -1,0 +1,130 @@
+//! The GraphQL input objects: what clients send, before the service parses it.
+
+use async_graphql::{ID, InputObject};
+
+use super::types::{Platform, RegisterMethod, SmsPurpose};
+
+/// `sendSmsCode` input; `mobile` is omitted for VERIFY and RESET_PAY_PASSWORD (the caller's own).
+#[derive(InputObject)]
+pub struct SendSmsCodeInput {
+    /// The mobile to send to (`13113690000`, `+8613113690000` or `8613113690000`); omit for VERIFY and
+    /// RESET_PAY_PASSWORD, whose code goes to the caller's own mobile.
+    pub mobile: Option<String>,
+    /// What the code will be used for; VERIFY, RESET_PAY_PASSWORD, BIND and REBIND need a signed-in caller.
+    pub purpose: SmsPurpose,
+    /// The `id` of a captcha from `createCaptcha`, with `captcha`: needed once this client has had
+    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED); single use.
+    pub captcha_id: Option<ID>,
+    /// The answer to the captcha `captchaId`.
+    pub captcha: Option<String>,
+}
+
+/// `sendEmailCode` input.
+#[derive(InputObject)]
+pub struct SendEmailCodeInput {
+    /// The email address to send to; it must not belong to an account yet.
+    pub email: String,
+    /// Only REGISTER: email codes serve sign-up alone, and any other purpose is BAD_USER_INPUT.
+    pub purpose: SmsPurpose,
+    /// The `id` of a captcha from `createCaptcha`, with `captcha`: needed once this client has had
+    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED); single use.
+    pub captcha_id: Option<ID>,
+    /// The answer to the captcha `captchaId`.
+    pub captcha: Option<String>,
+}
+
+/// `register` input: `verify` is the captcha answer (USERNAME) or the code (SMS / EMAIL).
+#[derive(InputObject)]
+pub struct RegisterInput {
+    /// How the new account proves itself, and so what `account` and `verify` hold.
+    pub method: RegisterMethod,
+    /// A username (USERNAME: 2 to 18 letters, digits or underscores, not a phone number), a mobile (SMS) or
+    /// an email address (EMAIL).
+    pub account: String,
+    /// The login password: 8 to 128 characters by default, and not a commonly used password.
+    pub password: String,
+    /// The answer to the captcha `captchaId` (USERNAME), or the 6-digit REGISTER code sent to `account` (SMS, EMAIL).
+    pub verify: String,
+    /// The `id` of a captcha from `createCaptcha`; required for USERNAME, ignored otherwise.
+    pub captcha_id: Option<ID>,
+    /// The display name, up to 32 characters; optional.
+    pub nickname: Option<String>,
+    /// Names the referrer: an inviter's user id links the new account to them, any other code (up to 64
+    /// characters) is only recorded.
+    pub invite_code: Option<String>,
+    /// The single-use ticket (valid 1 hour) from a NO_BIND_USER error's `extensions.bindToken`, whose
+    /// mobile or platform identity is attached to the new account.
+    pub bind_token: Option<String>,
+}
+
+/// `login` input: `account` is a username, mobile or email.
+#[derive(InputObject)]
+pub struct LoginInput {
+    /// A username (any letter case), a mobile (`13113690000` or `+8613113690000`) or an email address.
+    pub account: String,
+    /// The account's login password.
+    pub password: String,
+    /// The single-use ticket (valid 1 hour) from a NO_BIND_USER error's `extensions.bindToken`, whose
+    /// mobile or platform identity is attached to the account on sign-in.
+    pub bind_token: Option<String>,
+}
+
+/// `verifySms` input.
+#[derive(InputObject)]
+pub struct VerifySmsInput {
+    /// The mobile the code was sent to (the new one for REBIND); required for LOGIN, BIND, REBIND and
+    /// RESET_PASSWORD, ignored for VERIFY and RESET_PAY_PASSWORD (the caller's own).
+    pub mobile: Option<String>,
+    /// The 6-digit code that `sendSmsCode` sent for this purpose.
+    pub code: String,
+    /// What to do once the code checks out (REGISTER codes are for `register` and are refused here).
+    pub purpose: SmsPurpose,
+    /// RESET_PASSWORD only: the new login password (8 to 128 characters by default, not the current one).
+    pub password: Option<String>,
+    /// RESET_PAY_PASSWORD only: the new pay password, exactly 6 digits.
+    pub pay_password: Option<String>,
+    /// RESET_PAY_PASSWORD only: `payPassword` typed again; it must be equal.
+    pub pay_password_confirmation: Option<String>,
+    /// LOGIN only: names the referrer (an inviter's user id) when this call creates the account.
+    pub invite_code: Option<String>,
+    /// LOGIN only: true registers an unknown mobile instead of answering NO_BIND_USER.
+    #[graphql(default_with = "Some(false)")]
+    pub register: Option<bool>,
+    /// LOGIN only: a NO_BIND_USER ticket (single use, 1 hour) whose mobile or platform identity is attached
+    /// to the account; a ticket with a platform identity registers an unknown mobile even without `register`.
+    pub bind_token: Option<String>,
+}
+
+/// `bindThirdParty` input: a LOGIN code proves the mobile.
+#[derive(InputObject)]
+pub struct BindThirdPartyInput {
+    /// The mobile whose account signs in, or is created when no account has it.
+    pub mobile: String,
+    /// The 6-digit LOGIN code sent to `mobile`.
+    pub code: String,
+    /// The platform of `openid`; platforms the operator does not trust with client-supplied openids are FORBIDDEN.
+    pub platform: Platform,
+    /// The openid the platform gave the app (up to 128 printable ASCII characters), taken on the client's word.
+    pub openid: String,
+    /// Accepted for compatibility and ignored: a unionid the platform did not vouch for is never stored.
+    pub unionid: Option<String>,
+}
+
+/// `thirdPartyLogin` input: the credential the platform gave the app.
+#[derive(InputObject)]
+pub struct ThirdPartyLoginInput {
+    /// The platform that issued the credential.
+    pub platform: Platform,
+    /// The OAuth code (WX_APP, WX_PUBLIC, QQ, WB) or `wx.login` code (WX_SMALL); required for every
+    /// platform but APPLE.
+    pub code: Option<String>,
+    /// APPLE only, and required there: the `identityToken` (a JWT) that Sign in with Apple returned.
+    pub identity_token: Option<String>,
+    /// WX_SMALL only: base64 open data (user info or phone number) from the mini-program, sent with `iv`.
+    pub encrypted_data: Option<String>,
+    /// WX_SMALL only: the base64 IV that came with `encryptedData`.
+    pub iv: Option<String>,
+    /// WX_SMALL only: the code from a `getPhoneNumber` button; the phone number WeChat vouches for signs in
+    /// or registers its account.
+    pub phone_code: Option<String>,
+}
