@@ -173,14 +173,7 @@ impl Accounts {
         spend: Option<PresentedCode<'_>>,
     ) -> Result<AuthOutcome, AppError> {
         let now = self.clock.now();
-        let checked = match spend {
-            Some(presented) => Some(self.codes.check(presented).await?),
-            None => None,
-        };
-        let txn = store::begin(&self.db).await?;
-        if let Some(checked) = &checked {
-            self.codes.take_in(&txn, checked).await?;
-        }
+        let txn = self.codes.begin_spending(spend).await?;
         let user = store::users::insert(&txn, new, now).await?;
         let user = match ticket {
             Some(ticket) => self.tickets.redeem(&txn, user, ticket).await?,
@@ -250,14 +243,7 @@ impl Accounts {
     ) -> Result<AuthOutcome, AppError> {
         self.rules.admit(Entering::Existing(&user))?;
         let now = self.clock.now();
-        let checked = match spend {
-            Some(presented) => Some(self.codes.check(presented).await?),
-            None => None,
-        };
-        let txn = store::begin(&self.db).await?;
-        if let Some(checked) = &checked {
-            self.codes.take_in(&txn, checked).await?;
-        }
+        let txn = self.codes.begin_spending(spend).await?;
         let user = match ticket {
             Some(ticket) => self.tickets.redeem(&txn, user, ticket).await?,
             None => user,

@@ -3,11 +3,11 @@
 //! per identity, one identity per platform per user, a proof beats a claim.
 
 use chrono::{DateTime, Utc};
-use entity::third_party_binding::Model as Binding;
 
 use crate::domain::{Platform, User};
 use crate::error::AppError;
-use crate::store::{self, Db, Txn, bindings::NewBinding};
+use crate::store::bindings::{Binding, NewBinding};
+use crate::store::{self, Db, Txn};
 
 /// A platform identity about to be bound.
 pub(crate) struct Identity {

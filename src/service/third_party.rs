@@ -141,14 +141,7 @@ impl ThirdParty {
         spend: Option<PresentedCode<'_>>,
     ) -> Result<AuthOutcome, AppError> {
         let now = self.clock.now();
-        let checked = match spend {
-            Some(presented) => Some(self.codes.check(presented).await?),
-            None => None,
-        };
-        let txn = store::begin(&self.db).await?;
-        if let Some(checked) = &checked {
-            self.codes.take_in(&txn, checked).await?;
-        }
+        let txn = self.codes.begin_spending(spend).await?;
         let (user, created) = match owner {
             Owner::Existing(user) => {
                 self.rules.admit(Entering::Existing(&user))?;

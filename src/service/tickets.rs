@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use crate::domain::User;
 use chrono::Duration;
-use entity::bind_ticket::Model as TicketRow;
 
 use super::bindings::{self, Identity};
 use crate::clock::Clock;
@@ -15,7 +14,8 @@ use crate::crypto::{hash_opaque, new_opaque_token};
 use crate::domain::Mobile;
 use crate::error::{AppError, Field, InputProblem};
 use crate::platforms::Platform;
-use crate::store::{self, Db, Txn, tickets::NewTicket};
+use crate::store::tickets::{NewTicket, Ticket as TicketRow};
+use crate::store::{self, Db, Txn};
 
 const TICKET_LIFETIME_SECONDS: i64 = 3600;
 

@@ -1,7 +1,10 @@
 //! Queries on `third_party_bindings`.
 
 use chrono::{DateTime, Utc};
-use entity::third_party_binding::{ActiveModel, Column, Entity as Bindings, Model as Binding};
+use entity::third_party_binding::{ActiveModel, Column, Entity as Bindings};
+
+/// A stored binding (read-only: writes go through the functions here).
+pub use entity::third_party_binding::Model as Binding;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::is_unique_violation;

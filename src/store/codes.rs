@@ -1,7 +1,10 @@
 //! Queries on `codes`: one live code per (target, purpose).
 
 use chrono::{DateTime, Utc};
-use entity::code::{ActiveModel, Column, Entity as Codes, Model as CodeRow};
+use entity::code::{ActiveModel, Column, Entity as Codes};
+
+/// A stored code row (read-only: writes go through the functions here).
+pub use entity::code::Model as CodeRow;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 

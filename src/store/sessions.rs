@@ -1,7 +1,10 @@
 //! Queries on `sessions` (refresh tokens).
 
 use chrono::{DateTime, Utc};
-use entity::session::{ActiveModel, Column, Entity as Sessions, Model as Session};
+use entity::session::{ActiveModel, Column, Entity as Sessions};
+
+/// A stored session row (read-only: writes go through the functions here).
+pub use entity::session::Model as Session;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 

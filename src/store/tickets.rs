@@ -1,7 +1,10 @@
 //! Queries on `bind_tickets`.
 
 use chrono::{DateTime, Utc};
-use entity::bind_ticket::{ActiveModel, Column, Entity as Tickets, Model as Ticket};
+use entity::bind_ticket::{ActiveModel, Column, Entity as Tickets};
+
+/// A stored bind ticket (read-only: writes go through the functions here).
+pub use entity::bind_ticket::Model as Ticket;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::error::AppError;

@@ -38,12 +38,26 @@ const FIXED_CODE_MISSES_ALL: u32 = 50;
 const FIXED_CODE_WINDOW_SECONDS: i64 = 900;
 
 impl Codes {
+    /// Opens the transaction of a write that rests on `spend` (when there is
+    /// a code to spend): the code is checked through the pool first, then
+    /// taken as the transaction's first write, so if the write fails the code
+    /// stays usable.
+    pub async fn begin_spending(&self, spend: Option<PresentedCode<'_>>) -> Result<Txn, AppError> {
+        let checked = match spend {
+            Some(presented) => Some(self.check(presented).await?),
+            None => None,
+        };
+        let txn = store::begin(&self.db).await?;
+        if let Some(checked) = &checked {
+            self.take_in(&txn, checked).await?;
+        }
+        Ok(txn)
+    }
+
     /// Spends the code of `target` and `purpose` if `code` is right. Wrong tries
     /// count against the code only (the factor that failed); the fifth burns it.
     pub async fn consume(&self, presented: PresentedCode<'_>) -> Result<(), AppError> {
-        let checked = self.check(presented).await?;
-        let txn = store::begin(&self.db).await?;
-        self.take_in(&txn, &checked).await?;
+        let txn = self.begin_spending(Some(presented)).await?;
         store::commit(txn).await
     }
 
@@ -51,7 +65,7 @@ impl Codes {
     /// open (a request must never hold a transaction and wait for a second
     /// pooled connection). A wrong try is counted here and sticks; the fifth
     /// burns the code.
-    pub async fn check(&self, presented: PresentedCode<'_>) -> Result<CheckedCode, AppError> {
+    async fn check(&self, presented: PresentedCode<'_>) -> Result<CheckedCode, AppError> {
         let PresentedCode {
             target,
             purpose,
@@ -85,7 +99,7 @@ impl Codes {
     /// that transaction commits, and of concurrent takers exactly one wins.
     /// The delete is the transaction's first write, so SQLite takes its write
     /// lock at once, with no read snapshot to upgrade.
-    pub async fn take_in(&self, txn: &Txn, checked: &CheckedCode) -> Result<(), AppError> {
+    async fn take_in(&self, txn: &Txn, checked: &CheckedCode) -> Result<(), AppError> {
         let Some((id, hmac)) = &checked.row else {
             return Ok(());
         };

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 
-use super::{claims_summary, envelope, id, shape, wrong};
+use super::{Varying, call, claims_summary, settings, wrong};
 use crate::common::*;
 
 const PATH: &str = "/module/chickenshop/threeRegisterAndBind";
@@ -16,24 +16,17 @@ const PHONE: &str = "13113690001";
 const BOUND_PHONE: &str = "13113691111";
 
 fn snap(name: &str, value: &Value) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_sort_maps(true);
-    settings.set_prepend_module_to_snapshot(true);
-    for selector in [
-        ".body.data.token",
-        ".body.data.refresh_token",
-        ".body.data.create_at",
-        ".body.data.update_at",
-    ] {
-        settings.add_redaction(selector, insta::dynamic_redaction(shape));
-    }
-    settings.add_redaction(".body.data.uid", insta::dynamic_redaction(id));
-    settings.bind(|| insta::assert_json_snapshot!(name, value));
-}
-
-async fn call(app: &TestApp, request: Request<Body>) -> Value {
-    let (status, headers, body) = app.call(request).await;
-    envelope(status, &headers, &body)
+    let varying = Varying {
+        shapes: &[
+            ".body.data.token",
+            ".body.data.refresh_token",
+            ".body.data.create_at",
+            ".body.data.update_at",
+        ],
+        ids: &[".body.data.uid"],
+        ..Default::default()
+    };
+    settings(varying).bind(|| insta::assert_json_snapshot!(name, value));
 }
 
 /// A login code for `phone`, asked for the way the legacy apps do (Discuz's send).

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::{claims_summary, envelope, id, seconds_in_text, shape, wrong};
+use super::{Varying, claims_summary, envelope, settings, wrong};
 use crate::common::*;
 
 const SEND: &str = "/api/sms/send";
@@ -16,29 +16,28 @@ const MOBILE: &str = "13113690001";
 const OTHER: &str = "13113690002";
 
 fn snap(name: &str, value: &Value) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_sort_maps(true);
-    settings.set_prepend_module_to_snapshot(true);
-    for selector in [
-        ".body.data.attributes.access_token",
-        ".body.data.attributes.refresh_token",
-        ".body.errors[].token",
-        ".body.data.attributes.loginAt",
-        ".body.data.attributes.joinedAt",
-        ".body.data.attributes.expiredAt",
-        ".body.data.attributes.createdAt",
-        ".body.data.attributes.updatedAt",
-        ".retry_after",
-    ] {
-        settings.add_redaction(selector, insta::dynamic_redaction(shape));
-    }
-    settings.add_redaction(".body.errors[].detail", insta::dynamic_redaction(seconds_in_text));
     // A user's or token's id depends on the database; smssend's "1" is fixed.
-    if value["body"]["data"]["type"] != "smssend" {
-        settings.add_redaction(".body.data.id", insta::dynamic_redaction(id));
-    }
-    settings.add_redaction(".body.data.attributes.id", insta::dynamic_redaction(id));
-    settings.bind(|| insta::assert_json_snapshot!(name, value));
+    let ids: &[&str] = if value["body"]["data"]["type"] == "smssend" {
+        &[".body.data.attributes.id"]
+    } else {
+        &[".body.data.id", ".body.data.attributes.id"]
+    };
+    let varying = Varying {
+        shapes: &[
+            ".body.data.attributes.access_token",
+            ".body.data.attributes.refresh_token",
+            ".body.errors[].token",
+            ".body.data.attributes.loginAt",
+            ".body.data.attributes.joinedAt",
+            ".body.data.attributes.expiredAt",
+            ".body.data.attributes.createdAt",
+            ".body.data.attributes.updatedAt",
+            ".retry_after",
+        ],
+        ids,
+        seconds: &[".body.errors[].detail"],
+    };
+    settings(varying).bind(|| insta::assert_json_snapshot!(name, value));
 }
 
 /// A JSON:API request as the seed shows it, optionally with a bearer token.

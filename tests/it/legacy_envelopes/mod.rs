@@ -20,6 +20,41 @@ mod chickenshop;
 mod discuz;
 mod shopxo;
 
+/// Where a snapshot's varying values are, by how each is redacted.
+#[derive(Default)]
+pub struct Varying<'a> {
+    /// Redacted to a description of their shape.
+    pub shapes: &'a [&'a str],
+    /// Redacted to their JSON type.
+    pub ids: &'a [&'a str],
+    /// Texts whose wait in seconds is blurred.
+    pub seconds: &'a [&'a str],
+}
+
+/// insta settings for a legacy snapshot: sorted maps, the module in the
+/// snapshot's name, and the varying values redacted.
+pub fn settings(varying: Varying<'_>) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_sort_maps(true);
+    settings.set_prepend_module_to_snapshot(true);
+    for selector in varying.shapes {
+        settings.add_redaction(selector, insta::dynamic_redaction(shape));
+    }
+    for selector in varying.ids {
+        settings.add_redaction(selector, insta::dynamic_redaction(id));
+    }
+    for selector in varying.seconds {
+        settings.add_redaction(selector, insta::dynamic_redaction(seconds_in_text));
+    }
+    settings
+}
+
+/// Calls the app and returns the envelope to snapshot.
+pub async fn call(app: &crate::common::TestApp, request: axum::http::Request<axum::body::Body>) -> Value {
+    let (status, headers, body) = app.call(request).await;
+    envelope(status, &headers, &body)
+}
+
 /// The value a snapshot pins: HTTP status, content type (and `Allow` when
 /// sent), and the JSON body.
 pub fn envelope(status: StatusCode, headers: &HeaderMap, body: &Value) -> Value {

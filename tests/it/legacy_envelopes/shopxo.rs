@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::{envelope, id, seconds_in_text, shape, wrong};
+use super::{Varying, call, settings, wrong};
 use crate::common::*;
 
 const REG: &str = "/api.php?s=user/reg";
@@ -17,28 +17,20 @@ const PASSWORD: &str = "xxx***xxx";
 
 /// Redacts what varies in ShopXO's user object to its shape.
 fn snap(name: &str, value: &Value) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_sort_maps(true);
-    settings.set_prepend_module_to_snapshot(true);
-    settings.add_redaction(".body.msg", insta::dynamic_redaction(seconds_in_text));
-    for selector in [".body.data.token", ".body.data.refresh_token", ".body.data.number_code"] {
-        settings.add_redaction(selector, insta::dynamic_redaction(shape));
-    }
-    for selector in [
-        ".body.data.add_time",
-        ".body.data.upd_time",
-        ".body.data.add_time_text",
-        ".body.data.upd_time_text",
-    ] {
-        settings.add_redaction(selector, insta::dynamic_redaction(shape));
-    }
-    settings.add_redaction(".body.data.id", insta::dynamic_redaction(id));
-    settings.bind(|| insta::assert_json_snapshot!(name, value));
-}
-
-async fn call(app: &TestApp, request: Request<Body>) -> Value {
-    let (status, headers, body) = app.call(request).await;
-    envelope(status, &headers, &body)
+    let varying = Varying {
+        shapes: &[
+            ".body.data.token",
+            ".body.data.refresh_token",
+            ".body.data.number_code",
+            ".body.data.add_time",
+            ".body.data.upd_time",
+            ".body.data.add_time_text",
+            ".body.data.upd_time_text",
+        ],
+        ids: &[".body.data.id"],
+        seconds: &[".body.msg"],
+    };
+    settings(varying).bind(|| insta::assert_json_snapshot!(name, value));
 }
 
 /// Draws ShopXO's image captcha for `uuid`; returns its answer.
