@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 
-use super::{Varying, call, claims_summary, settings, wrong};
+use super::{Varying, call, claims_summary, run_cases, settings, wrong};
 use crate::common::*;
 
 const PATH: &str = "/module/chickenshop/threeRegisterAndBind";
@@ -135,13 +135,7 @@ async fn prepare(app: &TestApp, prep: Prep) -> Fx {
     fx
 }
 
-struct Case {
-    name: &'static str,
-    args: &'static [&'static str],
-    prep: Prep,
-    request: fn(&Fx) -> Request<Body>,
-    status: StatusCode,
-}
+type Case = super::Case<Prep, Fx>;
 
 fn case(name: &'static str, prep: Prep, request: fn(&Fx) -> Request<Body>) -> Case {
     Case {
@@ -201,16 +195,5 @@ async fn every_refusal() {
                 .unwrap()
         }),
     ];
-    let mut unexpected = Vec::new();
-    for case in cases {
-        let app = TestApp::with_args(case.args).await;
-        let fx = prepare(&app, case.prep).await;
-        let answer = call(&app, (case.request)(&fx)).await;
-        if answer["status"] == case.status.as_u16() {
-            snap(case.name, &answer);
-        } else {
-            unexpected.push(format!("{}: expected HTTP {}, got {answer}", case.name, case.status));
-        }
-    }
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    run_cases(cases, prepare, call, snap).await;
 }

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::{Varying, claims_summary, envelope, settings, wrong};
+use super::{Varying, claims_summary, envelope, run_cases, settings, wrong};
 use crate::common::*;
 
 const SEND: &str = "/api/sms/send";
@@ -258,13 +258,7 @@ async fn prepare(app: &TestApp, prep: Prep) -> Fx {
     fx
 }
 
-struct Case {
-    name: &'static str,
-    args: &'static [&'static str],
-    prep: Prep,
-    request: fn(&Fx) -> Request<Body>,
-    status: StatusCode,
-}
+type Case = super::Case<Prep, Fx>;
 
 fn case(name: &'static str, prep: Prep, status: u16, request: fn(&Fx) -> Request<Body>) -> Case {
     Case {
@@ -427,16 +421,5 @@ async fn every_listed_error() {
         case("verify_wrong_method", Nothing, 405, |_| method("GET", VERIFY)),
         case("refresh_wrong_method", Nothing, 405, |_| method("PUT", REFRESH)),
     ];
-    let mut unexpected = Vec::new();
-    for case in cases {
-        let app = TestApp::with_args(case.args).await;
-        let fx = prepare(&app, case.prep).await;
-        let answer = call(&app, (case.request)(&fx)).await;
-        if answer["status"] == case.status.as_u16() {
-            snap(case.name, &answer);
-        } else {
-            unexpected.push(format!("{}: expected HTTP {}, got {answer}", case.name, case.status));
-        }
-    }
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    run_cases(cases, prepare, call, snap).await;
 }

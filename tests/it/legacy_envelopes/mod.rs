@@ -55,6 +55,38 @@ pub async fn call(app: &crate::common::TestApp, request: axum::http::Request<axu
     envelope(status, &headers, &body)
 }
 
+/// One row of an error table: the app's flags, what to set up, the request
+/// and the HTTP status it must answer.
+pub struct Case<Prep, Fixture> {
+    pub name: &'static str,
+    pub args: &'static [&'static str],
+    pub prep: Prep,
+    pub request: fn(&Fixture) -> axum::http::Request<axum::body::Body>,
+    pub status: StatusCode,
+}
+
+/// Runs each case on a fresh app (set up by `prepare`), snapshots its
+/// answer, and fails listing every case that answered another status.
+pub async fn run_cases<Prep, Fixture>(
+    cases: impl IntoIterator<Item = Case<Prep, Fixture>>,
+    prepare: impl AsyncFn(&crate::common::TestApp, Prep) -> Fixture,
+    call: impl AsyncFn(&crate::common::TestApp, axum::http::Request<axum::body::Body>) -> Value,
+    snap: fn(&str, &Value),
+) {
+    let mut unexpected = Vec::new();
+    for case in cases {
+        let app = crate::common::TestApp::with_args(case.args).await;
+        let fixture = prepare(&app, case.prep).await;
+        let answer = call(&app, (case.request)(&fixture)).await;
+        if answer["status"] == case.status.as_u16() {
+            snap(case.name, &answer);
+        } else {
+            unexpected.push(format!("{}: expected HTTP {}, got {answer}", case.name, case.status));
+        }
+    }
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+}
+
 /// The value a snapshot pins: HTTP status, content type (and `Allow` when
 /// sent), and the JSON body.
 pub fn envelope(status: StatusCode, headers: &HeaderMap, body: &Value) -> Value {

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::{Varying, call, settings, wrong};
+use super::{Varying, call, run_cases, settings, wrong};
 use crate::common::*;
 
 const REG: &str = "/api.php?s=user/reg";
@@ -217,13 +217,7 @@ fn put(path: &str) -> Request<Body> {
     Request::put(path).body(Body::empty()).unwrap()
 }
 
-struct Case {
-    name: &'static str,
-    args: &'static [&'static str],
-    prep: Prep,
-    request: fn(&Fx) -> Request<Body>,
-    status: StatusCode,
-}
+type Case = super::Case<Prep, Fx>;
 
 const OK: StatusCode = StatusCode::OK;
 
@@ -358,18 +352,7 @@ async fn every_listed_error() {
         }),
         case("unknown_path", Nothing, |_| reg_on("/api.php?s=user/nothing")),
     ];
-    let mut unexpected = Vec::new();
-    for case in cases {
-        let app = TestApp::with_args(case.args).await;
-        let fx = prepare(&app, case.prep).await;
-        let answer = call(&app, (case.request)(&fx)).await;
-        if answer["status"] == case.status.as_u16() {
-            snap(case.name, &answer);
-        } else {
-            unexpected.push(format!("{}: expected HTTP {}, got {answer}", case.name, case.status));
-        }
-    }
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    run_cases(cases, prepare, call, snap).await;
 }
 
 fn reg_on(path: &str) -> Request<Body> {
