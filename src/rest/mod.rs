@@ -23,7 +23,7 @@ use crate::state::AppState;
 /// gets that system's own refusal, never an empty 404 or 405 (DESIGN §8).
 pub fn routes(state: AppState) -> Router {
     let router = Router::new().route("/openapi.json", get(openapi::openapi_json));
-    let legacy: [(&str, MethodRouter<AppState>); 13] = [
+    let legacy: [(&str, MethodRouter<AppState>); 14] = [
         // ThinkPHP runs any method; ShopXO's handlers refuse the wrong ones
         // in its own envelope.
         ("/api.php", any(shopxo::entry)),
@@ -49,6 +49,10 @@ pub fn routes(state: AppState) -> Router {
         (
             "/api/login",
             post(discuz::login).fallback(discuz::resources::method_not_allowed),
+        ),
+        (
+            "/api/register",
+            post(discuz::register).fallback(discuz::resources::method_not_allowed),
         ),
         (
             "/module/chickenshop/threeRegisterAndBind",

@@ -31,13 +31,13 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     ),
     paths(
         shopxo_api_php, shopxo_index_php, shopxo_reg, shopxo_verify_send, shopxo_verify_entry,
-        discuz_sms_send, discuz_sms_verify, discuz_refresh_token, discuz_login, chickenshop_bind
+        discuz_sms_send, discuz_sms_verify, discuz_refresh_token, discuz_login, discuz_register, chickenshop_bind
     ),
     components(schemas(
         ShopxoEnvelope, ShopxoUser, ShopxoRegRequest, ShopxoSendRequest,
         TokenDocument, TokenResource, TokenAttributes, UsersDocument, UsersResource, UserAttributes,
         SmsSendDocument, SmsSendResource, SmsSendAttributes, ErrorDocument, ErrorObject,
-        DiscuzSendRequest, DiscuzVerifyRequest, DiscuzRefreshRequest, DiscuzLoginRequest,
+        DiscuzSendRequest, DiscuzVerifyRequest, DiscuzRefreshRequest, DiscuzLoginRequest, DiscuzRegisterRequest,
         ChickenshopRequest, ChickenshopOk, ChickenshopError, ChickenshopUser
     )),
     modifiers(&Security),
@@ -131,6 +131,14 @@ pub struct DiscuzLoginRequest {
     data: serde_json::Value,
 }
 
+/// Discuz! Q `/api/register`.
+#[derive(Deserialize, ToSchema)]
+#[expect(dead_code, reason = "documentation only")]
+pub struct DiscuzRegisterRequest {
+    #[schema(value_type = Object, example = json!({"data": {"attributes": {"username": "alice", "password": "a-long-password", "mobileToken": "…", "code": "7"}}}))]
+    data: serde_json::Value,
+}
+
 /// chickenshop `threeRegisterAndBind` parameters.
 #[derive(Deserialize, ToSchema)]
 #[expect(dead_code, reason = "documentation only")]
@@ -217,6 +225,15 @@ fn discuz_refresh_token() {}
         (status = 422, description = "validation_error: username or password missing", body = ErrorDocument, content_type = "application/vnd.api+json")))]
 #[expect(dead_code, reason = "documentation only")]
 fn discuz_login() {}
+
+#[utoipa::path(post, path = "/api/register", tag = "Discuz! Q",
+    request_body(content = DiscuzRegisterRequest, content_type = "application/vnd.api+json"),
+    responses(
+        (status = 201, description = "registered and signed in; the mobileToken (the no_bind_user ticket) is the proof, and its mobile becomes the account's; `code` is an invite (an inviter's user id)", body = TokenDocument, content_type = "application/vnd.api+json"),
+        (status = 401, description = "register_close: registration is off", body = ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 422, description = "validation_error: username or password missing or malformed, username taken, mobileToken used or expired (pointer token), or no mobileToken (pointer captcha: there is no other proof)", body = ErrorDocument, content_type = "application/vnd.api+json")))]
+#[expect(dead_code, reason = "documentation only")]
+fn discuz_register() {}
 
 #[utoipa::path(post, path = "/module/chickenshop/threeRegisterAndBind", tag = "chickenshop",
     request_body(content((ChickenshopRequest = "application/x-www-form-urlencoded"), (ChickenshopRequest = "application/json"))),

@@ -68,7 +68,7 @@ impl Accounts {
         meta: &RequestMeta,
     ) -> Result<AuthOutcome, AppError> {
         self.rules.admit(Entering::NewAccount)?;
-        let mut new = self.new_account(method, &req.account)?;
+        let mut new = self.new_account(method, &req.account, Field::Account)?;
         new.register_ip = meta.ip_text();
         let password = self.rules.password.parse_new(&req.password, Field::Password)?;
         new.nickname = parse_nickname(req.nickname.as_deref())?;
@@ -102,13 +102,41 @@ impl Accounts {
         self.create_and_sign_in(new, ticket.as_ref(), meta, spend).await
     }
 
-    /// The account a registration creates, from its identifier.
-    fn new_account(&self, method: RegisterMethod, account: &str) -> Result<NewUser, AppError> {
+    /// Discuz! Q's `/api/register`: a username and password whose proof is a
+    /// live bind ticket (the `no_bind_user` answer's token, carrying a mobile
+    /// proven by SMS or a platform identity), which the new account gets.
+    /// Without a ticket the proof would be a captcha, which Discuz's request
+    /// has no field for: CAPTCHA_REQUIRED.
+    pub async fn register_with_ticket(
+        &self,
+        username: &str,
+        password: &str,
+        invite_code: Option<&str>,
+        bind_token: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<AuthOutcome, AppError> {
+        self.rules.admit(Entering::NewAccount)?;
+        let mut new = self.new_account(RegisterMethod::Username, username, Field::Username)?;
+        new.register_ip = meta.ip_text();
+        let password = self.rules.password.parse_new(password, Field::Password)?;
+        let (referrer_id, invite_code) = self.parse_invite(invite_code).await?;
+        new.referrer_id = referrer_id;
+        new.invite_code = invite_code;
+        let Some(ticket) = self.tickets.load(bind_token).await? else {
+            return Err(AppError::CaptchaRequired);
+        };
+        self.tickets.ensure_attachable(Some(&ticket), None, None).await?;
+        new.password_hash = Some(self.passwords.hash(password.expose()).await?);
+        self.create_and_sign_in(new, Some(&ticket), meta, None).await
+    }
+
+    /// The account a registration creates, from its identifier (the input `field`).
+    fn new_account(&self, method: RegisterMethod, account: &str, field: Field) -> Result<NewUser, AppError> {
         let account = account.trim();
         if account.is_empty() {
-            return Err(AppError::bad(Field::Account, InputProblem::Missing));
+            return Err(AppError::bad(field, InputProblem::Missing));
         }
-        let malformed = || AppError::bad(Field::Account, InputProblem::Malformed);
+        let malformed = || AppError::bad(field, InputProblem::Malformed);
         let region = self.rules.region;
         let mut new = NewUser::default();
         match method {

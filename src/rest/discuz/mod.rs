@@ -134,6 +134,36 @@ pub async fn login(State(state): State<AppState>, parts: Parts, body: Bytes) -> 
     }
 }
 
+/// `POST /api/register`: `username`, `password`, `mobileToken` (the ticket of
+/// a `no_bind_user` answer: its mobile becomes the account's) and `code` (an
+/// invite). Answers the token resource, 201 as Discuz's create controllers do.
+pub async fn register(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    let attributes = json_attributes(&body);
+    let Some(username) = attr(&attributes, "username").filter(|u| !u.trim().is_empty()) else {
+        return refuse(&AppError::bad(Field::Username, InputProblem::Missing));
+    };
+    let Some(password) = attr(&attributes, "password").filter(|p| !p.is_empty()) else {
+        return refuse(&AppError::bad(Field::Password, InputProblem::Missing));
+    };
+    let ticket = attr(&attributes, "mobileToken");
+    let invite = attr(&attributes, "code");
+    match state
+        .services
+        .accounts
+        .register_with_ticket(
+            &username,
+            &password,
+            invite.as_deref(),
+            ticket.as_deref(),
+            &meta(&state, &parts),
+        )
+        .await
+    {
+        Ok(outcome) => respond(StatusCode::CREATED, token_document(outcome.user.id, &outcome.tokens)),
+        Err(err) => refuse(&err),
+    }
+}
+
 /// The caller and the `type` of an sms request, refused in that order.
 async fn caller_and_purpose(
     state: &AppState,
