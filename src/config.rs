@@ -170,10 +170,11 @@ pub struct Settings {
     /// Sends per client IP per hour.
     #[arg(long, global = true, env = "ZHANGHAO_SENDS_PER_IP_HOURLY", default_value_t = 20)]
     pub sends_per_ip_hourly: u32,
-    /// Wrong codes or passwords per account per hour before it is locked.
+    /// Wrong passwords per sign-in identifier per hour before its password sign-in locks.
     #[arg(long, global = true, env = "ZHANGHAO_ACCOUNT_FAILURES_HOURLY", default_value_t = 100)]
     pub account_failures_hourly: u32,
-    /// How long a locked account (or pay password) stays locked, seconds.
+    /// How long the first password lock (and a pay-password lock) lasts, seconds;
+    /// further password locks of one identifier within a day double it.
     #[arg(long, global = true, env = "ZHANGHAO_LOCKOUT", default_value_t = 900)]
     pub lockout: u64,
     /// Image captcha lifetime, seconds.

@@ -113,12 +113,20 @@ impl Limits {
     /// Reserves one password check for `factor` before the hash is compared:
     /// the reservation is the count, in one atomic statement, so N + k parallel
     /// wrong passwords get at most N checks (N = `ZHANGHAO_ACCOUNT_FAILURES_HOURLY`)
-    /// and the rest TOO_MANY_ATTEMPTS until the lock (`ZHANGHAO_LOCKOUT`) ends.
+    /// and the rest TOO_MANY_ATTEMPTS until the lock ends. The lock grows:
+    /// `ZHANGHAO_LOCKOUT` the first time, doubling with each further lock of
+    /// the factor within a day (up to a day), until the owner signs in.
     pub async fn reserve_password_try(&self, factor: &PasswordFactor) -> Result<(), AppError> {
         let now = self.clock.now().timestamp();
         let limit = self.settings.account_failures_hourly.max(1);
-        let lock = self.settings.lockout.as_secs() as i64;
+        let earlier_locks = store::counters::streak_count(&self.db, &factor.lock_key, now).await?;
+        let lock = progressive_lock(self.settings.lockout.as_secs() as i64, earlier_locks);
         let reserved = store::counters::reserve_streak_try(&self.db, &factor.key, now, limit, HOUR, lock).await?;
+        if reserved.count == i64::from(limit) {
+            // This try set the lock (one upsert decides, so exactly one try
+            // does): count it towards the next lock's length.
+            store::counters::reserve_streak_try(&self.db, &factor.lock_key, now, u32::MAX, DAY, 0).await?;
+        }
         if reserved.count > i64::from(limit) {
             if reserved.count == i64::from(limit) + 1 {
                 tracing::warn!("too many wrong passwords for one identifier; its password sign-in is locked");
@@ -164,7 +172,10 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
 /// nothing about whether an account exists, and only password sign-in is
 /// locked: a code sent to the phone still signs the owner in.
 pub struct PasswordFactor {
+    /// The failure streak of the identifier.
     key: String,
+    /// How many times its streak locked in the last day.
+    lock_key: String,
 }
 
 impl PasswordFactor {
@@ -177,35 +188,56 @@ impl PasswordFactor {
             Some(Account::Email(email)) => format!("e:{}", email.as_str()),
             None => format!("raw:{}", raw.trim().to_lowercase()),
         };
+        PasswordFactor::canonical(&canonical)
+    }
+
+    fn canonical(canonical: &str) -> Self {
         PasswordFactor {
-            key: streak_key(&canonical),
+            key: streak_key("pwfail", canonical),
+            lock_key: streak_key("pwlocks", canonical),
         }
     }
 
-    /// Every identifier a user signs in with by password.
+    /// The streak and lock-count keys of every identifier a user signs in
+    /// with by password.
     fn all_of(user: &User) -> Vec<String> {
-        let mut keys = Vec::new();
+        let mut canonical = Vec::new();
         if let Some(name) = &user.username_key {
-            keys.push(streak_key(&format!("u:{name}")));
+            canonical.push(format!("u:{name}"));
         }
         if let Some(mobile) = &user.mobile {
-            keys.push(streak_key(&format!("m:{}", mobile.as_str())));
+            canonical.push(format!("m:{}", mobile.as_str()));
         }
         if let Some(email) = &user.email {
-            keys.push(streak_key(&format!("e:{}", email.as_str())));
+            canonical.push(format!("e:{}", email.as_str()));
         }
-        keys
+        canonical
+            .iter()
+            .map(|c| PasswordFactor::canonical(c))
+            .flat_map(|f| [f.key, f.lock_key])
+            .collect()
     }
 }
 
 /// Counters hold a digest, not the mobile or email itself.
-fn streak_key(canonical: &str) -> String {
+fn streak_key(kind: &str, canonical: &str) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(canonical.as_bytes());
-    format!("pwfail:{}", hex::encode(&digest[..16]))
+    format!("{kind}:{}", hex::encode(&digest[..16]))
+}
+
+/// The longest a password lock lasts.
+const MAX_LOCK_SECONDS: i64 = 86_400;
+
+/// The length of the next lock after `earlier` locks in the last day:
+/// `first`, doubling each time, at most a day.
+fn progressive_lock(first: i64, earlier: i64) -> i64 {
+    let doublings = u32::try_from(earlier.clamp(0, 16)).unwrap_or(16);
+    first.saturating_mul(1i64 << doublings).min(MAX_LOCK_SECONDS.max(first))
 }
 
 const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
 
 /// Ends the password failure streaks of every identifier of `user` (a
 /// successful sign-in or a password reset, inside its transaction).
@@ -216,6 +248,17 @@ pub async fn clear_failures(txn: &Txn, user: &User) -> Result<(), AppError> {
 #[cfg(test)]
 mod tests {
     use super::sliding_wait;
+
+    #[test]
+    fn locks_double_up_to_a_day() {
+        assert_eq!(super::progressive_lock(900, 0), 900);
+        assert_eq!(super::progressive_lock(900, 1), 1800);
+        assert_eq!(super::progressive_lock(900, 3), 7200);
+        assert_eq!(super::progressive_lock(900, 10), 86_400);
+        assert_eq!(super::progressive_lock(900, 1_000), 86_400);
+        // A first lock configured longer than a day is kept.
+        assert_eq!(super::progressive_lock(200_000, 2), 200_000);
+    }
 
     #[test]
     fn the_wait_is_until_one_more_event_fits() {

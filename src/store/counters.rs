@@ -163,6 +163,14 @@ pub async fn reserve_streak_try<C: ConnectionTrait>(
     })
 }
 
+/// The tries in `key`'s streak, 0 when it has none or it ended.
+pub async fn streak_count<C: ConnectionTrait>(db: &C, key: &str, now_unix: i64) -> Result<i64, AppError> {
+    let row = Counters::find_by_id((key.to_string(), STREAK_WINDOW)).one(db).await?;
+    Ok(row
+        .filter(|r| r.expires_at > now_unix)
+        .map_or(0, |r| i64::from(r.count)))
+}
+
 /// Ends the failure streaks under `keys` (a successful sign-in).
 pub async fn clear_streaks<C: ConnectionTrait>(db: &C, keys: &[String]) -> Result<(), AppError> {
     if keys.is_empty() {

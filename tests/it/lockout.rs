@@ -129,3 +129,32 @@ async fn wrong_codes_do_not_lock_the_password_sign_in() {
     let input = json!({"input": {"account": mobile, "password": "some-password"}});
     assert_eq!(error_code(&app.gql(LOGIN, input).await.1), "INVALID_CREDENTIALS");
 }
+
+#[tokio::test]
+async fn each_further_lock_of_a_factor_lasts_twice_as_long_until_the_owner_signs_in() {
+    let app = TestApp::with_args(&["--account-failures-hourly", "2", "--lockout", "60"]).await;
+    app.register_username("doubling", "the-right-password").await;
+    let wrong = json!({"input": {"account": "doubling", "password": "a-wrong-password"}});
+    // Two wrong passwords lock; the third try is refused for the lock's length.
+    let lock_after_two_wrong = || async {
+        for _ in 0..2 {
+            assert_eq!(
+                error_code(&app.gql(LOGIN, wrong.clone()).await.1),
+                "INVALID_CREDENTIALS"
+            );
+        }
+        let body = app.gql(LOGIN, wrong.clone()).await.1;
+        assert_eq!(error_code(&body), "TOO_MANY_ATTEMPTS", "{body}");
+        body["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap()
+    };
+    assert_eq!(lock_after_two_wrong().await, 60);
+    app.clock.advance(61);
+    assert_eq!(lock_after_two_wrong().await, 120);
+    app.clock.advance(121);
+    assert_eq!(lock_after_two_wrong().await, 240);
+    // The owner's sign-in ends the escalation: the next lock is the first again.
+    app.clock.advance(241);
+    let right = json!({"input": {"account": "doubling", "password": "the-right-password"}});
+    assert!(app.gql(LOGIN, right).await.1["errors"].is_null());
+    assert_eq!(lock_after_two_wrong().await, 60);
+}
