@@ -154,6 +154,7 @@ impl Mutation {
             invite_code: input.invite_code,
             register: input.register.unwrap_or(false),
             bind_token: input.bind_token,
+            malformed_code_is_wrong: false,
         };
         let outcome = state
             .services

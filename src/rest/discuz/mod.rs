@@ -82,6 +82,8 @@ pub async fn sms_verify(State(state): State<AppState>, parts: Parts, body: Bytes
         register: truthy(attr(&attributes, "register").as_deref()),
         // Discuz's `token` attribute: the ticket of an earlier no_bind_user.
         bind_token: attr(&attributes, "token"),
+        // Discuz compares the code as typed: the seed's own example is five digits.
+        malformed_code_is_wrong: true,
     };
     let meta = meta(&state, &parts);
     match state

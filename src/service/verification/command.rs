@@ -19,6 +19,9 @@ pub struct VerifyRequest {
     pub invite_code: Option<String>,
     pub register: bool,
     pub bind_token: Option<String>,
+    /// Discuz! Q's rule: a code of the wrong shape is just a wrong code
+    /// (it compares before it validates the shape).
+    pub malformed_code_is_wrong: bool,
 }
 
 /// A `verifySms` request parsed for its purpose: each variant carries
@@ -64,15 +67,15 @@ impl Verification {
         purpose: Purpose,
         req: VerifyRequest,
     ) -> Result<VerifyCommand, AppError> {
-        let code = parse_code(&req.code)?;
+        let code = presented_code(&req)?;
         let mobile = req.mobile.as_deref();
         Ok(match purpose {
             Purpose::Login => VerifyCommand::Login {
                 mobile: self.rules.parse_mobile(mobile)?,
-                code,
                 register: req.register,
                 ticket: self.tickets.load(req.bind_token.as_deref()).await?.map(Box::new),
                 invite_code: req.invite_code,
+                code: code?,
             },
             Purpose::Bind => {
                 // A mobile already bound is refused whatever was typed.
@@ -81,18 +84,18 @@ impl Verification {
                 }
                 VerifyCommand::Bind {
                     mobile: self.rules.parse_mobile(mobile)?,
-                    code,
+                    code: code?,
                 }
             }
             Purpose::Verify => {
                 viewer.require()?;
-                VerifyCommand::Verify { code }
+                VerifyCommand::Verify { code: code? }
             }
             Purpose::Rebind => {
                 viewer.require()?;
                 VerifyCommand::Rebind {
                     mobile: self.rules.parse_mobile(mobile)?,
-                    code,
+                    code: code?,
                 }
             }
             Purpose::ResetPassword => VerifyCommand::ResetPassword {
@@ -101,21 +104,44 @@ impl Verification {
                     .rules
                     .password
                     .parse_new(req.password.as_deref().unwrap_or(""), Field::Password)?,
-                code,
+                code: code?,
             },
             Purpose::ResetPayPassword => {
                 viewer.require()?;
-                let pay_password = PayPassword::parse(req.pay_password.as_deref().unwrap_or(""), Field::PayPassword)?;
-                let confirmation = req.pay_password_confirmation.as_deref().unwrap_or("");
-                if confirmation.is_empty() {
-                    return Err(AppError::bad(Field::PayPasswordConfirmation, InputProblem::Missing));
+                let pay_password = confirmed_pay_password(&req)?;
+                VerifyCommand::ResetPayPassword {
+                    pay_password,
+                    code: code?,
                 }
-                if confirmation != pay_password.expose() {
-                    return Err(AppError::bad(Field::PayPasswordConfirmation, InputProblem::Mismatch));
-                }
-                VerifyCommand::ResetPayPassword { code, pay_password }
             }
             Purpose::Register => return Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed)),
         })
     }
+}
+
+/// The code as presented: a code of the wrong shape is refused at once,
+/// except where the legacy system judged it like any wrong code (the inner
+/// error, raised once the other inputs are checked).
+fn presented_code(req: &VerifyRequest) -> Result<Result<Code, AppError>, AppError> {
+    match parse_code(&req.code) {
+        Err(AppError::BadUserInput {
+            reason: InputProblem::Malformed,
+            ..
+        }) if req.malformed_code_is_wrong => Ok(Err(AppError::CodeInvalid)),
+        Err(refused) => Err(refused),
+        Ok(code) => Ok(Ok(code)),
+    }
+}
+
+/// The new pay password, typed twice alike.
+fn confirmed_pay_password(req: &VerifyRequest) -> Result<PayPassword, AppError> {
+    let pay_password = PayPassword::parse(req.pay_password.as_deref().unwrap_or(""), Field::PayPassword)?;
+    let confirmation = req.pay_password_confirmation.as_deref().unwrap_or("");
+    if confirmation.is_empty() {
+        return Err(AppError::bad(Field::PayPasswordConfirmation, InputProblem::Missing));
+    }
+    if confirmation != pay_password.expose() {
+        return Err(AppError::bad(Field::PayPasswordConfirmation, InputProblem::Mismatch));
+    }
+    Ok(pay_password)
 }

@@ -320,10 +320,14 @@ async fn every_listed_error() {
         case("verify_code_expired", LoginCodeExpired, 500, |fx| {
             verify(json!({"mobile": MOBILE, "code": fx.code, "type": "login", "register": 1}))
         }),
-        // Not here: the seed's own request code "29416" (five digits). Discuz
-        // compares it and answers 500 sms_verify_error; zhanghao refuses its
-        // shape first (422 validation_error "验证码 格式不正确。"), a
-        // contradiction, so that envelope is not pinned.
+        // The seed's own request code "29416" (five digits): Discuz compares
+        // it as typed, so it is a wrong code, not a malformed one.
+        case("verify_seed_five_digit_code", LoginCode, 500, |_| {
+            verify(json!({"mobile": MOBILE, "code": "29416", "type": "login", "register": 1}))
+        }),
+        case("verify_code_missing_is_still_validation", Nothing, 422, |_| {
+            verify(json!({"mobile": MOBILE, "type": "login", "register": 1}))
+        }),
         case("verify_code_fifth_wrong_try", LoginCodeTriedFour, 500, |fx| {
             verify(json!({"mobile": MOBILE, "code": wrong(&fx.code), "type": "login", "register": 1}))
         }),
