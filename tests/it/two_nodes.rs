@@ -168,3 +168,94 @@ async fn two_hundred_parallel_wrong_passwords_across_two_nodes_get_at_most_the_l
     let right = gql(&b, login, json!({"p": "the-right-password"})).await;
     assert_eq!(code_of(&right), "TOO_MANY_ATTEMPTS", "{right}");
 }
+
+/// DESIGN §8 / issue 11: `kill -9` during a burst of registrations. Every
+/// registration the killed node did not finish leaves its code usable (no
+/// user row without its session, no spent code without its user): on a new
+/// node each either signs in (it committed) or registers with the same code.
+#[tokio::test]
+async fn a_node_killed_mid_burst_leaves_every_code_usable() {
+    const BURST: usize = 60;
+    let (_dir, database_url, outbox) = migrated_database().await;
+    let envs = [
+        ("ZHANGHAO_SEND_CAPTCHA", "off"),
+        ("ZHANGHAO_SENDS_PER_IP_HOURLY", "1000"),
+        ("ZHANGHAO_DB_ACQUIRE_TIMEOUT", "30"),
+    ];
+    let mut doomed = start_node_with(&database_url, &outbox, &envs).await;
+    let mobile = |i: usize| format!("1370002{i:04}");
+    let send = "mutation($m: String!) { sendSmsCode(input: {mobile: $m, purpose: REGISTER}) { resendAfter } }";
+    for i in 0..BURST {
+        let sent = gql(&doomed, send, json!({"m": mobile(i)})).await;
+        assert!(sent["errors"].is_null(), "{sent}");
+    }
+    let entries = zhanghao::messaging::read_entries(&outbox);
+    let code_of = |i: usize| {
+        let to = format!("+86{}", mobile(i));
+        entries
+            .iter()
+            .rev()
+            .find(|e| e.to == to)
+            .map(|e| e.code.clone())
+            .unwrap()
+    };
+    let register = "mutation($i: RegisterInput!) { register(input: $i) { created } }";
+    let input = |i: usize| json!({"i": {"method": "SMS", "account": mobile(i), "password": "a-burst-password", "verify": code_of(i)}});
+
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let client = reqwest::Client::new();
+    for i in 0..BURST {
+        let (client, url, body, done) = (
+            client.clone(),
+            format!("{}/graphql", doomed.base),
+            input(i),
+            done_tx.clone(),
+        );
+        tokio::spawn(async move {
+            let answer = client
+                .post(url)
+                .json(&json!({"query": register, "variables": body}))
+                .send()
+                .await;
+            let _ = done.send(answer.is_ok());
+        });
+    }
+    // The first answer means the burst is under way: kill -9 now.
+    assert_eq!(done_rx.recv().await, Some(true));
+    doomed.child.kill().unwrap();
+    doomed.child.wait().unwrap();
+    drop(done_tx);
+    let mut interrupted = 0;
+    while let Some(answered) = done_rx.recv().await {
+        interrupted += usize::from(!answered);
+    }
+    assert!(
+        interrupted > 0,
+        "the kill came after the whole burst: nothing was interrupted"
+    );
+
+    let survivor = start_node_with(&database_url, &outbox, &envs).await;
+    let login = "mutation($a: String!) { login(input: {account: $a, password: \"a-burst-password\"}) { user { id } } }";
+    let (mut committed, mut redone) = (0, 0);
+    for i in 0..BURST {
+        let signed_in = gql(&survivor, login, json!({"a": mobile(i)})).await;
+        if signed_in["errors"].is_null() {
+            committed += 1;
+            continue;
+        }
+        assert_eq!(
+            signed_in["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS",
+            "{signed_in}"
+        );
+        let again = gql(&survivor, register, input(i)).await;
+        assert_eq!(
+            again["data"]["register"]["created"],
+            true,
+            "{}: the same code must still work: {again}",
+            mobile(i)
+        );
+        redone += 1;
+    }
+    assert_eq!(committed + redone, BURST);
+    assert!(redone > 0, "no registration was cut short by the kill");
+}
