@@ -180,6 +180,9 @@ pub struct Settings {
     /// Image captcha lifetime, seconds.
     #[arg(long, global = true, env = "ZHANGHAO_CAPTCHA_TTL", default_value_t = 300)]
     pub captcha_ttl: u64,
+    /// Tell the owner (old mobile, email) after a password reset or a change of mobile.
+    #[arg(long, global = true, env = "ZHANGHAO_SECURITY_NOTICES", default_value_t = true, value_parser = parse_flag, action = clap::ArgAction::Set)]
+    pub security_notices: bool,
     /// Accept new accounts (`false` answers REGISTRATION_CLOSED).
     #[arg(long, global = true, env = "ZHANGHAO_REGISTRATION_OPEN", default_value_t = true, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub registration_open: bool,
@@ -261,6 +264,7 @@ pub struct Config {
     pub account_failures_hourly: u32,
     pub lockout: Duration,
     pub captcha_ttl: Duration,
+    pub security_notices: bool,
     pub registration_open: bool,
     pub trust_client_openid: Vec<String>,
     pub messaging: crate::messaging::MessagingSettings,
@@ -340,6 +344,7 @@ impl Config {
             account_failures_hourly: s.account_failures_hourly,
             lockout: Duration::from_secs(s.lockout),
             captcha_ttl: Duration::from_secs(s.captcha_ttl),
+            security_notices: s.security_notices,
             registration_open: s.registration_open,
             trust_client_openid: s
                 .trust_client_openid

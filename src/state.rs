@@ -25,7 +25,8 @@ use crate::service::third_party::{PlatformApps, ThirdPartyParts};
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
-    Accounts, Authenticator, Captchas, Codes, Housekeeping, Limits, Services, ThirdParty, Tickets, Tokens, Verification,
+    Accounts, Authenticator, Captchas, Codes, Housekeeping, Limits, Notices, Services, ThirdParty, Tickets, Tokens,
+    Verification,
 };
 use crate::store::{self, Db};
 
@@ -148,7 +149,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         db: db.clone(),
         clock: clock.clone(),
         platforms: infra.platforms.clone(),
-        limits: limits.clone(),
+        limits,
         codes: codes.clone(),
         tokens: tokens.clone(),
         tickets: tickets.clone(),
@@ -166,6 +167,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         accounts: accounts.clone(),
         rules,
         pay_lockout: config.lockout,
+        notices: notices(config, infra),
     });
     Services {
         accounts,
@@ -188,6 +190,10 @@ fn account_rules(config: &Config) -> AccountRules {
             max_chars: config.password_max,
         },
     }
+}
+
+fn notices(config: &Config, infra: &Infrastructure) -> Notices {
+    Notices::new(infra.sms.clone(), infra.email.clone(), config.security_notices)
 }
 
 fn limits(config: &Config, infra: &Infrastructure) -> Limits {

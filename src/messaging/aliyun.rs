@@ -163,6 +163,10 @@ impl AliyunSms {
 
 #[async_trait]
 impl SmsSender for AliyunSms {
+    fn sends_text(&self) -> bool {
+        false
+    }
+
     async fn send_sms(&self, msg: &SmsMessage) -> Result<(), DeliveryError> {
         let result = self.send(msg).await;
         match &result {

@@ -85,6 +85,11 @@ impl std::fmt::Debug for EmailMessage {
 pub trait SmsSender: Send + Sync {
     /// Deliver one message; `Ok` means the provider accepted it.
     async fn send_sms(&self, msg: &SmsMessage) -> Result<(), DeliveryError>;
+
+    /// False for template providers (Aliyun, Tencent), which send only a code.
+    fn sends_text(&self) -> bool {
+        true
+    }
 }
 
 /// Anything that can deliver an email; used as `Arc<dyn EmailSender>` so the

@@ -208,6 +208,10 @@ fn interpret_response(status: reqwest::StatusCode, text: &str, code: &str) -> Re
 
 #[async_trait]
 impl SmsSender for TencentSms {
+    fn sends_text(&self) -> bool {
+        false
+    }
+
     async fn send_sms(&self, msg: &SmsMessage) -> Result<(), DeliveryError> {
         let result = self.send(msg).await;
         match &result {

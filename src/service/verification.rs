@@ -8,9 +8,10 @@ use chrono::Duration;
 
 use super::accounts::AuthOutcome;
 use super::codes::{PresentedCode, Purpose};
+use super::notices::Notice;
 use super::rules::{AccountRules, Entering, own_mobile};
 use super::tickets::LiveTicket;
-use super::{Accounts, Codes, RequestMeta, Tickets, Tokens, auth::Viewer, limits};
+use super::{Accounts, Codes, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
@@ -41,6 +42,7 @@ pub struct Verification {
     rules: AccountRules,
     /// How long five wrong pay passwords lock the pay password.
     pay_lockout: std::time::Duration,
+    notices: Notices,
 }
 
 /// What a [`Verification`] is made of.
@@ -54,6 +56,7 @@ pub struct VerificationParts {
     pub accounts: Accounts,
     pub rules: AccountRules,
     pub pay_lockout: std::time::Duration,
+    pub notices: Notices,
 }
 
 /// What `verifySms` did.
@@ -88,6 +91,7 @@ impl Verification {
             accounts: parts.accounts,
             rules: parts.rules,
             pay_lockout: parts.pay_lockout,
+            notices: parts.notices,
         }
     }
 
@@ -269,6 +273,9 @@ impl Verification {
             None => self.tokens.revoke_everything(&txn, user.id).await?,
         }
         store::commit(txn).await?;
+        self.notices
+            .tell(me, Notice::MobileChanged { new: mobile.clone() })
+            .await;
         self.reload(user.id).await
     }
 
@@ -302,7 +309,9 @@ impl Verification {
         let user = store::users::set_password_hash(&txn, user.id, &hash, self.clock.now()).await?;
         self.tokens.revoke_everything(&txn, user.id).await?;
         store::commit(txn).await?;
-        self.reload(user.id).await
+        let user = self.reload(user.id).await?;
+        self.notices.tell(&user, Notice::PasswordReset).await;
+        Ok(user)
     }
 
     async fn reset_pay_password(

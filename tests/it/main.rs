@@ -17,6 +17,7 @@ mod ip_limits;
 mod legacy_envelopes;
 mod legacy_sessions;
 mod lockout;
+mod notices;
 mod rest_chickenshop;
 mod rest_discuz;
 mod rest_shopxo;

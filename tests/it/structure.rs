@@ -5,10 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Functions allowed past 60 lines, and why.
-const LONG_FUNCTIONS: &[(&str, &str)] = &[(
-    "src/config.rs: pub fn from_settings",
-    "one line per setting, mapping the raw settings onto Config",
-)];
+const LONG_FUNCTIONS: &[(&str, &str)] = &[
+    (
+        "src/config.rs: pub fn from_settings",
+        "one line per setting, mapping the raw settings onto Config",
+    ),
+    (
+        "src/state.rs: fn services",
+        "the composition root: one line per dependency of each service",
+    ),
+];
 
 type Module = Vec<String>;
 
