@@ -3,6 +3,7 @@
 //! specifies. Shared by the SMS sender (`messaging::tencent`) and the captcha
 //! check (`captcha_providers::tencent`): one signer, one doc-vector test.
 
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::Digest;
 
 use super::hmac_sha256;
@@ -22,10 +23,16 @@ pub struct Tc3Call<'a> {
     pub region: Option<&'a str>,
 }
 
-/// The system clock is outside what a date can show (never in practice).
+/// Why a request could not be signed.
 #[derive(Debug, thiserror::Error)]
-#[error("system clock out of range")]
-pub struct ClockOutOfRange;
+pub enum SignError {
+    /// The system clock is outside what a date can show (never in practice).
+    #[error("system clock out of range")]
+    ClockOutOfRange,
+    /// A configured value (SecretId, region) cannot stand in an HTTP header.
+    #[error("a TC3 header value is not valid in HTTP")]
+    BadHeaderValue,
+}
 
 /// The `Host` value exactly as reqwest sends it for `endpoint` (with a
 /// non-default port), since it is signed; `None` for a URL without a host.
@@ -46,19 +53,22 @@ pub fn headers(
     host: &str,
     payload: &[u8],
     timestamp: i64,
-) -> Result<Vec<(&'static str, String)>, ClockOutOfRange> {
-    let mut headers = vec![
-        (
-            "Authorization",
-            authorization_header(call.service, secret_id, secret_key, host, payload, timestamp)?,
-        ),
-        ("Content-Type", CONTENT_TYPE.to_string()),
-        ("X-TC-Action", call.action.to_string()),
-        ("X-TC-Version", call.version.to_string()),
-        ("X-TC-Timestamp", timestamp.to_string()),
+) -> Result<HeaderMap, SignError> {
+    let authorization = authorization_header(call.service, secret_id, secret_key, host, payload, timestamp)?;
+    let mut pairs = vec![
+        ("authorization", authorization),
+        ("content-type", CONTENT_TYPE.to_string()),
+        ("x-tc-action", call.action.to_string()),
+        ("x-tc-version", call.version.to_string()),
+        ("x-tc-timestamp", timestamp.to_string()),
     ];
     if let Some(region) = call.region {
-        headers.push(("X-TC-Region", region.to_string()));
+        pairs.push(("x-tc-region", region.to_string()));
+    }
+    let mut headers = HeaderMap::new();
+    for (name, value) in pairs {
+        let value = HeaderValue::from_str(&value).map_err(|_| SignError::BadHeaderValue)?;
+        headers.insert(HeaderName::from_static(name), value);
     }
     Ok(headers)
 }
@@ -71,7 +81,7 @@ pub fn authorization_header(
     host: &str,
     payload: &[u8],
     timestamp: i64,
-) -> Result<String, ClockOutOfRange> {
+) -> Result<String, SignError> {
     let date = utc_date(timestamp)?;
     let canonical = canonical_request(host, payload);
     let to_sign = string_to_sign(timestamp, &date, service, &canonical);
@@ -80,10 +90,10 @@ pub fn authorization_header(
 }
 
 /// The UTC date of the timestamp; Tencent rejects a local-time date.
-fn utc_date(timestamp: i64) -> Result<String, ClockOutOfRange> {
+fn utc_date(timestamp: i64) -> Result<String, SignError> {
     chrono::DateTime::from_timestamp(timestamp, 0)
         .map(|t| t.format("%Y-%m-%d").to_string())
-        .ok_or(ClockOutOfRange)
+        .ok_or(SignError::ClockOutOfRange)
 }
 
 /// Step 1: canonical request for a POST to `/` signing content-type and host.

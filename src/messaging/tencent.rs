@@ -151,11 +151,7 @@ impl TencentSms {
             chrono::Utc::now().timestamp(),
         )
         .map_err(|e| DeliveryError::Misconfigured(e.to_string()))?;
-        let request = headers
-            .into_iter()
-            .fold(self.client.post(self.endpoint.clone()), |request, (name, value)| {
-                request.header(name, value)
-            });
+        let request = self.client.post(self.endpoint.clone()).headers(headers);
         let response = request
             .body(payload)
             .send()
