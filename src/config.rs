@@ -153,9 +153,9 @@ pub struct Settings {
     /// ShopXO's own apps accept, or 6); every other code has 6.
     #[arg(long, global = true, env = "ZHANGHAO_SHOPXO_CODE_LENGTH", default_value_t = 4)]
     pub shopxo_code_length: usize,
-    /// When `sendSmsCode` / `sendEmailCode` need a solved captcha: `off`,
-    /// `always`, or `after:N` (once a client IP has had N codes sent in the
-    /// last hour; refused sends do not count).
+    /// When `sendSmsCode` / `sendEmailCode` need a solved captcha (the one
+    /// `ZHANGHAO_CAPTCHA_PROVIDER` names): `off`, `always`, or `after:N` (once a
+    /// client IP has had N codes sent in the last hour; refused sends do not count).
     #[arg(long, global = true, env = "ZHANGHAO_SEND_CAPTCHA", default_value = "after:3")]
     pub send_captcha: String,
     /// Wrong tries that burn a code.
@@ -200,6 +200,9 @@ pub struct Settings {
     /// Third-party login platform settings.
     #[command(flatten)]
     pub platforms: crate::platforms::PlatformSettings,
+    /// Captcha provider settings (`ZHANGHAO_CAPTCHA_PROVIDER`).
+    #[command(flatten)]
+    pub captcha: crate::captcha_providers::CaptchaSettings,
     /// Origins allowed to call from a browser: comma-separated exact origins
     /// (`https://app.example.com`), or `*`. Default: `*` in development, none in production.
     #[arg(long, global = true, env = "ZHANGHAO_CORS_ORIGINS")]
@@ -269,6 +272,7 @@ pub struct Config {
     pub trust_client_openid: Vec<String>,
     pub messaging: crate::messaging::MessagingSettings,
     pub platforms: crate::platforms::PlatformSettings,
+    pub captcha: crate::captcha_providers::CaptchaSettings,
     pub cors_origins: CorsOrigins,
     pub graphiql: bool,
     pub metrics: MetricsAccess,
@@ -306,6 +310,7 @@ impl Config {
         }
         // Checked here so a half-configured platform stops start-up, not a login.
         s.platforms.platforms_config().map_err(ConfigError)?;
+        s.captcha.provider_choice(&s.messaging).map_err(ConfigError)?;
         Ok(Config {
             listen: s.listen,
             database_url: s.database_url,
@@ -354,6 +359,7 @@ impl Config {
                 .collect(),
             messaging: s.messaging,
             platforms: s.platforms,
+            captcha: s.captcha,
             cors_origins: parse_cors_origins(s.cors_origins.as_deref(), production)?,
             graphiql: s.graphiql.unwrap_or(!production),
             metrics: match s.metrics_token.filter(|t| !t.is_empty()) {

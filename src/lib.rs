@@ -4,6 +4,7 @@
 //! Read from here down: [`app`] builds the router; `graphql` and `rest` are
 //! the front doors; `service` holds every account rule; `store` the queries.
 
+pub mod captcha_providers;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use secrecy::SecretString;
 
+use crate::captcha_providers::{self, CaptchaProvider};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::crypto::{CodeGenerator, HmacKey, PasswordHasher, RandomCodes, TokenKeys};
@@ -64,6 +65,8 @@ struct Infrastructure {
     /// Present when any channel writes to the outbox; captcha answers go there too.
     outbox: Option<Arc<Outbox>>,
     platforms: Arc<PlatformClients>,
+    /// `None` when sends are gated with the built-in image captcha.
+    captcha_provider: Option<Arc<dyn CaptchaProvider>>,
     review_numbers: Arc<HashMap<String, String>>,
 }
 
@@ -103,6 +106,11 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
     let outbox = Arc::new(Outbox::new(config.outbox.clone()));
     let (sms, email, outbox_used) = messaging::senders_from_config(config, outbox.clone())?;
     let platforms = config.platforms.platforms_config().map_err(AppError::Internal)?;
+    let captcha_choice = config
+        .captcha
+        .provider_choice(&config.messaging)
+        .map_err(AppError::Internal)?;
+    let captcha_provider = captcha_providers::build_provider(captcha_choice).map_err(AppError::Internal)?;
     Ok(Infrastructure {
         db,
         clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
@@ -114,6 +122,7 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
         email: overrides.email.unwrap_or(email),
         outbox: outbox_used.then_some(outbox),
         platforms: Arc::new(PlatformClients::new(platforms)),
+        captcha_provider,
         review_numbers: Arc::new(review_numbers),
     })
 }
@@ -219,6 +228,7 @@ fn codes(config: &Config, infra: &Infrastructure, limits: &Limits, captchas: &Ca
         email: infra.email.clone(),
         limits: limits.clone(),
         captchas: captchas.clone(),
+        captcha_provider: infra.captcha_provider.clone(),
         review_numbers: infra.review_numbers.clone(),
         settings: CodeSettings {
             ttl: config.code_ttl,

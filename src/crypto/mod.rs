@@ -1,11 +1,13 @@
 //! Keys, hashes and randomness the services use: the password hasher, the
 //! JWT keys, the HMAC key for codes and captcha answers, the code generator,
-//! opaque random tokens. No account
+//! opaque random tokens, the cloud request signers (TC3, Aliyun RPC). No account
 //! rules here; every piece is built once at start-up (`state.rs`).
 
+pub mod aliyun_rpc;
 pub mod codes;
 pub mod jwt;
 pub mod passwords;
+pub mod tc3;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -47,6 +49,14 @@ impl HmacKey {
         }
         hex::encode(mac.finalize().into_bytes())
     }
+}
+
+/// HMAC-SHA256: the webhook signature, TC3's key derivation, GeeTest's `sign_token`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// Compares secrets without an early exit that would leak how much matched.

@@ -13,10 +13,17 @@ pub struct SendSmsCodeInput {
     /// What the code will be used for; VERIFY, RESET_PAY_PASSWORD, BIND and REBIND need a signed-in caller.
     pub purpose: SmsPurpose,
     /// The `id` of a captcha from `createCaptcha`, with `captcha`: needed once this client has had
-    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED); single use.
+    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED) and the server uses the built-in
+    /// image captcha; single use.
     pub captcha_id: Option<ID>,
     /// The answer to the captcha `captchaId`.
     pub captcha: Option<String>,
+    /// Instead of `captchaId` + `captcha` when the server uses a captcha provider: what its widget returned,
+    /// checked with the provider, single use. Tencent: the callback's `ticket`; Aliyun: `captchaVerifyParam`;
+    /// GeeTest: the JSON object of `getValidate()` (`lot_number`, `captcha_output`, `pass_token`, `gen_time`).
+    pub captcha_ticket: Option<String>,
+    /// Tencent only, with `captchaTicket`: the callback's `randstr`; ignored by the other providers.
+    pub captcha_randstr: Option<String>,
 }
 
 /// `sendEmailCode` input.
@@ -27,10 +34,17 @@ pub struct SendEmailCodeInput {
     /// Only REGISTER: email codes serve sign-up alone, and any other purpose is BAD_USER_INPUT.
     pub purpose: SmsPurpose,
     /// The `id` of a captcha from `createCaptcha`, with `captcha`: needed once this client has had
-    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED); single use.
+    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED) and the server uses the built-in
+    /// image captcha; single use.
     pub captcha_id: Option<ID>,
     /// The answer to the captcha `captchaId`.
     pub captcha: Option<String>,
+    /// Instead of `captchaId` + `captcha` when the server uses a captcha provider: what its widget returned,
+    /// checked with the provider, single use. Tencent: the callback's `ticket`; Aliyun: `captchaVerifyParam`;
+    /// GeeTest: the JSON object of `getValidate()` (`lot_number`, `captcha_output`, `pass_token`, `gen_time`).
+    pub captcha_ticket: Option<String>,
+    /// Tencent only, with `captchaTicket`: the callback's `randstr`; ignored by the other providers.
+    pub captcha_randstr: Option<String>,
 }
 
 /// `register` input: `verify` is the captcha answer (USERNAME) or the code (SMS / EMAIL).

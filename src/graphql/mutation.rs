@@ -17,9 +17,14 @@ use crate::state::AppState;
 /// Root mutation type.
 pub struct Mutation;
 
-/// The captcha a send input carries.
-fn captcha_of<'a>(id: Option<&'a ID>, answer: Option<&'a str>) -> SendCaptcha<'a> {
-    SendCaptcha::from_fields(id.map(|id| id.as_str()), answer)
+/// The captcha a send input carries: the image one or a provider's ticket.
+fn captcha_of<'a>(
+    id: Option<&'a ID>,
+    answer: Option<&'a str>,
+    ticket: Option<&'a str>,
+    randstr: Option<&'a str>,
+) -> SendCaptcha<'a> {
+    SendCaptcha::from_inputs(id.map(|id| id.as_str()), answer, ticket, randstr)
 }
 
 fn parts<'a>(ctx: &'a Context<'_>) -> Result<(&'a AppState, &'a Viewer, &'a RequestMeta)> {
@@ -64,7 +69,12 @@ impl Mutation {
                 input.mobile.as_deref(),
                 input.purpose.into(),
                 CodeDigits::STANDARD,
-                captcha_of(input.captcha_id.as_ref(), input.captcha.as_deref()),
+                captcha_of(
+                    input.captcha_id.as_ref(),
+                    input.captcha.as_deref(),
+                    input.captcha_ticket.as_deref(),
+                    input.captcha_randstr.as_deref(),
+                ),
                 meta,
             )
             .await
@@ -87,7 +97,12 @@ impl Mutation {
                 &input.email,
                 input.purpose.into(),
                 CodeDigits::STANDARD,
-                captcha_of(input.captcha_id.as_ref(), input.captcha.as_deref()),
+                captcha_of(
+                    input.captcha_id.as_ref(),
+                    input.captcha.as_deref(),
+                    input.captcha_ticket.as_deref(),
+                    input.captcha_randstr.as_deref(),
+                ),
                 meta,
             )
             .await

@@ -1,27 +1,20 @@
-//! Aliyun (Alibaba Cloud) SMS via Dysmsapi `SendSms`, RPC style, signature
-//! method V2 (HMAC-SHA1). Implemented by hand because the official SDK would
+//! Aliyun (Alibaba Cloud) SMS via Dysmsapi `SendSms`, RPC style, signed by
+//! [`crate::crypto::aliyun_rpc`] (HMAC-SHA1). Implemented by hand because the official SDK would
 //! pull in a large dependency tree for one signed POST.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine;
-use hmac::Mac;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::{DEFAULT_TIMEOUT, DeliveryError, SmsMessage, SmsSender, e164_digits, mask_phone, scrub};
+use crate::crypto::aliyun_rpc::{RpcSigner, signed_form};
 
 const PROVIDER: &str = "aliyun";
 
 /// Public Dysmsapi endpoint.
 pub const ALIYUN_DEFAULT_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com/";
-
-/// Aliyun leaves exactly RFC 3986 unreserved characters unencoded, and
-/// encodes space as `%20` (not `+`), `*` as `%2A`.
-const ALIYUN_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Settings for [`AliyunSms`].
 #[derive(Debug, Clone)]
@@ -95,29 +88,20 @@ impl AliyunSms {
     /// Build the signed form body for one SendSms call.
     fn signed_body(&self, phone: &str, code: &str, timestamp: &str, nonce: &str) -> String {
         let template_param = serde_json::json!({ "code": code }).to_string();
-        let params: BTreeMap<&str, &str> = [
-            ("AccessKeyId", self.config.access_key_id.as_str()),
-            ("Action", "SendSms"),
-            ("Format", "JSON"),
+        let signer = RpcSigner {
+            access_key_id: &self.config.access_key_id,
+            access_key_secret: self.config.access_key_secret.expose_secret(),
+            timestamp,
+            nonce,
+        };
+        let params = [
             ("PhoneNumbers", phone),
             ("RegionId", "cn-hangzhou"),
             ("SignName", self.config.sign_name.as_str()),
-            ("SignatureMethod", "HMAC-SHA1"),
-            ("SignatureNonce", nonce),
-            ("SignatureVersion", "1.0"),
             ("TemplateCode", self.config.template_code.as_str()),
             ("TemplateParam", template_param.as_str()),
-            ("Timestamp", timestamp),
-            ("Version", "2017-05-25"),
-        ]
-        .into_iter()
-        .collect();
-        let canonical = canonical_query(&params);
-        let string_to_sign = string_to_sign("POST", &canonical);
-        let signature = sign(self.config.access_key_secret.expose_secret(), &string_to_sign);
-        // The canonical query is already valid form encoding, so it doubles
-        // as the body; the signature is appended, encoded the same way.
-        format!("{canonical}&Signature={}", percent_encode(&signature))
+        ];
+        signed_form(&signer, "SendSms", "2017-05-25", &params)
     }
 
     async fn send(&self, msg: &SmsMessage) -> Result<(), DeliveryError> {
@@ -189,35 +173,6 @@ fn aliyun_phone_number(to: &str) -> Result<String, DeliveryError> {
         Some(national) if national.len() == 11 => Ok(national.to_string()),
         _ => Ok(digits.to_string()),
     }
-}
-
-/// Percent-encode one name or value by Aliyun's rules.
-fn percent_encode(value: &str) -> String {
-    utf8_percent_encode(value, ALIYUN_ENCODE_SET).to_string()
-}
-
-/// `name=value` pairs, both encoded, sorted by name, joined with `&`.
-/// A BTreeMap keeps the byte-wise name order Aliyun specifies.
-fn canonical_query(params: &BTreeMap<&str, &str>) -> String {
-    params
-        .iter()
-        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// `METHOD&%2F&` followed by the canonical query, encoded once more.
-fn string_to_sign(method: &str, canonical_query: &str) -> String {
-    format!("{method}&%2F&{}", percent_encode(canonical_query))
-}
-
-/// Base64 of HMAC-SHA1 keyed with the AccessKey secret plus `&`.
-fn sign(access_key_secret: &str, string_to_sign: &str) -> String {
-    let key = format!("{access_key_secret}&");
-    // HMAC accepts keys of every length, so this cannot fail at run time.
-    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
-    mac.update(string_to_sign.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

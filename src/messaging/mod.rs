@@ -287,15 +287,6 @@ pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// HMAC-SHA256, shared by the webhook signature and Tencent's TC3 signing.
-pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    use hmac::Mac;
-    // HMAC accepts keys of every length, so this cannot fail at run time.
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
 /// Loopback HTTP stand-ins for provider tests.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

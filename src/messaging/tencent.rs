@@ -1,15 +1,14 @@
 //! Tencent Cloud SMS via `SendSms` (API version 2021-01-11), signed with
-//! TC3-HMAC-SHA256. Implemented by hand because the official SDK would pull
+//! TC3-HMAC-SHA256 ([`crate::crypto::tc3`]). Implemented by hand because the official SDK would pull
 //! in a large dependency tree for one signed POST.
 
 use std::time::Duration;
 
+use super::{DEFAULT_TIMEOUT, DeliveryError, SmsMessage, SmsSender, e164_digits, mask_phone, scrub};
+use crate::crypto::tc3::{self, Tc3Call};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
-
-use super::{DEFAULT_TIMEOUT, DeliveryError, SmsMessage, SmsSender, e164_digits, hmac_sha256, mask_phone, scrub};
 
 const PROVIDER: &str = "tencent";
 
@@ -21,9 +20,6 @@ pub const TENCENT_DEFAULT_REGION: &str = "ap-guangzhou";
 const SERVICE: &str = "sms";
 const ACTION: &str = "SendSms";
 const VERSION: &str = "2021-01-11";
-const ALGORITHM: &str = "TC3-HMAC-SHA256";
-const CONTENT_TYPE: &str = "application/json; charset=utf-8";
-const SIGNED_HEADERS: &str = "content-type;host";
 
 /// Settings for [`TencentSms`].
 #[derive(Debug, Clone)]
@@ -114,13 +110,8 @@ impl TencentSms {
     pub fn new(config: TencentSmsConfig) -> Result<Self, DeliveryError> {
         let endpoint = reqwest::Url::parse(&config.endpoint)
             .map_err(|_| DeliveryError::Misconfigured("tencent endpoint is not a valid URL".to_string()))?;
-        let host = match (endpoint.host_str(), endpoint.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_string(),
-            (None, _) => {
-                return Err(DeliveryError::Misconfigured("tencent endpoint has no host".to_string()));
-            }
-        };
+        let host = tc3::signed_host(&endpoint)
+            .ok_or_else(|| DeliveryError::Misconfigured("tencent endpoint has no host".to_string()))?;
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .build()
@@ -145,24 +136,23 @@ impl TencentSms {
         })
         .map_err(|_| DeliveryError::BadResponse { provider: PROVIDER })?;
 
-        let timestamp = chrono::Utc::now().timestamp();
-        let authorization = authorization_header(
+        let call = Tc3Call {
+            service: SERVICE,
+            action: ACTION,
+            version: VERSION,
+            region: Some(&self.config.region),
+        };
+        let headers = tc3::headers(
+            &call,
             &self.config.secret_id,
             self.config.secret_key.expose_secret(),
             &self.host,
             &payload,
-            timestamp,
-        )?;
-
-        let response = self
-            .client
-            .post(self.endpoint.clone())
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .header("X-TC-Action", ACTION)
-            .header("X-TC-Version", VERSION)
-            .header("X-TC-Timestamp", timestamp.to_string())
-            .header("X-TC-Region", &self.config.region)
+            chrono::Utc::now().timestamp(),
+        )
+        .map_err(|e| DeliveryError::Misconfigured(e.to_string()))?;
+        let request = self.client.post(self.endpoint.clone()).headers(headers);
+        let response = request
             .body(payload)
             .send()
             .await
@@ -224,59 +214,6 @@ impl SmsSender for TencentSms {
         }
         result
     }
-}
-
-/// Build the full `Authorization` header for a SendSms POST.
-fn authorization_header(
-    secret_id: &str,
-    secret_key: &str,
-    host: &str,
-    payload: &[u8],
-    timestamp: i64,
-) -> Result<String, DeliveryError> {
-    let date = utc_date(timestamp)?;
-    let canonical = canonical_request(host, payload);
-    let to_sign = string_to_sign(timestamp, &date, SERVICE, &canonical);
-    let signature = signature(secret_key, &date, SERVICE, &to_sign);
-    Ok(authorization(secret_id, &date, SERVICE, &signature))
-}
-
-/// The UTC date of the timestamp; Tencent rejects a local-time date.
-fn utc_date(timestamp: i64) -> Result<String, DeliveryError> {
-    chrono::DateTime::from_timestamp(timestamp, 0)
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .ok_or_else(|| DeliveryError::Misconfigured("system clock out of range".to_string()))
-}
-
-/// Step 1: canonical request for a POST to `/` signing content-type and host.
-fn canonical_request(host: &str, payload: &[u8]) -> String {
-    let hashed_payload = hex::encode(sha2::Sha256::digest(payload));
-    format!(
-        "POST\n/\n\ncontent-type:{CONTENT_TYPE}\nhost:{}\n\n{SIGNED_HEADERS}\n{hashed_payload}",
-        host.to_ascii_lowercase()
-    )
-}
-
-/// Step 2: string to sign.
-fn string_to_sign(timestamp: i64, date: &str, service: &str, canonical_request: &str) -> String {
-    let hashed = hex::encode(sha2::Sha256::digest(canonical_request.as_bytes()));
-    format!("{ALGORITHM}\n{timestamp}\n{date}/{service}/tc3_request\n{hashed}")
-}
-
-/// Step 3: derive date → service → tc3_request keys and sign.
-fn signature(secret_key: &str, date: &str, service: &str, string_to_sign: &str) -> String {
-    let secret_date = hmac_sha256(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
-    let secret_service = hmac_sha256(&secret_date, service.as_bytes());
-    let secret_signing = hmac_sha256(&secret_service, b"tc3_request");
-    hex::encode(hmac_sha256(&secret_signing, string_to_sign.as_bytes()))
-}
-
-/// Step 4: the Authorization header value.
-fn authorization(secret_id: &str, date: &str, service: &str, signature: &str) -> String {
-    format!(
-        "{ALGORITHM} Credential={secret_id}/{date}/{service}/tc3_request, \
-         SignedHeaders={SIGNED_HEADERS}, Signature={signature}"
-    )
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::{
-    DEFAULT_TIMEOUT, DeliveryError, EmailMessage, EmailSender, SmsMessage, SmsSender, hmac_sha256, mask_email,
-    mask_phone, now_rfc3339,
+    DEFAULT_TIMEOUT, DeliveryError, EmailMessage, EmailSender, SmsMessage, SmsSender, mask_email, mask_phone,
+    now_rfc3339,
 };
 
 const PROVIDER: &str = "webhook";
@@ -72,7 +72,7 @@ struct Payload<'a> {
 /// Compute the `X-Zhanghao-Signature` value for a raw body, so receivers
 /// (and our tests) can verify deliveries with the same code.
 pub fn sign_webhook_body(secret: &[u8], body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(hmac_sha256(secret, body)))
+    format!("sha256={}", hex::encode(crate::crypto::hmac_sha256(secret, body)))
 }
 
 impl WebhookSender {

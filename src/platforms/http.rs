@@ -56,8 +56,9 @@ impl Http {
     }
 }
 
-/// Describes a transport failure without the URL, whose query string carries secrets and codes.
-fn transport_error(err: reqwest::Error) -> String {
+/// Describes a transport failure without the URL, whose query string carries secrets and codes
+/// (the captcha providers use it too).
+pub(crate) fn transport_error(err: reqwest::Error) -> String {
     if err.is_timeout() {
         "request timed out".to_string()
     } else if err.is_connect() {

@@ -7,7 +7,7 @@
 mod apple;
 mod config;
 mod crypto;
-mod http;
+pub(crate) mod http;
 mod qq;
 mod settings;
 mod wechat;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::{Captchas, Limits, RequestMeta, limits};
+use crate::captcha_providers::CaptchaProvider;
 use crate::clock::Clock;
 use crate::config::SendCaptchaRule;
 use crate::crypto::{CodeGenerator, HmacKey};
@@ -15,7 +16,9 @@ use crate::error::{AppError, Field, InputProblem};
 use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::store::{self, Db};
 
+mod gate;
 mod spend;
+pub use gate::SendCaptcha;
 pub use spend::{CheckedCode, PresentedCode};
 
 /// Sending codes and spending them.
@@ -29,6 +32,8 @@ pub struct Codes {
     email: Arc<dyn EmailSender>,
     limits: Limits,
     captchas: Captchas,
+    /// The third-party captcha of `ZHANGHAO_CAPTCHA_PROVIDER`; `None` is the image captcha.
+    captcha_provider: Option<Arc<dyn CaptchaProvider>>,
     /// E.164 mobile → fixed code, for app-store review accounts.
     review_numbers: Arc<HashMap<String, String>>,
     settings: CodeSettings,
@@ -59,6 +64,7 @@ pub struct CodeParts {
     pub email: Arc<dyn EmailSender>,
     pub limits: Limits,
     pub captchas: Captchas,
+    pub captcha_provider: Option<Arc<dyn CaptchaProvider>>,
     pub review_numbers: Arc<HashMap<String, String>>,
     pub settings: CodeSettings,
 }
@@ -75,6 +81,7 @@ impl Codes {
             email: parts.email,
             limits: parts.limits,
             captchas: parts.captchas,
+            captcha_provider: parts.captcha_provider,
             review_numbers: parts.review_numbers,
             settings: parts.settings,
         }
@@ -209,40 +216,6 @@ impl Codes {
         sent
     }
 
-    /// Charges one send to the client's IP (20 an hour by default). Called
-    /// before anything about the target is looked up, so neither sending nor
-    /// the "taken / unknown" answers can be had without paying for them.
-    pub async fn charge_client_ip(
-        &self,
-        target: &str,
-        captcha: SendCaptcha<'_>,
-        meta: &RequestMeta,
-    ) -> Result<(), AppError> {
-        if self.fixed_code(target).is_some() {
-            return Ok(());
-        }
-        if let Some(ip) = meta.ip {
-            let required = match self.settings.send_captcha {
-                SendCaptchaRule::Off => false,
-                SendCaptchaRule::Always => true,
-                SendCaptchaRule::After(n) => {
-                    self.limits.sliding_count(&ip_charge_key(ip), IP_WINDOW_SECONDS).await? >= i64::from(n)
-                }
-            };
-            if required {
-                match captcha {
-                    SendCaptcha::Image { id, answer } => self.captchas.solve(id, answer).await?,
-                    SendCaptcha::None => return Err(AppError::CaptchaRequired),
-                    SendCaptcha::NotAsked => {}
-                }
-            }
-            self.limits
-                .hit(&ip_charge_key(ip), IP_WINDOW_SECONDS, self.settings.sends_per_ip_hourly)
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn check_target_limits(&self, target: &str) -> Result<(), AppError> {
         let now = self.clock.now().timestamp();
         let gap = self.settings.send_interval.as_secs() as i64;
@@ -344,28 +317,6 @@ impl Target {
 pub struct CodeSent {
     pub expires_in: i64,
     pub resend_after: i64,
-}
-
-/// What a send request offers to pass the captcha gate (`ZHANGHAO_SEND_CAPTCHA`).
-#[derive(Debug, Clone, Copy)]
-pub enum SendCaptcha<'a> {
-    /// Nothing solved: refused with CAPTCHA_REQUIRED once the gate is up.
-    None,
-    /// The built-in image captcha (single use): its id and the typed answer.
-    Image { id: &'a str, answer: &'a str },
-    /// A legacy client whose protocol has no captcha (Discuz! Q's send):
-    /// the regions, the budget and the per-IP and per-target limits bound it.
-    NotAsked,
-}
-
-impl<'a> SendCaptcha<'a> {
-    /// From optional id and answer fields: both present (and non-empty) or None.
-    pub fn from_fields(id: Option<&'a str>, answer: Option<&'a str>) -> Self {
-        match (id.map(str::trim), answer.map(str::trim)) {
-            (Some(id), Some(answer)) if !id.is_empty() && !answer.is_empty() => SendCaptcha::Image { id, answer },
-            _ => SendCaptcha::None,
-        }
-    }
 }
 
 /// Whether [`send_for`] really sends, or answers alike and sends nothing

@@ -1,10 +1,15 @@
 //! DESIGN §8 captcha before sending: once a client IP has had N codes sent
 //! in the last hour, `sendSmsCode` / `sendEmailCode` (and ShopXO's
-//! `regverifysend`) need a solved image captcha.
+//! `regverifysend`) need a solved captcha: the image one, or a ticket of
+//! `ZHANGHAO_CAPTCHA_PROVIDER` checked with the provider (stand-ins in
+//! `send_captcha/stand_ins.rs`).
 
 use serde_json::{Value, json};
 
 use crate::common::*;
+
+mod providers;
+mod stand_ins;
 
 const SEND: &str = "mutation($input: SendSmsCodeInput!) { sendSmsCode(input: $input) { expiresIn } }";
 
