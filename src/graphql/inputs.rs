@@ -3,6 +3,7 @@
 use async_graphql::{ID, InputObject};
 
 use super::types::{Platform, RegisterMethod, SmsPurpose};
+use crate::service::codes::SendCaptcha;
 
 /// `sendSmsCode` input; `mobile` is omitted for VERIFY and RESET_PAY_PASSWORD (the caller's own).
 #[derive(InputObject)]
@@ -12,6 +13,26 @@ pub struct SendSmsCodeInput {
     pub mobile: Option<String>,
     /// What the code will be used for; VERIFY, RESET_PAY_PASSWORD, BIND and REBIND need a signed-in caller.
     pub purpose: SmsPurpose,
+    /// The captcha, once one is required.
+    #[graphql(flatten)]
+    pub captcha: SendCaptchaInput,
+}
+
+/// `sendEmailCode` input.
+#[derive(InputObject)]
+pub struct SendEmailCodeInput {
+    /// The email address to send to; it must not belong to an account yet.
+    pub email: String,
+    /// Only REGISTER: email codes serve sign-up alone, and any other purpose is BAD_USER_INPUT.
+    pub purpose: SmsPurpose,
+    /// The captcha, once one is required.
+    #[graphql(flatten)]
+    pub captcha: SendCaptchaInput,
+}
+
+/// The captcha fields of the send inputs (flattened into each).
+#[derive(InputObject)]
+pub struct SendCaptchaInput {
     /// The `id` of a captcha from `createCaptcha`, with `captcha`: needed once this client has had
     /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED) and the server uses the built-in
     /// image captcha; single use.
@@ -26,25 +47,16 @@ pub struct SendSmsCodeInput {
     pub captcha_randstr: Option<String>,
 }
 
-/// `sendEmailCode` input.
-#[derive(InputObject)]
-pub struct SendEmailCodeInput {
-    /// The email address to send to; it must not belong to an account yet.
-    pub email: String,
-    /// Only REGISTER: email codes serve sign-up alone, and any other purpose is BAD_USER_INPUT.
-    pub purpose: SmsPurpose,
-    /// The `id` of a captcha from `createCaptcha`, with `captcha`: needed once this client has had
-    /// a few codes sent in the last hour (the error is CAPTCHA_REQUIRED) and the server uses the built-in
-    /// image captcha; single use.
-    pub captcha_id: Option<ID>,
-    /// The answer to the captcha `captchaId`.
-    pub captcha: Option<String>,
-    /// Instead of `captchaId` + `captcha` when the server uses a captcha provider: what its widget returned,
-    /// checked with the provider, single use. Tencent: the callback's `ticket`; Aliyun: `captchaVerifyParam`;
-    /// GeeTest: the JSON object of `getValidate()` (`lot_number`, `captcha_output`, `pass_token`, `gen_time`).
-    pub captcha_ticket: Option<String>,
-    /// Tencent only, with `captchaTicket`: the callback's `randstr`; ignored by the other providers.
-    pub captcha_randstr: Option<String>,
+impl SendCaptchaInput {
+    /// The captcha these fields carry: a provider's ticket, the image one, or none.
+    pub fn proof(&self) -> SendCaptcha<'_> {
+        SendCaptcha::from_inputs(
+            self.captcha_id.as_ref().map(|id| id.as_str()),
+            self.captcha.as_deref(),
+            self.captcha_ticket.as_deref(),
+            self.captcha_randstr.as_deref(),
+        )
+    }
 }
 
 /// `register` input: `verify` is the captcha answer (USERNAME) or the code (SMS / EMAIL).

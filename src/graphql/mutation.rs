@@ -9,23 +9,13 @@ use super::inputs::{
 };
 use super::types::{AuthPayload, Captcha, CodeSent, Platform, User, VerifySmsPayload};
 use crate::domain::CodeDigits;
-use crate::service::codes::{Purpose, SendCaptcha};
+use crate::service::codes::Purpose;
 use crate::service::verification::VerifyOutcome;
 use crate::service::{self, RequestMeta, auth::Viewer};
 use crate::state::AppState;
 
 /// Root mutation type.
 pub struct Mutation;
-
-/// The captcha a send input carries: the image one or a provider's ticket.
-fn captcha_of<'a>(
-    id: Option<&'a ID>,
-    answer: Option<&'a str>,
-    ticket: Option<&'a str>,
-    randstr: Option<&'a str>,
-) -> SendCaptcha<'a> {
-    SendCaptcha::from_inputs(id.map(|id| id.as_str()), answer, ticket, randstr)
-}
 
 fn parts<'a>(ctx: &'a Context<'_>) -> Result<(&'a AppState, &'a Viewer, &'a RequestMeta)> {
     Ok((
@@ -69,12 +59,7 @@ impl Mutation {
                 input.mobile.as_deref(),
                 input.purpose.into(),
                 CodeDigits::STANDARD,
-                captcha_of(
-                    input.captcha_id.as_ref(),
-                    input.captcha.as_deref(),
-                    input.captcha_ticket.as_deref(),
-                    input.captcha_randstr.as_deref(),
-                ),
+                input.captcha.proof(),
                 meta,
             )
             .await
@@ -97,12 +82,7 @@ impl Mutation {
                 &input.email,
                 input.purpose.into(),
                 CodeDigits::STANDARD,
-                captcha_of(
-                    input.captcha_id.as_ref(),
-                    input.captcha.as_deref(),
-                    input.captcha_ticket.as_deref(),
-                    input.captcha_randstr.as_deref(),
-                ),
+                input.captcha.proof(),
                 meta,
             )
             .await

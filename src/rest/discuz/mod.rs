@@ -118,11 +118,9 @@ pub async fn refresh_token(State(state): State<AppState>, parts: Parts, body: By
 /// to the account, finishing Discuz's sms-login-then-sign-in flow.
 pub async fn login(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
     let attributes = json_attributes(&body);
-    let Some(username) = attr(&attributes, "username").filter(|u| !u.trim().is_empty()) else {
-        return refuse(&AppError::bad(Field::Username, InputProblem::Missing));
-    };
-    let Some(password) = attr(&attributes, "password").filter(|p| !p.is_empty()) else {
-        return refuse(&AppError::bad(Field::Password, InputProblem::Missing));
+    let (username, password) = match credentials(&attributes) {
+        Ok(both) => both,
+        Err(err) => return refuse(&err),
     };
     let ticket = attr(&attributes, "mobileToken");
     match state
@@ -141,11 +139,9 @@ pub async fn login(State(state): State<AppState>, parts: Parts, body: Bytes) -> 
 /// invite). Answers the token resource, 201 as Discuz's create controllers do.
 pub async fn register(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
     let attributes = json_attributes(&body);
-    let Some(username) = attr(&attributes, "username").filter(|u| !u.trim().is_empty()) else {
-        return refuse(&AppError::bad(Field::Username, InputProblem::Missing));
-    };
-    let Some(password) = attr(&attributes, "password").filter(|p| !p.is_empty()) else {
-        return refuse(&AppError::bad(Field::Password, InputProblem::Missing));
+    let (username, password) = match credentials(&attributes) {
+        Ok(both) => both,
+        Err(err) => return refuse(&err),
     };
     let ticket = attr(&attributes, "mobileToken");
     let invite = attr(&attributes, "code");
@@ -164,6 +160,15 @@ pub async fn register(State(state): State<AppState>, parts: Parts, body: Bytes) 
         Ok(outcome) => respond(StatusCode::CREATED, token_document(outcome.user.id, &outcome.tokens)),
         Err(err) => refuse(&err),
     }
+}
+
+/// `username` and `password`, both required (Discuz validates them first).
+fn credentials(attributes: &serde_json::Map<String, Value>) -> Result<(String, String), AppError> {
+    let username = attr(attributes, "username").filter(|u| !u.trim().is_empty());
+    let username = username.ok_or(AppError::bad(Field::Username, InputProblem::Missing))?;
+    let password = attr(attributes, "password").filter(|p| !p.is_empty());
+    let password = password.ok_or(AppError::bad(Field::Password, InputProblem::Missing))?;
+    Ok((username, password))
 }
 
 /// The caller and the `type` of an sms request, refused in that order.
