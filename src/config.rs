@@ -371,19 +371,6 @@ impl Config {
         })
     }
 
-    /// True when the seed flow may bind `platform` (wire name) on the client's word.
-    pub fn trusts_client_openid(&self, platform: &str) -> bool {
-        self.trust_client_openid.iter().any(|p| p == platform)
-    }
-
-    /// The app id openids of `platform` belong to ("" when none is configured).
-    pub fn platform_app_id(&self, platform: &str) -> String {
-        platform
-            .parse::<crate::platforms::Platform>()
-            .map(|p| self.platforms.app_id(p))
-            .unwrap_or_default()
-    }
-
     /// True when GraphQL introspection and suggestions must be off.
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production

@@ -38,7 +38,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    pub services: Services,
+    /// Behind an `Arc`: handlers clone the state on every request.
+    pub services: Arc<Services>,
 }
 
 /// Optional replacements for tests.
@@ -79,7 +80,7 @@ impl AppState {
             config: Arc::new(config),
             db: infra.db,
             clock: infra.clock,
-            services,
+            services: Arc::new(services),
         })
     }
 }

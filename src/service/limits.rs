@@ -119,13 +119,20 @@ impl Limits {
     pub async fn reserve_password_try(&self, factor: &PasswordFactor) -> Result<(), AppError> {
         let now = self.clock.now().timestamp();
         let limit = self.settings.account_failures_hourly.max(1);
-        let earlier_locks = store::counters::streak_count(&self.db, &factor.lock_key, now).await?;
-        let lock = progressive_lock(self.settings.lockout.as_secs() as i64, earlier_locks);
-        let reserved = store::counters::reserve_streak_try(&self.db, &factor.key, now, limit, HOUR, lock).await?;
+        let first_lock = self.settings.lockout.as_secs() as i64;
+        let mut reserved =
+            store::counters::reserve_streak_try(&self.db, &factor.key, now, limit, HOUR, first_lock).await?;
         if reserved.count == i64::from(limit) {
             // This try set the lock (one upsert decides, so exactly one try
-            // does): count it towards the next lock's length.
+            // does): it alone reads and counts the earlier locks, keeping the
+            // extra round trips off every other sign-in. Tries refused in
+            // between hear the first lock's length, an understatement.
+            let earlier = store::counters::streak_count(&self.db, &factor.lock_key, now).await?;
             store::counters::reserve_streak_try(&self.db, &factor.lock_key, now, u32::MAX, DAY, 0).await?;
+            if earlier > 0 {
+                reserved.ends_at = now + progressive_lock(first_lock, earlier);
+                store::counters::set_streak_end(&self.db, &factor.key, reserved.ends_at).await?;
+            }
         }
         if reserved.count > i64::from(limit) {
             if reserved.count == i64::from(limit) + 1 {

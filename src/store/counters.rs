@@ -171,6 +171,17 @@ pub async fn streak_count<C: ConnectionTrait>(db: &C, key: &str, now_unix: i64) 
         .map_or(0, |r| i64::from(r.count)))
 }
 
+/// Moves the end of `key`'s streak (or lock) to `ends_at`, unix seconds.
+pub async fn set_streak_end<C: ConnectionTrait>(db: &C, key: &str, ends_at: i64) -> Result<(), AppError> {
+    Counters::update_many()
+        .col_expr(Column::ExpiresAt, Expr::value(ends_at))
+        .filter(Column::Key.eq(key))
+        .filter(Column::WindowStart.eq(STREAK_WINDOW))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Ends the failure streaks under `keys` (a successful sign-in).
 pub async fn clear_streaks<C: ConnectionTrait>(db: &C, keys: &[String]) -> Result<(), AppError> {
     if keys.is_empty() {
