@@ -108,6 +108,7 @@ impl CaptchaSettings {
                     )?,
                 );
                 config.endpoint = self.tencent_captcha_endpoint.clone();
+                config.timeout = cloud.provider_timeout();
                 ProviderChoice::Tencent(config)
             }
             CaptchaProviderKind::Aliyun => {
@@ -117,6 +118,7 @@ impl CaptchaSettings {
                     need(&self.aliyun_captcha_scene_id, "ZHANGHAO_ALIYUN_CAPTCHA_SCENE_ID")?,
                 );
                 config.endpoint = self.aliyun_captcha_endpoint.clone();
+                config.timeout = cloud.provider_timeout();
                 ProviderChoice::Aliyun(config)
             }
             CaptchaProviderKind::Geetest => {
@@ -125,6 +127,7 @@ impl CaptchaSettings {
                     secret(&self.geetest_captcha_key, "ZHANGHAO_GEETEST_CAPTCHA_KEY")?,
                 );
                 config.endpoint = self.geetest_captcha_endpoint.clone();
+                config.timeout = cloud.provider_timeout();
                 ProviderChoice::Geetest(config)
             }
         })

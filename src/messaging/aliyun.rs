@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{DEFAULT_TIMEOUT, DeliveryError, SmsMessage, SmsSender, e164_digits, mask_phone, scrub};
+use super::{DEFAULT_TIMEOUT, DeliveryError, SmsMessage, SmsSender, SmsTemplate, e164_digits, mask_phone, scrub};
 use crate::crypto::aliyun_rpc::{RpcSigner, signed_form};
 
 const PROVIDER: &str = "aliyun";
@@ -27,6 +27,9 @@ pub struct AliyunSmsConfig {
     pub sign_name: String,
     /// Approved template code, e.g. `SMS_123456789`; must take `${code}`.
     pub template_code: String,
+    /// Approved notice template code, taking `${event}`; without it no
+    /// security notice goes by SMS.
+    pub notice_template_code: Option<String>,
     /// API endpoint; settable so tests can point at loopback.
     pub endpoint: String,
     /// How long to wait for Aliyun before giving up.
@@ -46,6 +49,7 @@ impl AliyunSmsConfig {
             access_key_secret,
             sign_name: sign_name.into(),
             template_code: template_code.into(),
+            notice_template_code: None,
             endpoint: ALIYUN_DEFAULT_ENDPOINT.to_string(),
             timeout: DEFAULT_TIMEOUT,
         }
@@ -85,9 +89,31 @@ impl AliyunSms {
         })
     }
 
+    /// The template code and its parameters for `msg`.
+    fn template(&self, msg: &SmsMessage) -> Result<(&str, String), DeliveryError> {
+        match msg.template {
+            SmsTemplate::Code => Ok((
+                self.config.template_code.as_str(),
+                serde_json::json!({ "code": msg.code }).to_string(),
+            )),
+            SmsTemplate::Notice(event) => match &self.config.notice_template_code {
+                Some(template) => Ok((template.as_str(), serde_json::json!({ "event": event }).to_string())),
+                None => Err(DeliveryError::Misconfigured(
+                    "no aliyun notice template (ZHANGHAO_ALIYUN_NOTICE_TEMPLATE_CODE)".to_string(),
+                )),
+            },
+        }
+    }
+
     /// Build the signed form body for one SendSms call.
-    fn signed_body(&self, phone: &str, code: &str, timestamp: &str, nonce: &str) -> String {
-        let template_param = serde_json::json!({ "code": code }).to_string();
+    fn signed_body(
+        &self,
+        phone: &str,
+        msg: &SmsMessage,
+        timestamp: &str,
+        nonce: &str,
+    ) -> Result<String, DeliveryError> {
+        let (template_code, template_param) = self.template(msg)?;
         let signer = RpcSigner {
             access_key_id: &self.config.access_key_id,
             access_key_secret: self.config.access_key_secret.expose_secret(),
@@ -98,17 +124,17 @@ impl AliyunSms {
             ("PhoneNumbers", phone),
             ("RegionId", "cn-hangzhou"),
             ("SignName", self.config.sign_name.as_str()),
-            ("TemplateCode", self.config.template_code.as_str()),
+            ("TemplateCode", template_code),
             ("TemplateParam", template_param.as_str()),
         ];
-        signed_form(&signer, "SendSms", "2017-05-25", &params)
+        Ok(signed_form(&signer, "SendSms", "2017-05-25", &params))
     }
 
     async fn send(&self, msg: &SmsMessage) -> Result<(), DeliveryError> {
         let phone = aliyun_phone_number(&msg.to)?;
         let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let nonce = uuid::Uuid::new_v4().to_string();
-        let body = self.signed_body(&phone, &msg.code, &timestamp, &nonce);
+        let body = self.signed_body(&phone, msg, &timestamp, &nonce)?;
 
         let response = self
             .client
@@ -147,8 +173,8 @@ impl AliyunSms {
 
 #[async_trait]
 impl SmsSender for AliyunSms {
-    fn sends_text(&self) -> bool {
-        false
+    fn sends_notices(&self) -> bool {
+        self.config.notice_template_code.is_some()
     }
 
     async fn send_sms(&self, msg: &SmsMessage) -> Result<(), DeliveryError> {

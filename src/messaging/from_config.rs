@@ -18,8 +18,15 @@ pub type SenderTuple = (Arc<dyn SmsSender>, Arc<dyn EmailSender>, bool);
 /// Builds the SMS and email senders the config names; a chosen provider with
 /// a missing setting fails start-up with the variable to set.
 pub fn senders_from_config(config: &Config, outbox: Arc<Outbox>) -> Result<SenderTuple, AppError> {
+    let sms = sms_choice(config)?;
+    let email = email_choice(config)?;
+    let senders = build_senders(sms, email, outbox).map_err(|e| setting(&format!("messaging: {e}")))?;
+    Ok((senders.sms, senders.email, senders.outbox_used))
+}
+
+fn sms_choice(config: &Config) -> Result<SmsChoice, AppError> {
     let m = &config.messaging;
-    let sms = match config.sms_provider {
+    Ok(match config.sms_provider {
         SmsProvider::Outbox => SmsChoice::Outbox,
         SmsProvider::Webhook => SmsChoice::Webhook(webhook(config)?),
         SmsProvider::Aliyun => {
@@ -30,6 +37,8 @@ pub fn senders_from_config(config: &Config, outbox: Arc<Outbox>) -> Result<Sende
                 need(&m.aliyun_template_code, "ZHANGHAO_ALIYUN_TEMPLATE_CODE")?,
             );
             aliyun.endpoint = m.aliyun_endpoint.clone();
+            aliyun.notice_template_code = optional(&m.aliyun_notice_template_code);
+            aliyun.timeout = m.provider_timeout();
             SmsChoice::Aliyun(aliyun)
         }
         SmsProvider::Tencent => {
@@ -42,10 +51,16 @@ pub fn senders_from_config(config: &Config, outbox: Arc<Outbox>) -> Result<Sende
             );
             tencent.region = m.tencent_region.clone();
             tencent.endpoint = m.tencent_endpoint.clone();
+            tencent.notice_template_id = optional(&m.tencent_notice_template_id);
+            tencent.timeout = m.provider_timeout();
             SmsChoice::Tencent(tencent)
         }
-    };
-    let email = match config.email_provider {
+    })
+}
+
+fn email_choice(config: &Config) -> Result<EmailChoice, AppError> {
+    let m = &config.messaging;
+    Ok(match config.email_provider {
         EmailProvider::Outbox => EmailChoice::Outbox,
         EmailProvider::Webhook => EmailChoice::Webhook(webhook(config)?),
         EmailProvider::Smtp => {
@@ -71,19 +86,24 @@ pub fn senders_from_config(config: &Config, outbox: Arc<Outbox>) -> Result<Sende
                 .clone()
                 .filter(|p| !p.is_empty())
                 .map(SecretString::from);
+            smtp.timeout = m.provider_timeout();
             EmailChoice::Smtp(smtp)
         }
-    };
-    let senders = build_senders(sms, email, outbox).map_err(|e| setting(&format!("messaging: {e}")))?;
-    Ok((senders.sms, senders.email, senders.outbox_used))
+    })
 }
 
 fn webhook(config: &Config) -> Result<WebhookConfig, AppError> {
     let m = &config.messaging;
-    Ok(WebhookConfig::new(
+    let mut webhook = WebhookConfig::new(
         need(&m.webhook_url, "ZHANGHAO_WEBHOOK_URL")?,
         secret(&m.webhook_secret, "ZHANGHAO_WEBHOOK_SECRET")?,
-    ))
+    );
+    webhook.timeout = m.provider_timeout();
+    Ok(webhook)
+}
+
+fn optional(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.trim().is_empty())
 }
 
 fn need(value: &Option<String>, variable: &str) -> Result<String, AppError> {

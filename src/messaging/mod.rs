@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub mod aliyun;
+mod delivery_error;
 mod from_config;
 pub mod outbox;
 mod settings;
@@ -19,6 +20,7 @@ pub mod tencent;
 pub mod webhook;
 
 pub use aliyun::{AliyunSms, AliyunSmsConfig};
+pub use delivery_error::DeliveryError;
 pub use from_config::senders_from_config;
 pub use outbox::{Outbox, OutboxEntry, read_entries};
 pub use settings::MessagingSettings;
@@ -38,10 +40,24 @@ pub struct SmsMessage {
     pub to: String,
     /// Lower-case purpose, e.g. `login`, `reset_password`, `register`.
     pub purpose: String,
-    /// The verification code itself; template-based providers send only this.
+    /// The verification code itself (empty for a notice).
     pub code: String,
     /// Full Chinese message text, for providers that send free text.
     pub text: String,
+    /// What a template provider (Aliyun, Tencent) sends instead of `text`.
+    pub template: SmsTemplate,
+}
+
+/// Which approved template a template provider sends a message with, since
+/// Aliyun and Tencent carry no free text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsTemplate {
+    /// The code template; its one parameter is the message's `code`.
+    Code,
+    /// The security-notice template; its one parameter is this short name
+    /// of what happened (at most 6 characters, e.g. `密码已重设`), within
+    /// the providers' limits on a template variable.
+    Notice(&'static str),
 }
 
 /// One email carrying a verification code, as the service layer hands it over.
@@ -86,8 +102,9 @@ pub trait SmsSender: Send + Sync {
     /// Deliver one message; `Ok` means the provider accepted it.
     async fn send_sms(&self, msg: &SmsMessage) -> Result<(), DeliveryError>;
 
-    /// False for template providers (Aliyun, Tencent), which send only a code.
-    fn sends_text(&self) -> bool {
+    /// Whether this sender can deliver a security notice: template
+    /// providers (Aliyun, Tencent) only when a notice template is set.
+    fn sends_notices(&self) -> bool {
         true
     }
 }
@@ -161,80 +178,6 @@ pub fn build_senders(sms: SmsChoice, email: EmailChoice, outbox: Arc<Outbox>) ->
         email,
         outbox_used,
     })
-}
-
-/// Why a message was not delivered.
-///
-/// The Display text is safe to log and to show operators: it never contains
-/// the verification code, a secret, or a full recipient address.
-#[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
-    /// The provider answered and refused the message (bad signature, quota,
-    /// unapproved template, ...). `code`/`message` are the provider's own.
-    #[error("{provider} refused the message: {code}: {message}")]
-    Rejected {
-        /// Which provider answered.
-        provider: &'static str,
-        /// The provider's error code.
-        code: String,
-        /// The provider's error message, with the verification code scrubbed.
-        message: String,
-    },
-    /// The provider answered with a non-2xx HTTP status and no usable body.
-    #[error("{provider} answered HTTP {status}")]
-    HttpStatus {
-        /// Which provider answered.
-        provider: &'static str,
-        /// The HTTP status code.
-        status: u16,
-    },
-    /// The provider did not answer within the configured timeout.
-    #[error("{provider} did not answer in time")]
-    Timeout {
-        /// Which provider timed out.
-        provider: &'static str,
-    },
-    /// The provider could not be reached, or the answer could not be read.
-    #[error("{provider} could not be reached: {detail}")]
-    Transport {
-        /// Which provider failed.
-        provider: &'static str,
-        /// What went wrong, without URLs or message content.
-        detail: String,
-    },
-    /// The provider answered 2xx but with a body we could not understand, so
-    /// we cannot claim the message went out.
-    #[error("{provider} gave an unreadable answer")]
-    BadResponse {
-        /// Which provider answered.
-        provider: &'static str,
-    },
-    /// The recipient is not in a form this provider can send to.
-    #[error("recipient is not a valid {kind}")]
-    InvalidRecipient {
-        /// `phone number` or `email address`.
-        kind: &'static str,
-    },
-    /// The provider is configured wrongly (bad URL, bad sender address, ...).
-    #[error("messaging is misconfigured: {0}")]
-    Misconfigured(String),
-    /// The outbox file could not be written.
-    #[error("outbox write failed: {0}")]
-    Outbox(#[from] std::io::Error),
-}
-
-impl DeliveryError {
-    /// Map a reqwest failure, keeping URLs out of the text because some
-    /// providers' endpoints carry account identifiers.
-    pub(crate) fn from_reqwest(provider: &'static str, err: reqwest::Error) -> Self {
-        if err.is_timeout() {
-            return DeliveryError::Timeout { provider };
-        }
-        DeliveryError::Transport {
-            provider,
-            detail: err.without_url().to_string(),
-        }
-    }
 }
 
 /// Remove the verification code from provider-supplied text, in case a
@@ -316,6 +259,7 @@ mod tests {
             purpose: "login".into(),
             code: "123456".into(),
             text: "验证码123456".into(),
+            template: SmsTemplate::Code,
         };
         let shown = format!("{sms:?}");
         assert!(!shown.contains("123456") && shown.contains("+86131****0000"), "{shown}");

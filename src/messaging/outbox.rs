@@ -153,6 +153,7 @@ mod tests {
             purpose: "login".into(),
             code: "123456".into(),
             text: "您的验证码是123456，5分钟内有效。".into(),
+            template: crate::messaging::SmsTemplate::Code,
         };
         outbox.send_sms(&msg).await.unwrap();
 
@@ -211,6 +212,7 @@ mod tests {
                     purpose: "login".into(),
                     code: format!("{i:06}"),
                     text: "长".repeat(2000),
+                    template: crate::messaging::SmsTemplate::Code,
                 };
                 outbox.send_sms(&msg).await.unwrap();
             }));

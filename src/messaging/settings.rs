@@ -29,6 +29,10 @@ pub struct MessagingSettings {
     /// Aliyun SMS template code (takes `${code}`).
     #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_TEMPLATE_CODE")]
     pub aliyun_template_code: Option<String>,
+    /// Aliyun notice template code (takes `${event}`, a few words on what
+    /// happened); without it security notices skip SMS.
+    #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_NOTICE_TEMPLATE_CODE")]
+    pub aliyun_notice_template_code: Option<String>,
     /// Aliyun endpoint.
     #[arg(
         long,
@@ -51,6 +55,10 @@ pub struct MessagingSettings {
     /// Tencent SMS template id (first parameter is the code).
     #[arg(long, global = true, env = "ZHANGHAO_TENCENT_TEMPLATE_ID")]
     pub tencent_template_id: Option<String>,
+    /// Tencent notice template id (its one parameter says what happened);
+    /// without it security notices skip SMS.
+    #[arg(long, global = true, env = "ZHANGHAO_TENCENT_NOTICE_TEMPLATE_ID")]
+    pub tencent_notice_template_id: Option<String>,
     /// Tencent Cloud region.
     #[arg(long, global = true, env = "ZHANGHAO_TENCENT_REGION", default_value = "ap-guangzhou")]
     pub tencent_region: String,
@@ -61,6 +69,10 @@ pub struct MessagingSettings {
         default_value = "https://sms.tencentcloudapi.com"
     )]
     pub tencent_endpoint: String,
+    /// Whole-call timeout of every SMS, email and captcha provider, seconds,
+    /// so a provider that hangs costs a request this long at most.
+    #[arg(long, global = true, env = "ZHANGHAO_PROVIDER_TIMEOUT", default_value_t = 5)]
+    pub provider_timeout: u64,
     /// SMTP relay host.
     #[arg(long, global = true, env = "ZHANGHAO_SMTP_HOST")]
     pub smtp_host: Option<String>,
@@ -79,4 +91,11 @@ pub struct MessagingSettings {
     /// Sender mailbox, e.g. `账号服务 <no-reply@example.cn>`.
     #[arg(long, global = true, env = "ZHANGHAO_SMTP_FROM")]
     pub smtp_from: Option<String>,
+}
+
+impl MessagingSettings {
+    /// The provider timeout, at least one second.
+    pub fn provider_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.provider_timeout.max(1))
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{DEFAULT_TIMEOUT, DeliveryError, SmsMessage, SmsSender, e164_digits, mask_phone, scrub};
+use super::{DEFAULT_TIMEOUT, DeliveryError, SmsMessage, SmsSender, SmsTemplate, e164_digits, mask_phone, scrub};
 use crate::crypto::tc3::{self, Tc3Call};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
@@ -34,6 +34,9 @@ pub struct TencentSmsConfig {
     pub sign_name: String,
     /// Approved template id; its first parameter receives the code.
     pub template_id: String,
+    /// Approved notice template id, whose one parameter names what
+    /// happened; without it no security notice goes by SMS.
+    pub notice_template_id: Option<String>,
     /// API region, default `ap-guangzhou`.
     pub region: String,
     /// API endpoint; settable so tests can point at loopback.
@@ -57,6 +60,7 @@ impl TencentSmsConfig {
             sdk_app_id: sdk_app_id.into(),
             sign_name: sign_name.into(),
             template_id: template_id.into(),
+            notice_template_id: None,
             region: TENCENT_DEFAULT_REGION.to_string(),
             endpoint: TENCENT_DEFAULT_ENDPOINT.to_string(),
             timeout: DEFAULT_TIMEOUT,
@@ -127,12 +131,23 @@ impl TencentSms {
     async fn send(&self, msg: &SmsMessage) -> Result<(), DeliveryError> {
         // Tencent takes E.164 as is; validate so a typo fails here, clearly.
         e164_digits(&msg.to)?;
+        let (template_id, param) = match msg.template {
+            SmsTemplate::Code => (self.config.template_id.as_str(), msg.code.as_str()),
+            SmsTemplate::Notice(event) => match &self.config.notice_template_id {
+                Some(template) => (template.as_str(), event),
+                None => {
+                    return Err(DeliveryError::Misconfigured(
+                        "no tencent notice template (ZHANGHAO_TENCENT_NOTICE_TEMPLATE_ID)".to_string(),
+                    ));
+                }
+            },
+        };
         let payload = serde_json::to_vec(&SendSmsRequest {
             phone_number_set: [&msg.to],
             sms_sdk_app_id: &self.config.sdk_app_id,
             sign_name: &self.config.sign_name,
-            template_id: &self.config.template_id,
-            template_param_set: [&msg.code],
+            template_id,
+            template_param_set: [param],
         })
         .map_err(|_| DeliveryError::BadResponse { provider: PROVIDER })?;
 
@@ -198,8 +213,8 @@ fn interpret_response(status: reqwest::StatusCode, text: &str, code: &str) -> Re
 
 #[async_trait]
 impl SmsSender for TencentSms {
-    fn sends_text(&self) -> bool {
-        false
+    fn sends_notices(&self) -> bool {
+        self.config.notice_template_id.is_some()
     }
 
     async fn send_sms(&self, msg: &SmsMessage) -> Result<(), DeliveryError> {

@@ -231,6 +231,7 @@ mod tests {
             purpose: "login".into(),
             code: "123456".into(),
             text: "您的验证码是123456".into(),
+            template: crate::messaging::SmsTemplate::Code,
         }
     }
 

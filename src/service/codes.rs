@@ -13,7 +13,7 @@ use crate::config::SendCaptchaRule;
 use crate::crypto::{CodeGenerator, HmacKey};
 use crate::domain::{CodeDigits, Email, Mobile};
 use crate::error::{AppError, Field, InputProblem};
-use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender};
+use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender, SmsTemplate};
 use crate::store::{self, Db};
 
 mod gate;
@@ -147,6 +147,7 @@ impl Codes {
                     purpose: purpose.as_str().to_string(),
                     code: code.to_string(),
                     text,
+                    template: SmsTemplate::Code,
                 };
                 self.sms.send_sms(&msg).await
             }

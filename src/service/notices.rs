@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::domain::{Email, Mobile, User};
-use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender};
+use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender, SmsTemplate};
 
 /// What happened to the account.
 #[derive(Debug, Clone)]
@@ -21,6 +21,14 @@ impl Notice {
         match self {
             Notice::PasswordReset => "notice_password_reset",
             Notice::MobileChanged { .. } => "notice_mobile_changed",
+        }
+    }
+
+    /// What a notice template's one parameter says (at most 6 characters).
+    fn event(&self) -> &'static str {
+        match self {
+            Notice::PasswordReset => "密码已重设",
+            Notice::MobileChanged { .. } => "手机号已更换",
         }
     }
 
@@ -48,14 +56,15 @@ impl Notices {
     }
 
     /// Tells `user` (as they were before the change: their old mobile, their
-    /// email) what happened. SMS goes only through providers that send text.
+    /// email) what happened. SMS goes through template providers only when
+    /// a notice template is set.
     pub async fn tell(&self, user: &User, notice: Notice) {
         if !self.enabled {
             return;
         }
         let text = notice.text();
         if let Some(mobile) = &user.mobile
-            && self.sms.sends_text()
+            && self.sms.sends_notices()
         {
             self.sms_to(mobile, &notice, &text).await;
         }
@@ -70,6 +79,7 @@ impl Notices {
             purpose: notice.purpose().to_string(),
             code: String::new(),
             text: text.to_string(),
+            template: SmsTemplate::Notice(notice.event()),
         };
         if let Err(err) = self.sms.send_sms(&msg).await {
             tracing::warn!(purpose = notice.purpose(), %err, "security notice by SMS failed");

@@ -153,3 +153,39 @@ async fn chickenshop_keeps_the_code_when_the_insert_fails() {
     assert_eq!(body["status"], 200, "the same code works after the failure: {body}");
     assert_eq!(body["msg"], "注册成功");
 }
+
+#[tokio::test]
+async fn an_sms_provider_that_hangs_costs_one_timeout_and_leaves_no_code() {
+    let hanging = crate::send_captcha::stand_ins::hanging().await;
+    let app = TestApp::with_args(&[
+        "--sms-provider",
+        "webhook",
+        "--webhook-url",
+        &hanging,
+        "--webhook-secret",
+        "s",
+        "--provider-timeout",
+        "1",
+    ])
+    .await;
+    let send = app.gql(
+        "mutation($input: SendSmsCodeInput!) { sendSmsCode(input: $input) { expiresIn } }",
+        json!({"input": {"mobile": "13800000125", "purpose": "LOGIN"}}),
+    );
+    // Bounded far above the 1 s timeout: without a timeout this would hang.
+    let started = std::time::Instant::now();
+    let (_, body) = tokio::time::timeout(std::time::Duration::from_secs(20), send)
+        .await
+        .expect("the send gave up on the provider");
+    // The setting, not the 5 s default, ended the wait.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
+    let live = zhanghao::store::codes::find(&app.state.db, "+8613800000125", "login")
+        .await
+        .unwrap();
+    assert!(live.is_none(), "a code that was never delivered is not kept");
+}

@@ -1,6 +1,8 @@
 //! Security notices (issue 11): after a password reset or a change of
 //! mobile, the owner hears about it on the channel they had before.
 
+use std::sync::{Arc, Mutex};
+
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -93,4 +95,80 @@ async fn notices_can_be_turned_off() {
     .await;
     assert!(body["errors"].is_null(), "{body}");
     assert!(notices(&app).is_empty());
+}
+
+/// A Tencent SendSms stand-in that records each request and accepts it
+/// (the signature is checked by the sender's own unit tests).
+async fn tencent_sms() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let store = seen.clone();
+    let handler = move |body: axum::body::Bytes| {
+        let store = store.clone();
+        async move {
+            let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let number = request["PhoneNumberSet"][0].clone();
+            store.lock().unwrap().push(request);
+            axum::Json(
+                json!({"Response": {"SendStatusSet": [{"Code": "Ok", "Message": "send success", "PhoneNumber": number}], "RequestId": "r"}}),
+            )
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().route("/", axum::routing::post(handler));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+async fn reset_through_tencent(notice_template: Option<&str>, mobile: &str) -> Vec<Value> {
+    let (endpoint, seen) = tencent_sms().await;
+    let mut args = vec![
+        "--sms-provider",
+        "tencent",
+        "--tencent-secret-id",
+        "AKID-test",
+        "--tencent-secret-key",
+        "key",
+        "--tencent-sdk-app-id",
+        "1400006666",
+        "--tencent-sign-name",
+        "账号服务",
+        "--tencent-template-id",
+        "1110",
+        "--tencent-endpoint",
+        &endpoint,
+    ];
+    if let Some(template) = notice_template {
+        args.extend(["--tencent-notice-template-id", template]);
+    }
+    let app = TestApp::with_args(&args).await;
+    let last_code = || {
+        seen.lock().unwrap().last().unwrap()["TemplateParamSet"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let send = |purpose: &str| json!({"input": {"mobile": mobile, "purpose": purpose}});
+    let sent = "mutation($input: SendSmsCodeInput!) { sendSmsCode(input: $input) { expiresIn } }";
+    assert!(app.gql(sent, send("LOGIN")).await.1["errors"].is_null());
+    let login = json!({"mobile": mobile, "code": last_code(), "purpose": "LOGIN", "register": true});
+    assert!(verify(&app, None, login).await["errors"].is_null());
+    app.clock.advance(61);
+    assert!(app.gql(sent, send("RESET_PASSWORD")).await.1["errors"].is_null());
+    let reset =
+        json!({"mobile": mobile, "code": last_code(), "purpose": "RESET_PASSWORD", "password": "a-new-password"});
+    assert!(verify(&app, None, reset).await["errors"].is_null());
+    seen.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_template_provider_sends_notices_with_the_notice_template_when_one_is_set() {
+    let seen = reset_through_tencent(Some("2220"), "13800000330").await;
+    let templates: Vec<&Value> = seen.iter().map(|r| &r["TemplateId"]).collect();
+    assert_eq!(templates, ["1110", "1110", "2220"], "two codes, then the notice");
+    assert_eq!(seen[2]["TemplateParamSet"], json!(["密码已重设"]));
+    assert_eq!(seen[2]["PhoneNumberSet"], json!(["+8613800000330"]));
+
+    let seen = reset_through_tencent(None, "13800000331").await;
+    assert_eq!(seen.len(), 2, "without a notice template only the codes go: {seen:?}");
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 
 mod providers;
-mod stand_ins;
+pub(crate) mod stand_ins;
 
 const SEND: &str = "mutation($input: SendSmsCodeInput!) { sendSmsCode(input: $input) { expiresIn } }";
 

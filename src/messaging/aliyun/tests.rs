@@ -82,6 +82,7 @@ fn sms() -> SmsMessage {
         purpose: "login".into(),
         code: "123456".into(),
         text: "您的验证码是123456".into(),
+        template: crate::messaging::SmsTemplate::Code,
     }
 }
 
@@ -121,4 +122,37 @@ async fn wrong_secret_surfaces_signature_mismatch() {
         matches!(&err, DeliveryError::Rejected { code, .. } if code == "SignatureDoesNotMatch"),
         "{err:?}"
     );
+}
+
+fn notice() -> SmsMessage {
+    SmsMessage {
+        code: String::new(),
+        purpose: "notice_password_reset".into(),
+        template: crate::messaging::SmsTemplate::Notice("密码已重设"),
+        ..sms()
+    }
+}
+
+#[tokio::test]
+async fn a_notice_goes_with_the_notice_template() {
+    let (endpoint, seen) = stand_in().await;
+    let without = AliyunSms::new(config(&endpoint, SECRET, "SMS_1")).unwrap();
+    assert!(!without.sends_notices());
+    let err = without.send_sms(&notice()).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::Misconfigured(_)), "{err:?}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing reaches Aliyun without a notice template"
+    );
+
+    let mut with = config(&endpoint, SECRET, "SMS_1");
+    with.notice_template_code = Some("SMS_NOTICE".into());
+    let sender = AliyunSms::new(with).unwrap();
+    assert!(sender.sends_notices());
+    sender.send_sms(&notice()).await.unwrap();
+    sender.send_sms(&sms()).await.unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0]["TemplateCode"], "SMS_NOTICE");
+    assert_eq!(seen[0]["TemplateParam"], r#"{"event":"密码已重设"}"#);
+    assert_eq!(seen[1]["TemplateCode"], "SMS_1", "codes keep the code template");
 }

@@ -61,6 +61,7 @@ fn sms() -> SmsMessage {
         purpose: "login".into(),
         code: "123456".into(),
         text: "您的验证码是123456".into(),
+        template: crate::messaging::SmsTemplate::Code,
     }
 }
 
@@ -108,4 +109,33 @@ fn unreadable_answers_are_errors() {
     assert!(matches!(err, DeliveryError::HttpStatus { status: 502, .. }));
     let empty = r#"{"Response": {"SendStatusSet": [], "RequestId": "r"}}"#;
     assert!(interpret_response(reqwest::StatusCode::OK, empty, "1").is_err());
+}
+
+#[tokio::test]
+async fn a_notice_goes_with_the_notice_template() {
+    let notice = SmsMessage {
+        code: String::new(),
+        purpose: "notice_mobile_changed".into(),
+        template: crate::messaging::SmsTemplate::Notice("手机号已更换"),
+        ..sms()
+    };
+    let (endpoint, seen) = stand_in().await;
+    let without = sender(&endpoint, SECRET_KEY, "1110");
+    assert!(!without.sends_notices());
+    let err = without.send_sms(&notice).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::Misconfigured(_)), "{err:?}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing reaches Tencent without a notice template"
+    );
+
+    let mut config = TencentSmsConfig::new("AKID-test", SECRET_KEY.into(), "1400006666", "账号服务", "1110");
+    config.endpoint = endpoint.clone();
+    config.notice_template_id = Some("2220".into());
+    let with = TencentSms::new(config).unwrap();
+    assert!(with.sends_notices());
+    with.send_sms(&notice).await.unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0]["TemplateId"], "2220");
+    assert_eq!(seen[0]["TemplateParamSet"], serde_json::json!(["手机号已更换"]));
 }

@@ -177,6 +177,30 @@ async fn a_provider_that_is_down_is_service_unavailable_and_tells_nothing() {
 }
 
 #[tokio::test]
+async fn a_provider_that_hangs_costs_one_timeout_then_service_unavailable() {
+    let hanging = stand_ins::hanging().await;
+    let mut args = tencent_args("always", &hanging);
+    args.extend(["--provider-timeout", "1"]);
+    let app = TestApp::with_args(&args).await;
+    // Bounded far above the 1 s timeout: without a timeout this would hang.
+    let started = std::time::Instant::now();
+    let body = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        send(&app, "13800000972", ticket("pass-h", "@rnd")),
+    )
+    .await
+    .expect("the send gave up on the provider");
+    // The setting, not the 5 s default, ended the wait.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
+    assert!(app.outbox_entries().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
 async fn a_call_the_provider_refuses_for_our_credentials_is_service_unavailable() {
     let (endpoint, seen) = stand_ins::aliyun().await;
     let mut args = aliyun_args(&endpoint);

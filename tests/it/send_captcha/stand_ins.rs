@@ -43,6 +43,20 @@ pub async fn closed_port() -> String {
     format!("http://{addr}")
 }
 
+/// An address that accepts connections and never answers: a provider that
+/// hangs. The connections are held open until the test ends.
+pub async fn hanging() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
 fn header(headers: &HeaderMap, name: &str) -> String {
     headers
         .get(name)
