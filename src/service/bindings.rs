@@ -1,6 +1,9 @@
 //! The binding rules shared by the flows that attach a platform identity to
 //! an account (register-and-bind, verified sign-in, bind tickets): one user
-//! per identity, one identity per platform per user, a proof beats a claim.
+//! per identity, one identity per platform per user, and only a proof holds
+//! an identity against others: a claim (the seed flow takes the openid on the
+//! client's word) gives way to a proof or to a newer claim, so nobody can
+//! block another's register-and-bind by claiming their openid first.
 
 use chrono::{DateTime, Utc};
 
@@ -28,14 +31,14 @@ struct Facts {
     theirs: Vec<Binding>,
 }
 
-/// ALREADY_BOUND when the identity belongs to someone else (and a proof
-/// does not replace their mere claim), or the user already has another
-/// identity of this platform.
-fn decide(user: Option<&User>, platform: Platform, verified: bool, facts: &Facts) -> Result<(), AppError> {
+/// ALREADY_BOUND when the platform proved the identity to someone else, or
+/// the user already has another identity of this platform. Another
+/// account's mere claim does not count: it is replaced.
+fn decide(user: Option<&User>, platform: Platform, facts: &Facts) -> Result<(), AppError> {
     if let Some(bound) = &facts.bound {
         return match user {
             Some(u) if u.id == bound.user_id => Ok(()),
-            _ if verified && !bound.verified => Ok(()),
+            _ if !bound.verified => Ok(()),
             _ => Err(AppError::AlreadyBound),
         };
     }
@@ -56,13 +59,14 @@ pub(crate) async fn ensure_bindable(db: &Db, user: Option<&User>, identity: &Ide
         Some(user) => store::bindings::for_user(db, user.id).await?,
         None => Vec::new(),
     };
-    decide(user, identity.platform, identity.verified, &Facts { bound, theirs })
+    decide(user, identity.platform, &Facts { bound, theirs })
 }
 
 /// Binds `identity` to `user` inside `txn`. Binding the same identity again
 /// is a no-op, except that a proof turns the user's own claim into a
-/// verified binding; a verified identity claimed by someone else takes the
-/// claim over; anything else bound is ALREADY_BOUND.
+/// verified binding; another account's claim on the identity is replaced
+/// (a claim never signed anyone in, so nothing is taken from them); an
+/// identity the platform proved to someone else is ALREADY_BOUND.
 pub(crate) async fn attach(txn: &Txn, user: &User, identity: &Identity, now: DateTime<Utc>) -> Result<(), AppError> {
     let (platform, app_id, openid) = (identity.platform, identity.app_id.as_str(), identity.openid.as_str());
     let mut bound = store::bindings::by_identity(txn, platform.as_str(), app_id, openid).await?;
@@ -73,12 +77,13 @@ pub(crate) async fn attach(txn: &Txn, user: &User, identity: &Identity, now: Dat
             }
             return Ok(());
         }
-        if identity.verified && !existing.verified {
+        if !existing.verified {
             tracing::warn!(
                 claimed_by = existing.user_id,
-                proven_by = user.id,
+                now_bound_to = user.id,
+                proven = identity.verified,
                 %platform,
-                "a verified identity replaces another account's claim on it"
+                "an identity bound by claim moves to the account that binds it now"
             );
             store::bindings::delete_by_id(txn, existing.id).await?;
             bound = None;
@@ -88,7 +93,7 @@ pub(crate) async fn attach(txn: &Txn, user: &User, identity: &Identity, now: Dat
         bound,
         theirs: store::bindings::for_user(txn, user.id).await?,
     };
-    decide(Some(user), platform, identity.verified, &facts)?;
+    decide(Some(user), platform, &facts)?;
     let binding = NewBinding {
         user_id: user.id,
         platform: platform.as_str().to_string(),

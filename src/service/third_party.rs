@@ -91,9 +91,10 @@ impl ThirdParty {
     /// accepted for platforms listed in `ZHANGHAO_TRUST_CLIENT_OPENID`. The
     /// claimed unionid is never stored, and the binding is kept as a claim: a
     /// verified sign-in never enters an account through a claimed binding (it
-    /// asks for the phone instead), and a proof of the identity replaces a
-    /// claim on someone else's account. Otherwise anyone could claim another
-    /// person's openid and catch their later WeChat sign-ins.
+    /// asks for the phone instead), and a proof of the identity, or a newer
+    /// claim, replaces a claim on someone else's account. Otherwise anyone
+    /// could claim another person's openid and catch their later WeChat
+    /// sign-ins, or block that person's own register-and-bind.
     pub async fn bind_with_sms(&self, req: BindRequest, meta: &RequestMeta) -> Result<AuthOutcome, AppError> {
         if !self.apps.trusts_client_openid(req.platform) {
             return Err(AppError::Forbidden);

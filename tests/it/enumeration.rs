@@ -76,28 +76,31 @@ async fn a_right_code_for_a_mobile_taken_meanwhile_is_account_exists() {
 async fn bind_third_party_with_a_wrong_code_never_says_an_openid_is_bound() {
     let app = TestApp::new().await;
     let bind = "mutation($input: BindThirdPartyInput!) { bindThirdParty(input: $input) { created } }";
-    // o-taken is bound to someone.
-    let (_, _) = app
-        .gql(SEND, json!({"input": {"mobile": "13800000506", "purpose": "LOGIN"}}))
-        .await;
-    let code = app.last_code("+8613800000506", "login");
-    let input = json!({"input": {"mobile": "13800000506", "code": code, "platform": "WX_APP", "openid": "o-taken"}});
+    let login_code = |mobile: &'static str| {
+        let app = &app;
+        async move {
+            app.gql(SEND, json!({"input": {"mobile": mobile, "purpose": "LOGIN"}}))
+                .await;
+            app.last_code(&format!("+86{mobile}"), "login")
+        }
+    };
+    // 13800000506 has a WeChat identity already: another one would conflict.
+    let code = login_code("13800000506").await;
+    let input = json!({"input": {"mobile": "13800000506", "code": code, "platform": "WX_APP", "openid": "o-first"}});
     assert!(app.gql(bind, input).await.1["errors"].is_null());
-    for openid in ["o-taken", "o-free"] {
-        let input =
-            json!({"input": {"mobile": "13800000507", "code": "123456", "platform": "WX_APP", "openid": openid}});
+    app.clock.advance(61);
+    for (mobile, openid) in [("13800000506", "o-second"), ("13800000507", "o-free")] {
+        let input = json!({"input": {"mobile": mobile, "code": "123456", "platform": "WX_APP", "openid": openid}});
         let (_, body) = app.gql(bind, input).await;
         assert_eq!(error_code(&body), "CODE_INVALID", "{openid}: {body}");
     }
     // With a right code the conflict is told, and the code survives it.
-    app.gql(SEND, json!({"input": {"mobile": "13800000507", "purpose": "LOGIN"}}))
-        .await;
-    let code = app.last_code("+8613800000507", "login");
-    let taken = json!({"input": {"mobile": "13800000507", "code": code, "platform": "WX_APP", "openid": "o-taken"}});
+    let code = login_code("13800000506").await;
+    let taken = json!({"input": {"mobile": "13800000506", "code": code, "platform": "WX_APP", "openid": "o-second"}});
     assert_eq!(error_code(&app.gql(bind, taken).await.1), "ALREADY_BOUND");
-    let free = json!({"input": {"mobile": "13800000507", "code": code, "platform": "WX_APP", "openid": "o-free"}});
-    let (_, body) = app.gql(bind, free).await;
-    assert_eq!(body["data"]["bindThirdParty"]["created"], true, "{body}");
+    let other = json!({"input": {"mobile": "13800000506", "code": code, "platform": "QQ", "openid": "q-first"}});
+    let (_, body) = app.gql(bind, other).await;
+    assert_eq!(body["data"]["bindThirdParty"]["created"], false, "{body}");
 }
 
 #[tokio::test]

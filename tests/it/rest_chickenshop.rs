@@ -167,16 +167,23 @@ async fn refusals_in_the_chickenshop_envelope() {
     )
     .await;
 
-    // The openid already belongs to someone else.
+    // The member has another QQ identity already.
     let fields = json!({"phone": "13113690003", "code": code, "three_tig": "qq", "openid": "o-qq"});
     assert_eq!(app.call(request(&fields, true)).await.2["status"], 200);
-    let other = login_code(&app, "13113690004").await;
+    app.clock.advance(61);
+    let code = login_code(&app, "13113690003").await;
     refused(
         &app,
-        json!({"phone": "13113690004", "code": other, "three_tig": "qq", "openid": "o-qq"}),
+        json!({"phone": "13113690003", "code": code, "three_tig": "qq", "openid": "o-qq-2"}),
         "该账号已被绑定",
     )
     .await;
+    // Another phone's claim on the same openid takes it (a claim holds nothing against others).
+    let other = login_code(&app, "13113690004").await;
+    let fields = json!({"phone": "13113690004", "code": other, "three_tig": "qq", "openid": "o-qq"});
+    assert_eq!(app.call(request(&fields, true)).await.2["status"], 200);
+    app.clock.advance(61);
+    let other = login_code(&app, "13113690004").await;
 
     // Stricter than the original: five wrong codes burn the code, in plain words.
     let wrong = if other == "111111" { "222222" } else { "111111" };

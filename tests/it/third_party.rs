@@ -87,17 +87,6 @@ async fn seed_flow_binds_signs_in_and_refuses_conflicts() {
         (json!(false), alice.clone())
     );
 
-    // The openid on a second phone: refused, and the code is still good (nothing changed).
-    let code = login_code(&app, "13800138002").await;
-    let body = bind(&app, "13800138002", &code, "WX_APP", "o-alice").await;
-    assert_eq!(error_code(&body), "ALREADY_BOUND", "{body}");
-    let body = verify_login(&app, json!({"mobile": "13800138002", "code": code, "purpose": "LOGIN"})).await;
-    assert_eq!(
-        error_code(&body),
-        "NO_BIND_USER",
-        "no account was created for the second phone: {body}"
-    );
-
     // A second openid of the same platform on alice: refused.
     app.clock.advance(61);
     let code = login_code(&app, "13800138001").await;
@@ -346,6 +335,45 @@ async fn a_squatted_openid_never_catches_its_owners_sign_in() {
     let mallory_id: i64 = mallory.as_str().unwrap().parse().unwrap();
     let left = app.state.services.third_party.bindings_of(mallory_id).await.unwrap();
     assert!(left.is_empty(), "the claim is gone: {left:?}");
+}
+
+#[tokio::test]
+async fn a_squatted_openid_does_not_block_its_owners_own_bind() {
+    let app = app_with_platforms(&[]).await;
+    let openid = openid_of(WX_APP_ID, "carol");
+    // Mallory claims Carol's openid on Mallory's own phone.
+    let code = login_code(&app, "13800138041").await;
+    let body = bind(&app, "13800138041", &code, "WX_APP", &openid).await;
+    let mallory = body["data"]["bindThirdParty"]["user"]["id"].clone();
+    assert!(mallory.is_string(), "{body}");
+    // Carol's own app binds it with her phone: the newer claim takes it.
+    let code = login_code(&app, "13800138042").await;
+    let body = bind(&app, "13800138042", &code, "WX_APP", &openid).await;
+    let carol = body["data"]["bindThirdParty"]["user"]["id"].clone();
+    assert!(carol.is_string() && carol != mallory, "{body}");
+    assert_eq!(platforms(&body["data"]["bindThirdParty"]["user"]), ["WX_APP"]);
+    let mallory_id: i64 = mallory.as_str().unwrap().parse().unwrap();
+    let left = app.state.services.third_party.bindings_of(mallory_id).await.unwrap();
+    assert!(left.is_empty(), "Mallory's claim is gone: {left:?}");
+
+    // Once WeChat itself proves the openid to Carol, no claim can take it.
+    let ticket = bind_token(
+        &tpl(
+            &app,
+            json!({"platform": "WX_APP", "code": format!("{WX_APP_ID}:carol")}),
+        )
+        .await,
+    );
+    app.clock.advance(61);
+    let code = login_code(&app, "13800138042").await;
+    let login = json!({"mobile": "13800138042", "code": code, "purpose": "LOGIN", "bindToken": ticket});
+    assert_eq!(
+        verify_login(&app, login).await["data"]["verifySms"]["user"]["id"],
+        carol
+    );
+    let code = login_code(&app, "13800138041").await;
+    let body = bind(&app, "13800138041", &code, "WX_APP", &openid).await;
+    assert_eq!(error_code(&body), "ALREADY_BOUND", "{body}");
 }
 
 #[tokio::test]

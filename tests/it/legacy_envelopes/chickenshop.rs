@@ -99,7 +99,8 @@ enum Prep {
     CodeExpired,
     /// A login code and four wrong tries.
     CodeTriedFour,
-    /// QQ openid "o-qq" belongs to BOUND_PHONE's member; a live code for PHONE.
+    /// PHONE's member has QQ openid "o-qq-first" already (a second QQ
+    /// identity is refused); a live code for PHONE.
     OpenidTaken,
 }
 
@@ -125,10 +126,11 @@ async fn prepare(app: &TestApp, prep: Prep) -> Fx {
             }
         }
         Prep::OpenidTaken => {
-            let code = login_code(app, BOUND_PHONE).await;
-            let fields = json!({"phone": BOUND_PHONE, "code": code, "three_tig": "qq", "openid": "o-qq"});
+            let code = login_code(app, PHONE).await;
+            let fields = json!({"phone": PHONE, "code": code, "three_tig": "qq", "openid": "o-qq-first"});
             let answer = call(app, form(&fields)).await;
             assert_eq!(answer["body"]["status"], 200, "{answer}");
+            app.clock.advance(61);
             fx.code = login_code(app, PHONE).await;
         }
     }
