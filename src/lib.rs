@@ -14,21 +14,20 @@ pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod messaging;
+pub mod metrics;
 pub mod middleware;
 pub mod platforms;
+pub mod request_log;
 pub mod rest;
 pub mod service;
 pub mod state;
 pub mod store;
-
-use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -39,8 +38,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The whole HTTP surface: GraphQL, the legacy REST paths, health and metrics.
 pub fn app(state: AppState) -> Router {
-    // Install the recorder before the first request records anything.
-    prometheus();
     let schema = graphql::build_schema(Some(state.clone()));
     let cors = middleware::cors(&state.config.cors_origins);
     let graphiql_routes = if state.config.graphiql {
@@ -77,6 +74,10 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_log::observe,
+        ))
         // Outermost, so every answer (a CORS preflight, a body-limit refusal) carries its id.
         .layer(axum::middleware::from_fn(middleware::request_id))
 }
@@ -93,7 +94,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> impl IntoResponse {
+async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {
     use secrecy::ExposeSecret as _;
     let allowed = match &state.config.metrics {
         config::MetricsAccess::Open => true,
@@ -103,21 +104,9 @@ async fn metrics_text(State(state): State<AppState>, headers: axum::http::Header
     };
     if !allowed {
         // Not found rather than forbidden: production does not advertise it.
-        return (StatusCode::NOT_FOUND, "not found".to_string());
+        return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    match prometheus() {
-        Some(handle) => (StatusCode::OK, handle.render()),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "metrics recorder unavailable".to_string(),
-        ),
-    }
-}
-
-/// The process-wide Prometheus recorder, installed on first use.
-pub fn prometheus() -> Option<&'static PrometheusHandle> {
-    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
-        .as_ref()
+    let (in_use, idle) = store::pool_counts(&state.db);
+    let text = state.metrics.render(in_use, idle);
+    ([(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
 }

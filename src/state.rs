@@ -17,6 +17,7 @@ use crate::crypto::{CodeGenerator, HmacKey, PasswordHasher, RandomCodes, TokenKe
 use crate::domain::{Mobile, PasswordPolicy};
 use crate::error::AppError;
 use crate::messaging::{self, EmailSender, Outbox, SmsSender};
+use crate::metrics::Metrics;
 use crate::platforms::{Platform, PlatformClients};
 use crate::service::accounts::AccountParts;
 use crate::service::codes::{CodeParts, CodeSettings};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    /// This app's own registry: `/metrics` and the request layer write here.
+    pub metrics: Arc<Metrics>,
     /// Behind an `Arc`: handlers clone the state on every request.
     pub services: Arc<Services>,
 }
@@ -69,6 +72,7 @@ struct Infrastructure {
     /// `None` when sends are gated with the built-in image captcha.
     captcha_provider: Option<Arc<dyn CaptchaProvider>>,
     review_numbers: Arc<HashMap<String, String>>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -80,6 +84,7 @@ impl AppState {
             config: Arc::new(config),
             db: infra.db,
             clock: infra.clock,
+            metrics: infra.metrics,
             services: Arc::new(services),
         })
     }
@@ -125,6 +130,7 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
         platforms: Arc::new(PlatformClients::new(platforms)),
         captcha_provider,
         review_numbers: Arc::new(review_numbers),
+        metrics: Arc::new(Metrics::default()),
     })
 }
 
@@ -154,6 +160,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         tokens: tokens.clone(),
         tickets: tickets.clone(),
         rules: rules.clone(),
+        metrics: infra.metrics.clone(),
     });
     let third_party = ThirdParty::new(ThirdPartyParts {
         db: db.clone(),
@@ -166,6 +173,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         accounts: accounts.clone(),
         rules: rules.clone(),
         apps: platform_apps(config),
+        metrics: infra.metrics.clone(),
     });
     let verification = Verification::new(VerificationParts {
         db: db.clone(),
@@ -178,6 +186,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         rules,
         pay_lockout: config.lockout,
         notices: notices(config, infra),
+        metrics: infra.metrics.clone(),
     });
     Services {
         accounts,
@@ -210,6 +219,7 @@ fn limits(config: &Config, infra: &Infrastructure) -> Limits {
     Limits::new(
         infra.db.clone(),
         infra.clock.clone(),
+        infra.metrics.clone(),
         LimitSettings {
             account_failures_hourly: config.account_failures_hourly,
             lockout: config.lockout,
@@ -231,6 +241,7 @@ fn codes(config: &Config, infra: &Infrastructure, limits: &Limits, captchas: &Ca
         captchas: captchas.clone(),
         captcha_provider: infra.captcha_provider.clone(),
         review_numbers: infra.review_numbers.clone(),
+        metrics: infra.metrics.clone(),
         settings: CodeSettings {
             ttl: config.code_ttl,
             max_attempts: config.code_max_attempts,
@@ -248,6 +259,7 @@ fn tokens(config: &Config, infra: &Infrastructure) -> Tokens {
         infra.db.clone(),
         infra.clock.clone(),
         infra.keys.clone(),
+        infra.metrics.clone(),
         TokenSettings {
             access_ttl: config.access_ttl,
             legacy_access_ttl: config.legacy_access_ttl,

@@ -13,6 +13,8 @@ use super::ZhanghaoSchema;
 use super::errors::LANG;
 use crate::error::Lang;
 use crate::http::{bearer_token, request_meta};
+use crate::request_log::RequestNote;
+use crate::service::auth::Viewer;
 use crate::state::AppState;
 
 /// The media type of the GraphQL-over-HTTP specification.
@@ -277,11 +279,46 @@ async fn execute(
             return request_error(StatusCode::SERVICE_UNAVAILABLE, flavor, lang, &err.message(lang));
         }
     };
-    let started = std::time::Instant::now();
+    let operation = operation_name(&request);
+    if let Some(note) = parts.extensions.get::<RequestNote>() {
+        if let Viewer::User { user, .. } = &viewer {
+            note.user(user.id);
+        }
+        if let Some(name) = &operation {
+            note.operation(name);
+        }
+    }
     let request = request.data(viewer).data(meta);
     let response = LANG.scope(lang, gql.schema.execute(request)).await;
-    metrics::histogram!("zhanghao_graphql_seconds").record(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .graphql_operation(operation.as_deref(), &outcome(&response));
     encode(response, flavor, parts.method == Method::GET)
+}
+
+/// The operation's name: the request's `operationName`, else the name of
+/// the document's only operation (`None` when anonymous).
+fn operation_name(request: &async_graphql::Request) -> Option<String> {
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    let mut operations = doc.operations.iter();
+    match (operations.next(), operations.next()) {
+        (Some((name, _)), None) => name.map(|name| name.to_string()),
+        _ => None,
+    }
+}
+
+/// `success`, or the first error's code (what a client would see).
+fn outcome(response: &async_graphql::Response) -> String {
+    let Some(error) = response.errors.first() else {
+        return "success".to_string();
+    };
+    match error.extensions.as_ref().and_then(|ext| ext.get("code")) {
+        Some(async_graphql::Value::String(code)) => code.clone(),
+        _ => "BAD_USER_INPUT".to_string(),
+    }
 }
 
 /// Serialises an execution result, adding BAD_USER_INPUT to errors that

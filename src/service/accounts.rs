@@ -6,11 +6,12 @@ use super::codes::{self, PresentedCode};
 use super::rules::{AccountRules, Entering};
 use super::tickets::LiveTicket;
 use super::tokens::TokenPair;
-use super::{Captchas, Codes, Limits, RequestMeta, Tickets, Tokens, limits};
+use super::{Captchas, Codes, Limits, RequestMeta, Tickets, Tokens, limits, sign_ins};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Account, Code, Email, Mobile, User, Username};
 use crate::error::{AppError, Field, InputProblem};
+use crate::metrics::{Metrics, SignInMethod};
 use crate::store::{self, Db, users::NewUser};
 
 mod users;
@@ -28,6 +29,7 @@ pub struct Accounts {
     tokens: Tokens,
     tickets: Tickets,
     rules: AccountRules,
+    metrics: Arc<Metrics>,
 }
 
 /// What an [`Accounts`] is made of.
@@ -41,6 +43,7 @@ pub struct AccountParts {
     pub tokens: Tokens,
     pub tickets: Tickets,
     pub rules: AccountRules,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Accounts {
@@ -56,6 +59,7 @@ impl Accounts {
             tokens: parts.tokens,
             tickets: parts.tickets,
             rules: parts.rules,
+            metrics: parts.metrics,
         }
     }
 
@@ -221,6 +225,18 @@ impl Accounts {
     /// Signs in by username, mobile or email plus password. Unknown accounts
     /// and wrong passwords take the same time and give the same answer.
     pub async fn login(
+        &self,
+        account: &str,
+        password: &str,
+        bind_token: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<AuthOutcome, AppError> {
+        let result = self.login_with_password(account, password, bind_token, meta).await;
+        sign_ins::record(&self.metrics, SignInMethod::Password, Some(account), &result);
+        result
+    }
+
+    async fn login_with_password(
         &self,
         account: &str,
         password: &str,

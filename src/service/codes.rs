@@ -14,6 +14,7 @@ use crate::crypto::{CodeGenerator, HmacKey};
 use crate::domain::{CodeDigits, Email, Mobile};
 use crate::error::{AppError, Field, InputProblem};
 use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender, SmsTemplate};
+use crate::metrics::Metrics;
 use crate::store::{self, Db};
 
 mod gate;
@@ -36,6 +37,7 @@ pub struct Codes {
     captcha_provider: Option<Arc<dyn CaptchaProvider>>,
     /// E.164 mobile → fixed code, for app-store review accounts.
     review_numbers: Arc<HashMap<String, String>>,
+    metrics: Arc<Metrics>,
     settings: CodeSettings,
 }
 
@@ -66,6 +68,7 @@ pub struct CodeParts {
     pub captchas: Captchas,
     pub captcha_provider: Option<Arc<dyn CaptchaProvider>>,
     pub review_numbers: Arc<HashMap<String, String>>,
+    pub metrics: Arc<Metrics>,
     pub settings: CodeSettings,
 }
 
@@ -83,6 +86,7 @@ impl Codes {
             captchas: parts.captchas,
             captcha_provider: parts.captcha_provider,
             review_numbers: parts.review_numbers,
+            metrics: parts.metrics,
             settings: parts.settings,
         }
     }
@@ -125,7 +129,6 @@ impl Codes {
             now + Duration::seconds(ttl),
         )
         .await?;
-        metrics::counter!("zhanghao_codes_sent_total", "purpose" => purpose.as_str()).increment(1);
         Ok(CodeSent {
             expires_in: ttl,
             resend_after: gap,
@@ -162,6 +165,12 @@ impl Codes {
                 self.email.send_email(&msg).await
             }
         };
+        let channel = match target {
+            Target::Mobile(_) => "sms",
+            Target::Email(_) => "email",
+        };
+        let outcome = if delivered.is_ok() { "sent" } else { "failed" };
+        self.metrics.code_sent(channel, purpose.as_str(), outcome);
         delivered.map_err(|err| {
             AppError::ServiceUnavailable(format!("delivery of a {} code failed: {err}", purpose.as_str()))
         })
@@ -223,6 +232,7 @@ impl Codes {
         if gap > 0
             && let Some(wait) = store::counters::claim_gap(&self.db, &format!("send:gap:{target}"), now, gap).await?
         {
+            self.limits.refused("send:gap");
             return Err(AppError::RateLimited {
                 retry_after: wait as u64,
             });

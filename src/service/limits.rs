@@ -9,6 +9,7 @@ use crate::domain::User;
 use crate::clock::Clock;
 use crate::domain::Account;
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::store::{self, Db, Txn};
 
 /// The counters behind every limit: sliding windows, password lockouts, the SMS budget.
@@ -16,6 +17,7 @@ use crate::store::{self, Db, Txn};
 pub struct Limits {
     db: Db,
     clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
     settings: LimitSettings,
 }
 
@@ -32,8 +34,18 @@ pub struct LimitSettings {
 
 impl Limits {
     /// The counters of `db`, read against `clock`.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: LimitSettings) -> Self {
-        Limits { db, clock, settings }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, metrics: Arc<Metrics>, settings: LimitSettings) -> Self {
+        Limits {
+            db,
+            clock,
+            metrics,
+            settings,
+        }
+    }
+
+    /// Counts a refusal by the limit named `limit` for `/metrics`.
+    pub fn refused(&self, limit: &str) {
+        self.metrics.rate_limited(limit);
     }
 
     /// Counts one event under `key` against `limit` per `window_seconds`,
@@ -55,6 +67,7 @@ impl Limits {
             return Ok(());
         }
         store::counters::decrement(&self.db, key, window_start).await?;
+        self.metrics.rate_limited(limit_name(key));
         Err(AppError::RateLimited {
             retry_after: sliding_wait(previous, current - 1, limit, window_seconds, overlap),
         })
@@ -93,7 +106,7 @@ impl Limits {
             let key = format!("sms:budget:{name}");
             let used = store::counters::increment(&self.db, &key, window_start, window_end).await?;
             let ratio = used as f64 / f64::from(budget.max(1));
-            metrics::gauge!("zhanghao_sms_budget_used_ratio", "window" => name).set(ratio.min(1.0));
+            self.metrics.sms_budget_used(name, ratio);
             if used > i64::from(budget) {
                 if used == i64::from(budget) + 1 {
                     tracing::warn!(
@@ -102,6 +115,7 @@ impl Limits {
                         "the SMS budget is spent: SMS codes are refused until the window ends"
                     );
                 }
+                self.metrics.rate_limited("sms:budget");
                 return Err(AppError::SmsBudgetSpent {
                     retry_after: (window_end - now).max(1) as u64,
                 });
@@ -138,6 +152,7 @@ impl Limits {
             if reserved.count == i64::from(limit) + 1 {
                 tracing::warn!("too many wrong passwords for one identifier; its password sign-in is locked");
             }
+            self.metrics.rate_limited("password");
             return Err(AppError::TooManyAttempts {
                 retry_after: (reserved.ends_at - now).max(1) as u64,
             });
@@ -159,6 +174,16 @@ fn sliding_wait(previous: i64, current: i64, limit: i64, window: i64, overlap: i
         overlap + window - (limit - 1).max(0) * window / current.max(1)
     };
     wait.clamp(1, 2 * window) as u64
+}
+
+/// The limit a counter key belongs to, for `/metrics`: keys read
+/// `<what>:<scope>:<who>`, and the first two parts name the limit, so the
+/// label never carries a mobile or an address.
+fn limit_name(key: &str) -> &str {
+    match key.match_indices(':').nth(1) {
+        Some((end, _)) => &key[..end],
+        None => key,
+    }
 }
 
 /// The key a client IP is limited under: IPv4 addresses one by one, IPv6 by

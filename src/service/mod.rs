@@ -16,6 +16,7 @@ pub mod limits;
 pub mod notices;
 pub mod privacy;
 pub mod rules;
+mod sign_ins;
 pub mod third_party;
 pub mod tickets;
 pub mod tokens;

@@ -17,10 +17,11 @@ use super::accounts::AuthOutcome;
 use super::bindings::{self, Identity};
 use super::codes::{PresentedCode, Purpose};
 use super::rules::{AccountRules, Entering};
-use super::{Accounts, Codes, Limits, RequestMeta, Tickets, Tokens, auth::Viewer, limits};
+use super::{Accounts, Codes, Limits, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
 use crate::clock::Clock;
 use crate::domain::Code;
 use crate::error::{AppError, Field, InputProblem};
+use crate::metrics::{Metrics, SignInMethod};
 use crate::platforms::{Platform, PlatformClients};
 use crate::store::{self, Db, users::NewUser};
 
@@ -39,6 +40,7 @@ pub struct ThirdParty {
     accounts: Accounts,
     rules: AccountRules,
     apps: Arc<PlatformApps>,
+    metrics: Arc<Metrics>,
 }
 
 /// What a [`ThirdParty`] is made of.
@@ -53,6 +55,7 @@ pub struct ThirdPartyParts {
     pub accounts: Accounts,
     pub rules: AccountRules,
     pub apps: PlatformApps,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The operator's apps on each platform.
@@ -79,6 +82,7 @@ impl ThirdParty {
             accounts: parts.accounts,
             rules: parts.rules,
             apps: Arc::new(parts.apps),
+            metrics: parts.metrics,
         }
     }
 
@@ -96,6 +100,13 @@ impl ThirdParty {
     /// could claim another person's openid and catch their later WeChat
     /// sign-ins, or block that person's own register-and-bind.
     pub async fn bind_with_sms(&self, req: BindRequest, meta: &RequestMeta) -> Result<AuthOutcome, AppError> {
+        let mobile = req.mobile.clone();
+        let result = self.register_and_bind(req, meta).await;
+        sign_ins::record(&self.metrics, SignInMethod::ThirdParty, Some(&mobile), &result);
+        result
+    }
+
+    async fn register_and_bind(&self, req: BindRequest, meta: &RequestMeta) -> Result<AuthOutcome, AppError> {
         if !self.apps.trusts_client_openid(req.platform) {
             return Err(AppError::Forbidden);
         }

@@ -7,11 +7,12 @@ use std::time::Duration;
 use crate::domain::User;
 use chrono::{DateTime, Utc};
 
-use super::{RequestMeta, auth::Viewer, rules};
+use super::{RequestMeta, auth::Viewer, rules, sign_ins};
 use crate::clock::Clock;
 use crate::crypto::jwt::Subject;
 use crate::crypto::{TokenKeys, hash_opaque, new_opaque_token};
 use crate::error::{AppError, Field, InputProblem};
+use crate::metrics::{Metrics, SignInMethod};
 use crate::store::{self, Db, Txn};
 
 /// Sessions: access tokens signed, refresh tokens rotated, families revoked.
@@ -20,6 +21,7 @@ pub struct Tokens {
     db: Db,
     clock: Arc<dyn Clock>,
     keys: Arc<TokenKeys>,
+    metrics: Arc<Metrics>,
     settings: TokenSettings,
 }
 
@@ -36,11 +38,18 @@ pub struct TokenSettings {
 
 impl Tokens {
     /// Sessions in `db`, access tokens signed with `keys`.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, keys: Arc<TokenKeys>, settings: TokenSettings) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        keys: Arc<TokenKeys>,
+        metrics: Arc<Metrics>,
+        settings: TokenSettings,
+    ) -> Self {
         Tokens {
             db,
             clock,
             keys,
+            metrics,
             settings,
         }
     }
@@ -98,6 +107,12 @@ impl Tokens {
     /// Exchanges a refresh token for a new pair. A token that was already
     /// rotated is a sign of theft: the whole family is revoked.
     pub async fn refresh(&self, refresh_token: &str, meta: &RequestMeta) -> Result<(User, TokenPair), AppError> {
+        let result = self.rotate(refresh_token, meta).await;
+        sign_ins::record(&self.metrics, SignInMethod::Refresh, None, &result);
+        result
+    }
+
+    async fn rotate(&self, refresh_token: &str, meta: &RequestMeta) -> Result<(User, TokenPair), AppError> {
         let now = self.clock.now();
         let Some(session) = store::sessions::by_hash(&self.db, &hash_opaque(refresh_token.trim())).await? else {
             return Err(AppError::Unauthenticated);
@@ -129,7 +144,7 @@ impl Tokens {
             }
             drop(txn); // rolled back: the loser changes nothing
             tracing::warn!(user_id = session.user_id, "refresh token reused; revoking its family");
-            metrics::counter!("zhanghao_refresh_reuse_detected_total").increment(1);
+            self.metrics.refresh_reuse_detected();
             store::sessions::revoke_family(&self.db, &session.family_id, now).await?;
             return Err(AppError::Unauthenticated);
         }

@@ -11,11 +11,12 @@ use super::codes::{PresentedCode, Purpose};
 use super::notices::Notice;
 use super::rules::{AccountRules, Entering, own_mobile};
 use super::tickets::LiveTicket;
-use super::{Accounts, Codes, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits};
+use super::{Accounts, Codes, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
 use crate::error::{AppError, Field, InputProblem};
+use crate::metrics::{Metrics, SignInMethod};
 use crate::store::{self, Db, tickets::NewTicket, users::NewUser};
 
 mod command;
@@ -43,6 +44,7 @@ pub struct Verification {
     /// How long five wrong pay passwords lock the pay password.
     pay_lockout: std::time::Duration,
     notices: Notices,
+    metrics: Arc<Metrics>,
 }
 
 /// What a [`Verification`] is made of.
@@ -57,6 +59,7 @@ pub struct VerificationParts {
     pub rules: AccountRules,
     pub pay_lockout: std::time::Duration,
     pub notices: Notices,
+    pub metrics: Arc<Metrics>,
 }
 
 /// What `verifySms` did.
@@ -92,6 +95,7 @@ impl Verification {
             rules: parts.rules,
             pay_lockout: parts.pay_lockout,
             notices: parts.notices,
+            metrics: parts.metrics,
         }
     }
 
@@ -104,8 +108,15 @@ impl Verification {
         req: VerifyRequest,
         meta: &RequestMeta,
     ) -> Result<VerifyOutcome, AppError> {
-        let command = self.parse(viewer, purpose, req).await?;
-        self.verify(viewer, command, meta).await
+        let mobile = (purpose == Purpose::Login).then(|| req.mobile.clone()).flatten();
+        let result = match self.parse(viewer, purpose, req).await {
+            Ok(command) => self.verify(viewer, command, meta).await,
+            Err(err) => Err(err),
+        };
+        if purpose == Purpose::Login {
+            sign_ins::record(&self.metrics, SignInMethod::Sms, mobile.as_deref(), &result);
+        }
+        result
     }
 
     /// Spends the code and carries out the command.

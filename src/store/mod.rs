@@ -69,6 +69,22 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
 }
 
+/// How many pooled connections are busy and how many idle, for `/metrics`.
+pub fn pool_counts(db: &DatabaseConnection) -> (u32, u32) {
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+    (size - idle, idle)
+}
+
 /// Turns a unique violation on users into ACCOUNT_EXISTS on the right field.
 pub(crate) fn account_conflict(err: DbErr) -> AppError {
     match err.sql_err() {

@@ -18,6 +18,7 @@ mod legacy_envelopes;
 mod legacy_sessions;
 mod lockout;
 mod notices;
+mod observability;
 mod rest_chickenshop;
 mod rest_discuz;
 mod rest_shopxo;

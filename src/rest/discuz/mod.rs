@@ -4,6 +4,7 @@
 
 pub mod resources;
 
+use crate::request_log::RequestNote;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, request::Parts};
@@ -190,7 +191,12 @@ async fn viewer(state: &AppState, parts: &Parts) -> Result<Viewer, AppError> {
         .or_else(|| query.opt("token"));
     match state.services.auth.authenticate(token.as_deref()).await? {
         Viewer::Rejected => Err(AppError::Unauthenticated),
-        viewer => Ok(viewer),
+        viewer => {
+            if let (Viewer::User { user, .. }, Some(note)) = (&viewer, parts.extensions.get::<RequestNote>()) {
+                note.user(user.id);
+            }
+            Ok(viewer)
+        }
     }
 }
 

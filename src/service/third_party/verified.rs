@@ -13,11 +13,12 @@ use serde_json::Value;
 use super::{Owner, ThirdParty};
 use crate::domain::{Mobile, User};
 use crate::error::{AppError, Field, InputProblem};
+use crate::metrics::SignInMethod;
 use crate::platforms::{Platform, PlatformCredential, PlatformError, VerifiedIdentity, decrypt_mini_program_data};
 use crate::service::accounts::AuthOutcome;
 use crate::service::bindings::{self, Identity};
 use crate::service::rules::Entering;
-use crate::service::{RequestMeta, limits};
+use crate::service::{RequestMeta, limits, sign_ins};
 use crate::store::{self, tickets::NewTicket, users::NewUser};
 
 /// Verified sign-ins per client IP per hour. Each one costs a call to the
@@ -50,6 +51,16 @@ impl ThirdParty {
     /// Signs in with a credential the platform vouches for; see the module docs
     /// for the order of outcomes.
     pub async fn login_with_platform(
+        &self,
+        req: PlatformLoginRequest,
+        meta: &RequestMeta,
+    ) -> Result<AuthOutcome, AppError> {
+        let result = self.sign_in_with_platform(req, meta).await;
+        sign_ins::record(&self.metrics, SignInMethod::ThirdParty, None, &result);
+        result
+    }
+
+    async fn sign_in_with_platform(
         &self,
         req: PlatformLoginRequest,
         meta: &RequestMeta,
