@@ -20,6 +20,7 @@ pub mod platforms;
 pub mod request_log;
 pub mod rest;
 pub mod service;
+pub mod startup;
 pub mod state;
 pub mod store;
 

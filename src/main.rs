@@ -1,28 +1,35 @@
-//! The `zhanghao` command: parse the CLI, load config, connect, migrate, serve.
+//! The `zhanghao` command: parse the CLI, load config, bind, connect,
+//! migrate, serve. `zhanghao` with no command (or only settings) is
+//! `zhanghao serve`; each command's `--help` shows only what it uses.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use zhanghao::config::{Config, CorsOrigins, Settings};
+use clap::{Args, FromArgMatches, Parser, Subcommand};
+use zhanghao::config::{Config, CorsOrigins, DatabaseSettings, Settings};
+use zhanghao::error::ErrorKind;
 use zhanghao::state::{AppState, Overrides};
-use zhanghao::{app, graphql, store};
+use zhanghao::{app, graphql, startup, store};
 
 #[derive(Parser)]
-#[command(name = "zhanghao", version, about = "账号: account server (GraphQL + legacy REST)")]
+#[command(
+    name = "zhanghao",
+    version,
+    about = "账号: account server (GraphQL + legacy REST)",
+    after_help = "With no command, zhanghao serves. Every setting is also an environment variable: see `zhanghao serve --help`."
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
-    #[command(flatten)]
-    settings: Settings,
+    command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (the default).
-    Serve,
+    Serve(Box<Settings>),
     /// Apply pending migrations and exit.
-    Migrate,
+    Migrate(DatabaseSettings),
     /// Print the GraphQL SDL.
     Schema,
     /// Administration.
@@ -34,87 +41,183 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminAction {
-    /// Make a user ADMIN, named by user id, username or mobile.
-    Grant { who: String },
+    /// Make a user ADMIN, named by user id, username or mobile. The other
+    /// settings come from the environment, as the server's do.
+    Grant {
+        who: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+/// A failure of a command, already in the one line the operator reads.
+struct Failure {
+    line: String,
+    exit: u8,
+}
+
+impl Failure {
+    fn new(line: impl Into<String>) -> Self {
+        Failure {
+            line: line.into(),
+            exit: 1,
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if matches!(cli.command, Some(Command::Schema)) {
-        print!("{}", graphql::sdl());
-        return ExitCode::SUCCESS;
-    }
-    let config = match Config::from_settings(cli.settings) {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("zhanghao: {err}");
-            return ExitCode::from(2);
-        }
-    };
-    init_logging(config.log_json);
-    match run(cli.command.unwrap_or(Command::Serve), config).await {
+    let cli = Cli::parse_from(with_default_command(std::env::args_os().collect()));
+    match run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!("{err:#}");
-            eprintln!("zhanghao: {err:#}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("zhanghao: {}", failure.line);
+            ExitCode::from(failure.exit)
         }
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+/// `zhanghao` and `zhanghao --listen …` mean `zhanghao serve …`.
+fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
+    const FIRST_WORDS: [&str; 9] = [
+        "serve",
+        "migrate",
+        "schema",
+        "admin",
+        "help",
+        "-h",
+        "--help",
+        "-V",
+        "--version",
+    ];
+    let first = args.get(1).and_then(|arg| arg.to_str());
+    if !first.is_some_and(|word| FIRST_WORDS.contains(&word)) {
+        args.insert(1.min(args.len()), OsString::from("serve"));
+    }
+    args
+}
+
+async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate(database) => {
+            init_logging(false);
+            let db = connect(&database).await?;
+            store::migrate(&db)
+                .await
+                .map_err(|err| Failure::new(startup::database_error(&database.database_url, &err)))?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Admin {
+            action: AdminAction::Grant { who, database },
+        } => {
+            let mut settings = settings_from_environment()?;
+            settings.database = database;
+            grant_admin(config(settings)?, &who).await
+        }
+        Command::Serve(settings) => serve(config(*settings)?).await,
+    }
+}
+
+fn config(settings: Settings) -> Result<Config, Failure> {
+    Config::from_settings(settings).map_err(|err| Failure {
+        line: err.to_string(),
+        exit: 2,
+    })
+}
+
+/// The server's settings as the environment gives them (for `admin`).
+fn settings_from_environment() -> Result<Settings, Failure> {
+    let matches = Settings::augment_args(clap::Command::new("zhanghao"))
+        .try_get_matches_from(["zhanghao"])
+        .map_err(|err| Failure::new(err.to_string().trim().to_string()))?;
+    Settings::from_arg_matches(&matches).map_err(|err| Failure::new(err.to_string().trim().to_string()))
+}
+
+async fn connect(database: &DatabaseSettings) -> Result<store::Db, Failure> {
+    let timeout = std::time::Duration::from_secs(database.db_acquire_timeout.max(1));
+    store::connect(&database.database_url, database.db_max_connections.max(1), timeout)
+        .await
+        .map_err(|err| Failure::new(startup::database_error(&database.database_url, &err)))
+}
+
+async fn open_database(config: &Config) -> Result<store::Db, Failure> {
     let db = store::connect(
         &config.database_url,
         config.db_max_connections,
         config.db_acquire_timeout,
     )
-    .await?;
-    store::migrate(&db).await?;
-    match command {
-        Command::Migrate => {
-            tracing::info!("migrations applied");
-            Ok(())
-        }
-        Command::Schema => Ok(()),
-        Command::Admin {
-            action: AdminAction::Grant { who },
-        } => {
-            let state = AppState::build(config, db, Overrides::default())
-                .await
-                .map_err(startup_error)?;
-            let user = state.services.accounts.grant_admin(&who).await.map_err(startup_error)?;
+    .await
+    .map_err(|err| Failure::new(startup::database_error(&config.database_url, &err)))?;
+    store::migrate(&db)
+        .await
+        .map_err(|err| Failure::new(startup::database_error(&config.database_url, &err)))?;
+    Ok(db)
+}
+
+async fn grant_admin(config: Config, who: &str) -> Result<(), Failure> {
+    init_logging(config.log_json);
+    let db = open_database(&config).await?;
+    let state = AppState::build(config, db, Overrides::default())
+        .await
+        .map_err(|err| Failure::new(err.describe()))?;
+    match state.services.accounts.grant_admin(who).await {
+        Ok(user) => {
             println!("user {} is now ADMIN", user.id);
             Ok(())
         }
-        Command::Serve => serve(config, db).await,
+        Err(err) if err.kind() == ErrorKind::NotFound => {
+            Err(Failure::new(format!("no user has the id, username or mobile {who:?}")))
+        }
+        Err(err) => Err(Failure::new(err.describe())),
     }
 }
 
-async fn serve(config: Config, db: store::Db) -> anyhow::Result<()> {
+async fn serve(config: Config) -> Result<(), Failure> {
+    init_logging(config.log_json);
+    // The address first: a second copy started by mistake must not migrate.
+    let listener = startup::bind(config.listen).await.map_err(Failure::new)?;
     let listen = config.listen;
     if config.is_production() && config.cors_origins == CorsOrigins::List(Vec::new()) {
         tracing::warn!(
             "ZHANGHAO_CORS_ORIGINS is empty: browsers on other origins cannot call this server (set it to your web apps' origins)"
         );
     }
+    let db = open_database(&config).await?;
     let graphiql = config.graphiql;
     let state = AppState::build(config, db, Overrides::default())
         .await
-        .map_err(startup_error)?;
+        .map_err(|err| Failure::new(err.describe()))?;
     let sweeper = tokio::spawn(state.services.housekeeping.clone().sweep_forever());
-    let listener = tokio::net::TcpListener::bind(listen).await?;
     if graphiql {
         tracing::info!("zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql");
     } else {
         tracing::info!("zhanghao listening on http://{listen} (GraphiQL off)");
     }
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
     sweeper.abort();
+    served.map_err(|err| Failure::new(format!("the server stopped: {err}")))?;
     tracing::info!("zhanghao stopped");
     Ok(())
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    // Colour only for a person at a terminal: a file or a log shipper gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }
 
 async fn shutdown_signal() {
@@ -137,22 +240,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    // Colour only for a person at a terminal: a file or a log shipper gets plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-/// An account error where the command line reports it (start-up, `admin grant`).
-fn startup_error(err: zhanghao::error::AppError) -> anyhow::Error {
-    anyhow::anyhow!(err.describe())
 }

@@ -22,56 +22,43 @@ pub enum CaptchaProviderKind {
 
 /// Flags of the captcha providers.
 #[derive(Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Codes and limits")]
 pub struct CaptchaSettings {
     /// The captcha a gated send must solve: image, tencent, aliyun or geetest.
-    #[arg(
-        long,
-        global = true,
-        env = "ZHANGHAO_CAPTCHA_PROVIDER",
-        value_enum,
-        default_value = "image"
-    )]
+    #[arg(long, env = "ZHANGHAO_CAPTCHA_PROVIDER", value_enum, default_value = "image")]
     pub captcha_provider: CaptchaProviderKind,
     /// Tencent captcha CaptchaAppId (signed with ZHANGHAO_TENCENT_SECRET_ID / _KEY).
-    #[arg(long, global = true, env = "ZHANGHAO_TENCENT_CAPTCHA_APP_ID")]
+    #[arg(long, env = "ZHANGHAO_TENCENT_CAPTCHA_APP_ID")]
     pub tencent_captcha_app_id: Option<String>,
     /// Tencent captcha AppSecretKey.
-    #[arg(
-        long,
-        global = true,
-        env = "ZHANGHAO_TENCENT_CAPTCHA_APP_SECRET_KEY",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "ZHANGHAO_TENCENT_CAPTCHA_APP_SECRET_KEY", hide_env_values = true)]
     pub tencent_captcha_app_secret_key: Option<String>,
     /// Tencent captcha API endpoint.
     #[arg(
         long,
-        global = true,
         env = "ZHANGHAO_TENCENT_CAPTCHA_ENDPOINT",
         default_value = super::tencent::TENCENT_CAPTCHA_DEFAULT_ENDPOINT
     )]
     pub tencent_captcha_endpoint: String,
     /// Aliyun captcha 2.0 SceneId (signed with ZHANGHAO_ALIYUN_ACCESS_KEY_ID / _SECRET).
-    #[arg(long, global = true, env = "ZHANGHAO_ALIYUN_CAPTCHA_SCENE_ID")]
+    #[arg(long, env = "ZHANGHAO_ALIYUN_CAPTCHA_SCENE_ID")]
     pub aliyun_captcha_scene_id: Option<String>,
     /// Aliyun captcha 2.0 endpoint (`https://captcha.ap-southeast-1.aliyuncs.com/` outside the mainland).
     #[arg(
         long,
-        global = true,
         env = "ZHANGHAO_ALIYUN_CAPTCHA_ENDPOINT",
         default_value = super::aliyun::ALIYUN_CAPTCHA_DEFAULT_ENDPOINT
     )]
     pub aliyun_captcha_endpoint: String,
     /// GeeTest v4 captcha_id.
-    #[arg(long, global = true, env = "ZHANGHAO_GEETEST_CAPTCHA_ID")]
+    #[arg(long, env = "ZHANGHAO_GEETEST_CAPTCHA_ID")]
     pub geetest_captcha_id: Option<String>,
     /// GeeTest v4 captcha_key.
-    #[arg(long, global = true, env = "ZHANGHAO_GEETEST_CAPTCHA_KEY", hide_env_values = true)]
+    #[arg(long, env = "ZHANGHAO_GEETEST_CAPTCHA_KEY", hide_env_values = true)]
     pub geetest_captcha_key: Option<String>,
     /// GeeTest v4 API server.
     #[arg(
         long,
-        global = true,
         env = "ZHANGHAO_GEETEST_CAPTCHA_ENDPOINT",
         default_value = super::geetest::GEETEST_DEFAULT_ENDPOINT
     )]

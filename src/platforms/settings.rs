@@ -12,38 +12,31 @@ use super::{AppleConfig, OAuthWebAppConfig, Platform, PlatformsConfig, WeChatApp
 
 /// Flags of the third-party login platforms.
 #[derive(Args, Clone)]
+#[command(next_help_heading = "Platforms")]
 pub struct PlatformSettings {
     /// WeChat open-platform mobile app `appid` (WX_APP).
-    #[arg(long, global = true, env = "ZHANGHAO_WX_APP_ID", default_value = "")]
+    #[arg(long, env = "ZHANGHAO_WX_APP_ID", default_value = "")]
     pub wx_app_id: String,
     /// WeChat mobile app AppSecret.
-    #[arg(
-        long,
-        global = true,
-        env = "ZHANGHAO_WX_APP_SECRET",
-        default_value = "",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "ZHANGHAO_WX_APP_SECRET", default_value = "", hide_env_values = true)]
     pub wx_app_secret: String,
     /// WeChat official account `appid` (WX_PUBLIC).
-    #[arg(long, global = true, env = "ZHANGHAO_WX_PUBLIC_APP_ID", default_value = "")]
+    #[arg(long, env = "ZHANGHAO_WX_PUBLIC_APP_ID", default_value = "")]
     pub wx_public_app_id: String,
     /// WeChat official account AppSecret.
     #[arg(
         long,
-        global = true,
         env = "ZHANGHAO_WX_PUBLIC_APP_SECRET",
         default_value = "",
         hide_env_values = true
     )]
     pub wx_public_app_secret: String,
     /// WeChat mini-program `appid` (WX_SMALL).
-    #[arg(long, global = true, env = "ZHANGHAO_WX_SMALL_APP_ID", default_value = "")]
+    #[arg(long, env = "ZHANGHAO_WX_SMALL_APP_ID", default_value = "")]
     pub wx_small_app_id: String,
     /// WeChat mini-program AppSecret.
     #[arg(
         long,
-        global = true,
         env = "ZHANGHAO_WX_SMALL_APP_SECRET",
         default_value = "",
         hide_env_values = true
@@ -51,72 +44,44 @@ pub struct PlatformSettings {
     pub wx_small_app_secret: String,
     /// Sign in with Apple: accepted `aud` values (bundle id, services id), comma-separated.
     /// The first one keys Apple bindings, since Apple's `sub` is the same for all of them.
-    #[arg(long, global = true, env = "ZHANGHAO_APPLE_CLIENT_IDS", default_value = "")]
+    #[arg(long, env = "ZHANGHAO_APPLE_CLIENT_IDS", default_value = "")]
     pub apple_client_ids: String,
     /// QQ Connect APP ID.
-    #[arg(long, global = true, env = "ZHANGHAO_QQ_APP_ID", default_value = "")]
+    #[arg(long, env = "ZHANGHAO_QQ_APP_ID", default_value = "")]
     pub qq_app_id: String,
     /// QQ Connect APP Key.
-    #[arg(
-        long,
-        global = true,
-        env = "ZHANGHAO_QQ_APP_KEY",
-        default_value = "",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "ZHANGHAO_QQ_APP_KEY", default_value = "", hide_env_values = true)]
     pub qq_app_key: String,
     /// QQ Connect redirect URI (must equal the one the client used).
-    #[arg(long, global = true, env = "ZHANGHAO_QQ_REDIRECT_URI", default_value = "")]
+    #[arg(long, env = "ZHANGHAO_QQ_REDIRECT_URI", default_value = "")]
     pub qq_redirect_uri: String,
     /// Weibo App Key.
-    #[arg(long, global = true, env = "ZHANGHAO_WB_APP_KEY", default_value = "")]
+    #[arg(long, env = "ZHANGHAO_WB_APP_KEY", default_value = "")]
     pub wb_app_key: String,
     /// Weibo App Secret.
-    #[arg(
-        long,
-        global = true,
-        env = "ZHANGHAO_WB_APP_SECRET",
-        default_value = "",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "ZHANGHAO_WB_APP_SECRET", default_value = "", hide_env_values = true)]
     pub wb_app_secret: String,
     /// Weibo redirect URI (must equal the one the client used).
-    #[arg(long, global = true, env = "ZHANGHAO_WB_REDIRECT_URI", default_value = "")]
+    #[arg(long, env = "ZHANGHAO_WB_REDIRECT_URI", default_value = "")]
     pub wb_redirect_uri: String,
     /// WeChat API base URL.
-    #[arg(
-        long,
-        global = true,
-        env = "ZHANGHAO_WECHAT_API_BASE",
-        default_value = "https://api.weixin.qq.com"
-    )]
+    #[arg(long, env = "ZHANGHAO_WECHAT_API_BASE", default_value = "https://api.weixin.qq.com")]
     pub wechat_api_base: String,
     /// Apple's signing keys (JWKS).
     #[arg(
         long,
-        global = true,
         env = "ZHANGHAO_APPLE_KEYS_URL",
         default_value = "https://appleid.apple.com/auth/keys"
     )]
     pub apple_keys_url: String,
     /// QQ Connect API base URL.
-    #[arg(
-        long,
-        global = true,
-        env = "ZHANGHAO_QQ_API_BASE",
-        default_value = "https://graph.qq.com"
-    )]
+    #[arg(long, env = "ZHANGHAO_QQ_API_BASE", default_value = "https://graph.qq.com")]
     pub qq_api_base: String,
     /// Weibo API base URL.
-    #[arg(
-        long,
-        global = true,
-        env = "ZHANGHAO_WEIBO_API_BASE",
-        default_value = "https://api.weibo.com"
-    )]
+    #[arg(long, env = "ZHANGHAO_WEIBO_API_BASE", default_value = "https://api.weibo.com")]
     pub weibo_api_base: String,
     /// Whole-request timeout of each platform call, seconds.
-    #[arg(long, global = true, env = "ZHANGHAO_PLATFORM_TIMEOUT", default_value_t = 5)]
+    #[arg(long, env = "ZHANGHAO_PLATFORM_TIMEOUT", default_value_t = 5)]
     pub platform_timeout: u64,
 }
 

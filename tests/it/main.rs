@@ -9,6 +9,7 @@ mod common;
 mod accounts;
 mod browser;
 mod browser_ready;
+mod cli;
 mod discuz_login;
 mod enumeration;
 mod faults;
