@@ -63,9 +63,23 @@ pub struct Settings {
         default_value = "development"
     )]
     pub environment: Environment,
-    /// HS256 key, at least 32 bytes. Development generates one and keeps it in the database.
+    /// HS256 key, at least 32 bytes; also seals ES256/EdDSA private keys kept in
+    /// the database. Development generates one and keeps it in the database.
     #[arg(long, global = true, env = "ZHANGHAO_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// HS256 (only this server verifies), or ES256 / EdDSA (anyone verifies with /.well-known/jwks.json).
+    #[arg(
+        long,
+        global = true,
+        env = "ZHANGHAO_JWT_ALG",
+        value_enum,
+        ignore_case = true,
+        default_value = "HS256"
+    )]
+    pub jwt_alg: crate::crypto::JwtAlgorithm,
+    /// PEM private key (P-256 or Ed25519) to sign with instead of one kept in the database.
+    #[arg(long, global = true, env = "ZHANGHAO_JWT_PRIVATE_KEY_FILE")]
+    pub jwt_private_key_file: Option<PathBuf>,
     /// `iss` claim of access tokens.
     #[arg(long, global = true, env = "ZHANGHAO_JWT_ISSUER", default_value = "zhanghao")]
     pub jwt_issuer: String,
@@ -237,6 +251,8 @@ pub struct Config {
     pub environment: Environment,
     /// `None` in development until the server loads or creates the stored one.
     pub jwt_secret: Option<SecretString>,
+    pub jwt_alg: crate::crypto::JwtAlgorithm,
+    pub jwt_private_key_file: Option<PathBuf>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_ttl: Duration,
@@ -282,8 +298,8 @@ pub struct Config {
 mod values;
 pub use values::{CorsOrigins, MetricsAccess, SendCaptchaRule};
 use values::{
-    ensure_outbox_allowed, jwt_secret, parse_cors_origins, parse_proxies, parse_regions, parse_send_captcha,
-    parse_test_numbers,
+    ensure_key_file_fits, ensure_outbox_allowed, jwt_secret, parse_cors_origins, parse_proxies, parse_regions,
+    parse_send_captcha, parse_test_numbers,
 };
 
 /// A setting that cannot work, with what to set instead.
@@ -296,6 +312,7 @@ impl Config {
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
         let production = s.environment == Environment::Production;
         let jwt_secret = jwt_secret(s.jwt_secret.clone(), production)?;
+        ensure_key_file_fits(s.jwt_alg, s.jwt_private_key_file.as_deref())?;
         ensure_outbox_allowed(&s, production)?;
         let default_region = s.default_region.parse().map_err(|_| {
             ConfigError(format!(
@@ -318,6 +335,8 @@ impl Config {
             db_acquire_timeout: Duration::from_secs(s.db_acquire_timeout.max(1)),
             environment: s.environment,
             jwt_secret,
+            jwt_alg: s.jwt_alg,
+            jwt_private_key_file: s.jwt_private_key_file,
             jwt_issuer: s.jwt_issuer,
             jwt_audience: s.jwt_audience,
             access_ttl: Duration::from_secs(s.access_ttl),
