@@ -1,10 +1,12 @@
-//! The `zhanghao` command: parse the CLI, load config, connect, migrate, serve.
+//! The `zhanghao` command: parse the CLI, load config, connect, migrate, serve
+//! (or grant admin, rotate the signing keys).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use zhanghao::config::{Config, CorsOrigins, Settings};
+use zhanghao::service::keys::KeyState;
 use zhanghao::state::{AppState, Overrides};
 use zhanghao::{app, graphql, store};
 
@@ -30,6 +32,45 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// The JWT signing keys (ZHANGHAO_JWT_ALG=ES256 or EdDSA).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Add a new key: published in the JWKS at once, it signs new tokens five
+    /// minutes later; the old key keeps verifying, and stays in the JWKS, until its tokens have expired.
+    Rotate,
+    /// The keys in the database: which one signs, until when retired ones verify.
+    List,
+}
+
+/// The settings `zhanghao keys …` reads; its `--help` shows only these.
+const KEYS_SETTINGS: &[&str] = &[
+    "database_url",
+    "environment",
+    "jwt_secret",
+    "jwt_alg",
+    "jwt_private_key_file",
+    "access_ttl",
+    "legacy_access_ttl",
+];
+
+/// The command line. `keys` gets hidden copies of the global settings it does
+/// not read: clap then hands those copies (not the shown originals) down to
+/// `keys rotate` and `keys list`, so their `--help` lists only what they use.
+fn parse_cli() -> Cli {
+    let command = Cli::command();
+    let unused: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set() && !KEYS_SETTINGS.contains(&arg.get_id().as_str()))
+        .map(|arg| arg.clone().hide(true))
+        .collect();
+    let matches = command.mut_subcommand("keys", |keys| keys.args(unused)).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
 }
 
 #[derive(Subcommand)]
@@ -40,7 +81,7 @@ enum AdminAction {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     if matches!(cli.command, Some(Command::Schema)) {
         print!("{}", graphql::sdl());
         return ExitCode::SUCCESS;
@@ -87,8 +128,47 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("user {} is now ADMIN", user.id);
             Ok(())
         }
+        Command::Keys { action } => keys(action, config, db).await,
         Command::Serve => serve(config, db).await,
     }
+}
+
+async fn keys(action: KeysAction, config: Config, db: store::Db) -> anyhow::Result<()> {
+    let keys = zhanghao::state::signing_keys(&config, db)
+        .await
+        .map_err(startup_error)?;
+    match action {
+        KeysAction::Rotate => {
+            if let Some(why) = keys.rotation_refusal() {
+                anyhow::bail!("keys rotate: {why}");
+            }
+            let key = keys.rotate().await.map_err(startup_error)?;
+            let from = match key.state {
+                KeyState::Upcoming { signs_from } => signs_from.to_string(),
+                _ => "now".to_string(),
+            };
+            println!(
+                "generation {} {} kid {}: published in the JWKS within a minute, signs from {from}",
+                key.generation, key.algorithm, key.kid
+            );
+        }
+        KeysAction::List => {
+            for key in keys.list().await.map_err(startup_error)? {
+                let state = match key.state {
+                    KeyState::Upcoming { signs_from } => format!("published, signs from {signs_from}"),
+                    KeyState::Current => "signs new tokens".to_string(),
+                    KeyState::Retired { verifies_until } => format!("retired, verifies until {verifies_until}"),
+                    KeyState::Foreign => "newest, of another configuration: verifies, not signed with here".to_string(),
+                    KeyState::Expired => "retired, its tokens have expired (deleted at the next sweep)".to_string(),
+                };
+                println!(
+                    "generation {} {} kid {} since {}: {state}",
+                    key.generation, key.algorithm, key.kid, key.created_at
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config, db: store::Db) -> anyhow::Result<()> {
@@ -103,6 +183,7 @@ async fn serve(config: Config, db: store::Db) -> anyhow::Result<()> {
         .await
         .map_err(startup_error)?;
     let sweeper = tokio::spawn(state.services.housekeeping.clone().sweep_forever());
+    let key_refresher = tokio::spawn(state.services.keys.clone().refresh_forever());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     if graphiql {
         tracing::info!("zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql");
@@ -113,6 +194,7 @@ async fn serve(config: Config, db: store::Db) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     sweeper.abort();
+    key_refresher.abort();
     tracing::info!("zhanghao stopped");
     Ok(())
 }
