@@ -3,12 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use entity::signing_key::{ActiveModel, Column, Entity as SigningKeys};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TryInsertResult};
 
 /// A stored signing key (read-only: writes go through the functions here).
 pub use entity::signing_key::Model as StoredKey;
 
-use super::is_unique_violation;
 use crate::error::AppError;
 
 /// Every key, oldest generation first.
@@ -36,11 +35,13 @@ pub async fn insert_generation<C: ConnectionTrait>(db: &C, key: NewKey, now: Dat
         private_key: Set(key.private_key),
         created_at: Set(now),
     };
-    match SigningKeys::insert(row).exec_without_returning(db).await {
-        Ok(_) => Ok(true),
-        Err(err) if is_unique_violation(&err) => Ok(false),
-        Err(err) => Err(err.into()),
-    }
+    // ON CONFLICT DO NOTHING: losing the race is expected (nodes starting
+    // together), not an error for the database log.
+    let inserted = SigningKeys::insert(row)
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0))
 }
 
 /// Deletes the keys of these generations (retired keys whose tokens are all expired).

@@ -295,6 +295,21 @@ async fn nodes_starting_together_agree_on_one_first_key() {
     let stored = zhanghao::store::signing_keys::all(&app.state.db).await.unwrap();
     assert_eq!(stored.len(), 1, "one first key: {stored:?}");
     assert!(kids.iter().all(|kid| *kid == stored[0].kid), "{kids:?}");
+    // The loser of a race is told so, and nothing of its key is written.
+    let again = zhanghao::store::signing_keys::NewKey {
+        generation: stored[0].generation,
+        kid: "the-loser".into(),
+        algorithm: "ES256".into(),
+        public_jwk: None,
+        private_key: None,
+    };
+    let now = app.state.clock.now();
+    assert!(
+        !zhanghao::store::signing_keys::insert_generation(&app.state.db, again, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(zhanghao::store::signing_keys::all(&app.state.db).await.unwrap(), stored);
 }
 
 #[tokio::test]
