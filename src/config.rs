@@ -18,6 +18,8 @@ pub struct Config {
     pub environment: Environment,
     /// `None` in development until the server loads or creates the stored one.
     pub jwt_secret: Option<SecretString>,
+    pub jwt_alg: crate::crypto::JwtAlgorithm,
+    pub jwt_private_key_file: Option<PathBuf>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_ttl: Duration,
@@ -65,8 +67,8 @@ mod values;
 pub use settings::{DatabaseSettings, EmailProvider, Environment, Settings, SmsProvider};
 pub use values::{CorsOrigins, MetricsAccess, SendCaptchaRule};
 use values::{
-    ensure_outbox_allowed, jwt_secret, parse_cors_origins, parse_proxies, parse_regions, parse_send_captcha,
-    parse_test_numbers,
+    ensure_key_file_fits, ensure_outbox_allowed, jwt_secret, parse_cors_origins, parse_proxies, parse_regions,
+    parse_send_captcha, parse_test_numbers,
 };
 
 /// A setting that cannot work, with what to set instead.
@@ -79,6 +81,7 @@ impl Config {
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
         let production = s.environment == Environment::Production;
         let jwt_secret = jwt_secret(s.jwt_secret.clone(), production)?;
+        ensure_key_file_fits(s.jwt_alg, s.jwt_private_key_file.as_deref())?;
         ensure_outbox_allowed(&s, production)?;
         let default_region = s.default_region.parse().map_err(|_| {
             ConfigError(format!(
@@ -101,6 +104,8 @@ impl Config {
             db_acquire_timeout: Duration::from_secs(s.database.db_acquire_timeout.max(1)),
             environment: s.environment,
             jwt_secret,
+            jwt_alg: s.jwt_alg,
+            jwt_private_key_file: s.jwt_private_key_file,
             jwt_issuer: s.jwt_issuer,
             jwt_audience: s.jwt_audience,
             access_ttl: Duration::from_secs(s.access_ttl),

@@ -37,7 +37,7 @@ pub use state::AppState;
 /// Largest request body accepted (DESIGN §4).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The whole HTTP surface: GraphQL, the legacy REST paths, health and metrics.
+/// The whole HTTP surface: GraphQL, the legacy REST paths, health, metrics, the JWKS.
 pub fn app(state: AppState) -> Router {
     let schema = graphql::build_schema(Some(state.clone()));
     let cors = middleware::cors(&state.config.cors_origins);
@@ -53,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .route("/.well-known/jwks.json", get(jwks))
         .with_state(state.clone());
     Router::new()
         .merge(graphql_routes)
@@ -93,6 +94,16 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
     }
+}
+
+/// The public keys access tokens are signed with (RFC 7517), for app back
+/// ends that verify tokens themselves; empty with HS256. Cached briefly: a
+/// verifier meeting an unknown `kid` fetches again anyway.
+async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(state.services.keys.jwks().await),
+    )
 }
 
 async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {

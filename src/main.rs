@@ -1,6 +1,7 @@
 //! The `zhanghao` command: parse the CLI, load config, bind, connect,
-//! migrate, serve. `zhanghao` with no command (or only settings) is
-//! `zhanghao serve`; each command's `--help` shows only what it uses.
+//! migrate, serve (or grant admin, rotate the signing keys). `zhanghao`
+//! with no command (or only settings) is `zhanghao serve`; each command's
+//! `--help` shows only what it takes on its command line.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, FromArgMatches, Parser, Subcommand};
 use zhanghao::config::{Config, CorsOrigins, DatabaseSettings, Settings};
 use zhanghao::error::ErrorKind;
+use zhanghao::service::keys::KeyState;
 use zhanghao::state::{AppState, Overrides};
 use zhanghao::{app, graphql, startup, store};
 
@@ -37,6 +39,24 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// The JWT signing keys (ZHANGHAO_JWT_ALG=ES256 or EdDSA). The key
+    /// settings (ZHANGHAO_JWT_ALG, ZHANGHAO_JWT_SECRET, ZHANGHAO_JWT_PRIVATE_KEY_FILE,
+    /// the token lifetimes) come from the environment, as the server's do.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Add a new key: published in the JWKS at once, it signs new tokens five
+    /// minutes later; the old key keeps verifying, and stays in the JWKS, until its tokens have expired.
+    Rotate,
+    /// The keys in the database: which one signs, until when retired ones verify.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -79,11 +99,12 @@ async fn main() -> ExitCode {
 
 /// `zhanghao` and `zhanghao --listen …` mean `zhanghao serve …`.
 fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
-    const FIRST_WORDS: [&str; 9] = [
+    const FIRST_WORDS: [&str; 10] = [
         "serve",
         "migrate",
         "schema",
         "admin",
+        "keys",
         "help",
         "-h",
         "--help",
@@ -119,7 +140,59 @@ async fn run(command: Command) -> Result<(), Failure> {
             settings.database = database;
             grant_admin(config(settings)?, &who).await
         }
+        Command::Keys { action, database } => {
+            let mut settings = settings_from_environment()?;
+            settings.database = database;
+            keys(action, config(settings)?).await
+        }
         Command::Serve(settings) => serve(config(*settings)?).await,
+    }
+}
+
+async fn keys(action: KeysAction, config: Config) -> Result<(), Failure> {
+    init_logging(config.log_json);
+    let db = open_database(&config).await?;
+    let keys = zhanghao::state::signing_keys(&config, db)
+        .await
+        .map_err(|err| Failure::new(err.describe()))?;
+    match action {
+        KeysAction::Rotate => {
+            if let Some(why) = keys.rotation_refusal() {
+                return Err(Failure::new(format!("keys rotate: {why}")));
+            }
+            let key = keys.rotate().await.map_err(|err| Failure::new(err.describe()))?;
+            let from = match key.state {
+                KeyState::Upcoming { signs_from } => signs_from.to_string(),
+                _ => "now".to_string(),
+            };
+            println!(
+                "generation {} {} kid {}: published in the JWKS within a minute, signs from {from}",
+                key.generation, key.algorithm, key.kid
+            );
+        }
+        KeysAction::List => {
+            for key in keys.list().await.map_err(|err| Failure::new(err.describe()))? {
+                println!(
+                    "generation {} {} kid {} since {}: {}",
+                    key.generation,
+                    key.algorithm,
+                    key.kid,
+                    key.created_at,
+                    key_state(&key.state)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn key_state(state: &KeyState) -> String {
+    match state {
+        KeyState::Upcoming { signs_from } => format!("published, signs from {signs_from}"),
+        KeyState::Current => "signs new tokens".to_string(),
+        KeyState::Retired { verifies_until } => format!("retired, verifies until {verifies_until}"),
+        KeyState::Foreign => "newest, of another configuration: verifies, not signed with here".to_string(),
+        KeyState::Expired => "retired, its tokens have expired (deleted at the next sweep)".to_string(),
     }
 }
 
@@ -193,6 +266,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         .await
         .map_err(|err| Failure::new(err.describe()))?;
     let sweeper = tokio::spawn(state.services.housekeeping.clone().sweep_forever());
+    let key_refresher = tokio::spawn(state.services.keys.clone().refresh_forever());
     if graphiql {
         tracing::info!("zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql");
     } else {
@@ -202,6 +276,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     sweeper.abort();
+    key_refresher.abort();
     served.map_err(|err| Failure::new(format!("the server stopped: {err}")))?;
     tracing::info!("zhanghao stopped");
     Ok(())

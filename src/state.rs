@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use crate::captcha_providers::{self, CaptchaProvider};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::crypto::signing_keys::KeyPair;
 use crate::crypto::{CodeGenerator, HmacKey, PasswordHasher, RandomCodes, TokenKeys};
 use crate::domain::{Mobile, PasswordPolicy};
 use crate::error::AppError;
@@ -21,14 +22,15 @@ use crate::metrics::Metrics;
 use crate::platforms::{Platform, PlatformClients};
 use crate::service::accounts::AccountParts;
 use crate::service::codes::{CodeParts, CodeSettings};
+use crate::service::keys::KeySettings;
 use crate::service::limits::LimitSettings;
 use crate::service::rules::AccountRules;
 use crate::service::third_party::{PlatformApps, ThirdPartyParts};
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
-    Accounts, Authenticator, Captchas, Codes, Housekeeping, Limits, Notices, Services, ThirdParty, Tickets, Tokens,
-    Verification,
+    Accounts, Authenticator, Captchas, Codes, Housekeeping, Limits, Notices, Services, SigningKeys, ThirdParty,
+    Tickets, Tokens, Verification,
 };
 use crate::store::{self, Db};
 
@@ -63,6 +65,8 @@ struct Infrastructure {
     hmac: Arc<HmacKey>,
     codes: Arc<dyn CodeGenerator>,
     keys: Arc<TokenKeys>,
+    /// Keeps `keys` filled from the database.
+    signing_keys: SigningKeys,
     passwords: PasswordHasher,
     sms: Arc<dyn SmsSender>,
     email: Arc<dyn EmailSender>,
@@ -80,6 +84,7 @@ impl AppState {
     pub async fn build(config: Config, db: Db, overrides: Overrides) -> Result<AppState, AppError> {
         let infra = infrastructure(&config, db, overrides).await?;
         let services = services(&config, &infra);
+        services.keys.start().await?;
         Ok(AppState {
             config: Arc::new(config),
             db: infra.db,
@@ -90,19 +95,58 @@ impl AppState {
     }
 }
 
-async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result<Infrastructure, AppError> {
-    let secret = match &config.jwt_secret {
-        Some(secret) => secret.clone(),
-        None => {
-            tracing::warn!(
-                "ZHANGHAO_JWT_SECRET is not set: using a secret generated once and kept in the database (development only)"
-            );
-            let mut bytes = [0u8; 48];
-            rand::rng().fill_bytes(&mut bytes);
-            let stored = store::settings::get_or_insert(&db, JWT_SECRET_SETTING, &STANDARD.encode(bytes)).await?;
-            SecretString::from(stored)
+/// ZHANGHAO_JWT_SECRET, or in development the one generated once and kept in the database.
+async fn jwt_secret(config: &Config, db: &Db) -> Result<SecretString, AppError> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    tracing::warn!(
+        "ZHANGHAO_JWT_SECRET is not set: using a secret generated once and kept in the database (development only)"
+    );
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let stored = store::settings::get_or_insert(db, JWT_SECRET_SETTING, &STANDARD.encode(bytes)).await?;
+    Ok(SecretString::from(stored))
+}
+
+/// What the signing keys need: the algorithm, the key file's key (read and
+/// checked here, so a bad file stops start-up), the secret, the longest token.
+fn key_settings(config: &Config, secret: SecretString) -> Result<KeySettings, AppError> {
+    let file_key = match &config.jwt_private_key_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| AppError::Internal(format!("ZHANGHAO_JWT_PRIVATE_KEY_FILE {}: {e}", path.display())))?;
+            let pair = KeyPair::from_pem(&text)
+                .map_err(|e| AppError::Internal(format!("ZHANGHAO_JWT_PRIVATE_KEY_FILE {}: {e}", path.display())))?;
+            if pair.algorithm() != config.jwt_alg {
+                return Err(AppError::Internal(format!(
+                    "ZHANGHAO_JWT_PRIVATE_KEY_FILE holds an {} key but ZHANGHAO_JWT_ALG is {}",
+                    pair.algorithm().as_str(),
+                    config.jwt_alg.as_str()
+                )));
+            }
+            Some(pair)
         }
+        None => None,
     };
+    Ok(KeySettings {
+        algorithm: config.jwt_alg,
+        file_key,
+        secret,
+        longest_token: config.access_ttl.max(config.legacy_access_ttl),
+    })
+}
+
+/// The signing keys alone, for `zhanghao keys …` (no other part is built).
+pub async fn signing_keys(config: &Config, db: Db) -> Result<SigningKeys, AppError> {
+    let secret = jwt_secret(config, &db).await?;
+    let settings = key_settings(config, secret)?;
+    let tokens = Arc::new(TokenKeys::new(&config.jwt_issuer, &config.jwt_audience));
+    Ok(SigningKeys::new(db, Arc::new(SystemClock), tokens, settings))
+}
+
+async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result<Infrastructure, AppError> {
+    let secret = jwt_secret(config, &db).await?;
     let mut review_numbers = HashMap::new();
     for (raw, code) in &config.test_numbers {
         let mobile = Mobile::parse(raw, config.default_region)
@@ -117,12 +161,21 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
         .provider_choice(&config.messaging)
         .map_err(AppError::Internal)?;
     let captcha_provider = captcha_providers::build_provider(captcha_choice).map_err(AppError::Internal)?;
+    let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let keys = Arc::new(TokenKeys::new(&config.jwt_issuer, &config.jwt_audience));
+    let signing_keys = SigningKeys::new(
+        db.clone(),
+        clock.clone(),
+        keys.clone(),
+        key_settings(config, secret.clone())?,
+    );
     Ok(Infrastructure {
         db,
-        clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        clock,
         hmac: Arc::new(HmacKey::new(&secret)),
         codes: overrides.codes.unwrap_or_else(|| Arc::new(RandomCodes)),
-        keys: Arc::new(TokenKeys::new(&secret, &config.jwt_issuer, &config.jwt_audience)),
+        keys,
+        signing_keys,
         passwords: PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations, config.hash_workers)?,
         sms: overrides.sms.unwrap_or(sms),
         email: overrides.email.unwrap_or(email),
@@ -137,6 +190,7 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
 /// Wires every service from the pieces it needs, leaves first.
 fn services(config: &Config, infra: &Infrastructure) -> Services {
     let (db, clock) = (&infra.db, &infra.clock);
+    let keys = infra.signing_keys.clone();
     let rules = account_rules(config);
     let limits = limits(config, infra);
     let captchas = Captchas::new(
@@ -195,8 +249,9 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         tokens,
         captchas,
         codes,
-        auth: Authenticator::new(db.clone(), clock.clone(), infra.keys.clone()),
+        auth: Authenticator::new(db.clone(), clock.clone(), infra.keys.clone(), keys.clone()),
         housekeeping: Housekeeping::new(db.clone(), clock.clone()),
+        keys,
     }
 }
 

@@ -7,5 +7,6 @@ pub mod code;
 pub mod rate_counter;
 pub mod session;
 pub mod setting;
+pub mod signing_key;
 pub mod third_party_binding;
 pub mod user;

@@ -13,6 +13,7 @@ mod m20261121_000008_create_third_party_bindings;
 mod m20261121_000009_add_binding_verified;
 mod m20261121_000010_add_session_token_version;
 mod m20261121_000011_add_user_mobile_verified_session;
+mod m20261121_000012_create_signing_keys;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000009_add_binding_verified::Migration),
             Box::new(m20261121_000010_add_session_token_version::Migration),
             Box::new(m20261121_000011_add_user_mobile_verified_session::Migration),
+            Box::new(m20261121_000012_create_signing_keys::Migration),
         ]
     }
 }

@@ -53,9 +53,23 @@ pub struct Settings {
         default_value = "development"
     )]
     pub environment: Environment,
-    /// HS256 key, at least 32 bytes. Development generates one and keeps it in the database.
+    /// HS256 key, at least 32 bytes; also seals ES256/EdDSA private keys kept in
+    /// the database. Development generates one and keeps it in the database.
     #[arg(long, help_heading = "Tokens", env = "ZHANGHAO_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// HS256 (only this server verifies), or ES256 / EdDSA (anyone verifies with /.well-known/jwks.json).
+    #[arg(
+        long,
+        help_heading = "Tokens",
+        env = "ZHANGHAO_JWT_ALG",
+        value_enum,
+        ignore_case = true,
+        default_value = "HS256"
+    )]
+    pub jwt_alg: crate::crypto::JwtAlgorithm,
+    /// PEM private key (P-256 or Ed25519) to sign with instead of one kept in the database.
+    #[arg(long, help_heading = "Tokens", env = "ZHANGHAO_JWT_PRIVATE_KEY_FILE")]
+    pub jwt_private_key_file: Option<PathBuf>,
     /// `iss` claim of access tokens.
     #[arg(
         long,

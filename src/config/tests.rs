@@ -78,3 +78,19 @@ fn cors_origins_default_by_environment_and_are_checked() {
         assert!(err.contains("ZHANGHAO_CORS_ORIGINS"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn the_jwt_algorithm_is_named_as_jose_does_and_a_key_file_needs_a_key_pair_algorithm() {
+    use crate::crypto::JwtAlgorithm;
+    let alg = |args: &[&str]| config(args).map(|c| c.jwt_alg).map_err(|e| e.0);
+    assert_eq!(alg(&[]), Ok(JwtAlgorithm::Hs256), "HS256 stays the default");
+    assert_eq!(alg(&["--jwt-alg", "ES256"]), Ok(JwtAlgorithm::Es256));
+    assert_eq!(alg(&["--jwt-alg", "eddsa"]), Ok(JwtAlgorithm::EdDsa));
+    assert!(alg(&["--jwt-alg", "none"]).is_err());
+    assert!(alg(&["--jwt-alg", "RS256"]).is_err());
+    let err = alg(&["--jwt-private-key-file", "/keys/jwt.pem"])
+        .err()
+        .unwrap_or_default();
+    assert!(err.contains("ZHANGHAO_JWT_ALG=ES256 or EdDSA"), "{err}");
+    assert!(alg(&["--jwt-alg", "ES256", "--jwt-private-key-file", "/keys/jwt.pem"]).is_ok());
+}

@@ -142,6 +142,20 @@ pub(super) fn jwt_secret(raw: Option<String>, production: bool) -> Result<Option
     }
 }
 
+/// A key file signs ES256 or EdDSA; HS256 signs with the secret.
+pub(super) fn ensure_key_file_fits(
+    algorithm: crate::crypto::JwtAlgorithm,
+    file: Option<&std::path::Path>,
+) -> Result<(), ConfigError> {
+    if file.is_some() && algorithm == crate::crypto::JwtAlgorithm::Hs256 {
+        return Err(ConfigError(
+            "ZHANGHAO_JWT_PRIVATE_KEY_FILE needs ZHANGHAO_JWT_ALG=ES256 or EdDSA (HS256 signs with ZHANGHAO_JWT_SECRET)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Production refuses the outbox unless explicitly allowed.
 pub(super) fn ensure_outbox_allowed(s: &Settings, production: bool) -> Result<(), ConfigError> {
     let uses_outbox = s.sms_provider == SmsProvider::Outbox || s.email_provider == EmailProvider::Outbox;

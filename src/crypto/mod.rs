@@ -1,12 +1,14 @@
 //! Keys, hashes and randomness the services use: the password hasher, the
-//! JWT keys, the HMAC key for codes and captcha answers, the code generator,
-//! opaque random tokens, the cloud request signers (TC3, Aliyun RPC). No account
+//! JWT key ring (HS256, or ES256 / EdDSA key pairs sealed for the database),
+//! the HMAC key for codes and captcha answers, the code generator, opaque
+//! random tokens, the cloud request signers (TC3, Aliyun RPC). No account
 //! rules here; every piece is built once at start-up (`state.rs`).
 
 pub mod aliyun_rpc;
 pub mod codes;
 pub mod jwt;
 pub mod passwords;
+pub mod signing_keys;
 pub mod tc3;
 
 use base64::Engine as _;
@@ -19,6 +21,7 @@ use sha2::{Digest, Sha256};
 pub use codes::{CodeGenerator, RandomCodes};
 pub use jwt::{Claims, TokenKeys};
 pub use passwords::PasswordHasher;
+pub use signing_keys::JwtAlgorithm;
 
 /// The server-side key for HMACs of codes and captcha answers, derived from
 /// the JWT secret so there is one secret to manage.

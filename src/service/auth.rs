@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use crate::domain::User;
 
+use super::keys::SigningKeys;
 use super::rules;
 use crate::clock::Clock;
 use crate::crypto::TokenKeys;
+use crate::crypto::jwt::{Claims, Refusal};
 use crate::error::AppError;
 use crate::store::{self, Db};
 
@@ -16,12 +18,33 @@ pub struct Authenticator {
     db: Db,
     clock: Arc<dyn Clock>,
     keys: Arc<TokenKeys>,
+    /// Asked to read the keys again when a token names a key id not in the ring.
+    signing_keys: SigningKeys,
 }
 
 impl Authenticator {
     /// Checks tokens signed with `keys` against users in `db`.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, keys: Arc<TokenKeys>) -> Self {
-        Authenticator { db, clock, keys }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, keys: Arc<TokenKeys>, signing_keys: SigningKeys) -> Self {
+        Authenticator {
+            db,
+            clock,
+            keys,
+            signing_keys,
+        }
+    }
+
+    /// The token's claims if one of our keys signed it. An unknown key id may
+    /// be a key another node has just started to sign with: the table is read
+    /// again (at most every few seconds) and the token tried once more.
+    async fn verify(&self, token: &str) -> Option<Claims> {
+        match self.keys.verify(token, self.clock.now()) {
+            Ok(claims) => Some(claims),
+            Err(Refusal::UnknownKey) => {
+                self.signing_keys.look_again().await;
+                self.keys.verify(token, self.clock.now()).ok()
+            }
+            Err(Refusal::Invalid) => None,
+        }
     }
 
     /// Resolves a bearer token: signature, lifetime, the user still active, and
@@ -30,7 +53,7 @@ impl Authenticator {
         let Some(token) = bearer.map(str::trim).filter(|t| !t.is_empty()) else {
             return Ok(Viewer::Anonymous);
         };
-        let Ok(claims) = self.keys.verify(token, self.clock.now()) else {
+        let Some(claims) = self.verify(token).await else {
             return Ok(Viewer::Rejected);
         };
         let Ok(user_id) = claims.sub.parse::<i64>() else {

@@ -3,7 +3,7 @@
 //! their methods and only translate inputs and outputs.
 //!
 //! Services depend on each other in one direction only, leaves first:
-//! `limits` → `captcha` → `codes`; `tokens`, `tickets` (with `bindings`);
+//! `limits` → `captcha` → `codes`; `keys` → `auth`; `tokens`, `tickets` (with `bindings`);
 //! then `accounts`, which `third_party` and `verification` build on.
 
 pub mod accounts;
@@ -12,6 +12,7 @@ mod bindings;
 pub mod captcha;
 pub mod codes;
 pub mod housekeeping;
+pub mod keys;
 pub mod limits;
 pub mod notices;
 pub mod privacy;
@@ -29,6 +30,7 @@ pub use auth::Authenticator;
 pub use captcha::Captchas;
 pub use codes::Codes;
 pub use housekeeping::Housekeeping;
+pub use keys::SigningKeys;
 pub use limits::Limits;
 pub use notices::Notices;
 pub use third_party::ThirdParty;
@@ -64,4 +66,5 @@ pub struct Services {
     pub codes: Codes,
     pub auth: Authenticator,
     pub housekeeping: Housekeeping,
+    pub keys: SigningKeys,
 }

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod counters;
 pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod tickets;
 pub mod users;
 

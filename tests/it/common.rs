@@ -89,18 +89,32 @@ impl TestApp {
     /// test knows the next code before it is sent.
     pub async fn with_codes(codes: &[&'static str]) -> TestApp {
         let generator = SequenceCodes(std::sync::Mutex::new(codes.iter().rev().copied().collect()));
-        TestApp::build(&[], Some(Arc::new(generator))).await
+        TestApp::build(&[], Some(Arc::new(generator)), None).await
     }
 
     /// An app with extra CLI flags, e.g. `&["--password-min", "10"]`.
     pub async fn with_args(args: &[&str]) -> TestApp {
-        TestApp::build(args, None).await
+        TestApp::build(args, None, None).await
     }
 
-    async fn build(args: &[&str], codes: Option<Arc<dyn CodeGenerator>>) -> TestApp {
+    /// Another node on this app's database (its own state, settings `args`),
+    /// sharing this app's clock: what a second server process would be.
+    pub async fn another_node(&self, args: &[&str]) -> TestApp {
+        let shared = (self.state.config.database_url.clone(), self.clock.clone());
+        TestApp::build(args, None, Some(shared)).await
+    }
+
+    async fn build(
+        args: &[&str],
+        codes: Option<Arc<dyn CodeGenerator>>,
+        shared: Option<(String, ManualClock)>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let outbox = dir.path().join("outbox.jsonl");
-        let database_url = fresh_database(dir.path()).await;
+        let (database_url, clock) = match shared {
+            Some(shared) => shared,
+            None => (fresh_database(dir.path()).await, ManualClock::default()),
+        };
         let mut argv = vec![
             "zhanghao".to_string(),
             "--database-url".into(),
@@ -120,7 +134,7 @@ impl TestApp {
         argv.extend(args.iter().map(|a| a.to_string()));
         let settings = TestCli::try_parse_from(argv).expect("test settings").settings;
         let config = Config::from_settings(settings).expect("test config");
-        TestApp::from_config(config, dir, outbox, codes).await
+        TestApp::from_config(config, dir, outbox, codes, clock).await
     }
 
     async fn from_config(
@@ -128,6 +142,7 @@ impl TestApp {
         dir: tempfile::TempDir,
         outbox: PathBuf,
         codes: Option<Arc<dyn CodeGenerator>>,
+        clock: ManualClock,
     ) -> TestApp {
         let db = zhanghao::store::connect(
             &config.database_url,
@@ -137,7 +152,6 @@ impl TestApp {
         .await
         .expect("connect");
         zhanghao::store::migrate(&db).await.expect("migrate");
-        let clock = ManualClock::default();
         let overrides = Overrides {
             clock: Some(Arc::new(clock.clone())),
             codes,

@@ -15,6 +15,7 @@ mod enumeration;
 mod faults;
 mod graphql_http;
 mod ip_limits;
+mod jwks;
 mod legacy_envelopes;
 mod legacy_sessions;
 mod lockout;

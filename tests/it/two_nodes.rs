@@ -1,6 +1,6 @@
 //! Two server processes on one database behave as one node: a code sent
-//! through one verifies through the other, and the resend limit holds
-//! across both. Runs on the test PostgreSQL when `ZHANGHAO_TEST_DATABASE_URL`
+//! through one verifies through the other, the resend limit holds across
+//! both, and they share one signing key and see `keys rotate`. Runs on the test PostgreSQL when `ZHANGHAO_TEST_DATABASE_URL`
 //! is set (CI), else on one shared SQLite file.
 
 use std::net::TcpListener;
@@ -258,4 +258,56 @@ async fn a_node_killed_mid_burst_leaves_every_code_usable() {
     }
     assert_eq!(committed + redone, BURST);
     assert!(redone > 0, "no registration was cut short by the kill");
+}
+
+async fn jwks_kids(node: &Node) -> Vec<String> {
+    let set: Value = reqwest::get(format!("{}/.well-known/jwks.json", node.base))
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("jwks json");
+    set["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|key| key["kid"].as_str().expect("kid").to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn es256_nodes_started_together_share_one_first_key_and_pick_up_a_rotation() {
+    let (_dir, database_url, outbox) = migrated_database().await;
+    let envs = [("ZHANGHAO_JWT_ALG", "ES256")];
+    let (a, b) = tokio::join!(
+        start_node_with(&database_url, &outbox, &envs),
+        start_node_with(&database_url, &outbox, &envs)
+    );
+    let first = jwks_kids(&a).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(jwks_kids(&b).await, first, "one first key for both nodes");
+
+    // `zhanghao keys rotate` from a third process.
+    let rotate = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
+        .args(["keys", "rotate"])
+        .env("DATABASE_URL", &database_url)
+        .env("ZHANGHAO_JWT_SECRET", "two-nodes-secret-two-nodes-secret-0123456789")
+        .env("ZHANGHAO_JWT_ALG", "ES256")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(rotate.status.success(), "{}", String::from_utf8_lossy(&rotate.stderr));
+    // Each node reads the table again for a JWKS fetch, at most every 5 s.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for node in [&a, &b] {
+        loop {
+            let kids = jwks_kids(node).await;
+            if kids.len() == 2 {
+                assert_eq!(kids[1], first[0], "the old key stays published: {kids:?}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "{} did not publish the new key", node.base);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
 }
