@@ -20,6 +20,7 @@ mod lockout;
 mod notices;
 mod rest_chickenshop;
 mod rest_discuz;
+mod rest_docs;
 mod rest_shopxo;
 mod send_captcha;
 mod shopxo_codes;
