@@ -8,7 +8,9 @@ pub mod captcha_providers;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod docs;
 pub mod domain;
+pub mod embedded;
 pub mod error;
 pub mod graphiql;
 pub mod graphql;
@@ -37,7 +39,8 @@ pub use state::AppState;
 /// Largest request body accepted (DESIGN §4).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The whole HTTP surface: GraphQL, the legacy REST paths, health and metrics.
+/// The whole HTTP surface: GraphQL, the legacy REST paths and their docs,
+/// health and metrics.
 pub fn app(state: AppState) -> Router {
     // Install the recorder before the first request records anything.
     prometheus();
@@ -59,6 +62,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(graphql_routes)
         .merge(graphiql_routes)
+        .merge(docs::routes())
         .merge(ops_routes)
         .merge(rest::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
