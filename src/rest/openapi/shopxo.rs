@@ -13,7 +13,7 @@ const REG_CODES: &str = "code 0 注册成功 with the user object (its `token` w
 
 const SEND_CODES: &str = "code 0 发送成功 (`data` \"\"); 账号不能为空 -1, 注册类型有误 -1, 该类型不支持验证码发送 -2 (`type` username), \
 format errors -2, taken -3, 图片验证码为空 -10 once sends from this client need the image captcha (`uuid` + `verify`), \
-验证码错误 -12, -100 when sending too often (请勿频繁发送) or the server is in trouble.";
+then 验证码已过期 -11 / 验证码错误 -12 for that captcha; -100 when sending too often (请勿频繁发送) or the server is in trouble.";
 
 const ENTRY_ANSWER: &str = "The captcha image (`image/png`), or the envelope when it is refused: uuid不能为空 -1, uuid格式错误 -1, \
 -100 when too many captchas were drawn.";
