@@ -7,8 +7,8 @@
 //   ZHANGHAO_E2E_SCREENSHOTS  where the screenshots go (default target/e2e-screenshots)
 //   CHROMIUM                  the browser (default /usr/bin/chromium)
 //
-// Nothing may leave the loopback, and any attempt fails the run (GraphiQL must
-// work offline), at two levels:
+// Nothing may leave the loopback, and any attempt fails the run (GraphiQL and
+// the REST docs at /docs must work offline), at two levels:
 //   - the GraphiQL context routes every request and aborts (and records) any
 //     whose host is not 127.0.0.1 / localhost;
 //   - every page's requests are watched (context "request" events) and any
@@ -228,6 +228,30 @@ await step("the bearer typed into the Headers pane is not kept in localStorage",
   if (stored.length === 0) throw new Error("GraphiQL stored nothing at all: is this still GraphiQL?");
   const leaks = stored.filter(([, value]) => value.includes(token)).map(([key]) => key);
   if (leaks.length) throw new Error(`the access token is in localStorage under ${leaks.join(", ")}`);
+});
+
+// ---------------------------------------------------------------------------
+// The REST docs (Redoc over /openapi.json), served by zhanghao itself
+// ---------------------------------------------------------------------------
+await step("the REST docs render at /docs from same-origin assets only", async () => {
+  const docs = await graphiql.newPage();
+  current = docs;
+  watch(docs);
+  const response = await docs.goto(`${base}/docs`, { timeout: STEP_MS });
+  if (!response || response.status() !== 200) throw new Error(`GET /docs answered ${response?.status()}`);
+  const type = response.headers()["content-type"] || "";
+  if (!type.startsWith("text/html")) throw new Error(`GET /docs is ${type}`);
+  // The title and an operation come from /openapi.json: it was fetched and rendered.
+  await docs.locator("h1", { hasText: "zhanghao REST compatibility layer" }).waitFor({ timeout: STEP_MS });
+  await docs.locator("h2", { hasText: "Send an SMS code" }).first().waitFor({ timeout: STEP_MS });
+  await docs.locator("h2", { hasText: "Rotate a refresh token" }).first().waitFor({ timeout: STEP_MS });
+  if (external.length) throw new Error(`tried to load ${external.join(", ")}`);
+  const csp = consoleErrors.filter((line) => /content security policy/i.test(line));
+  if (csp.length) throw new Error(`Content-Security-Policy violations: ${csp.join("; ")}`);
+  const own = consoleErrors.filter((line) => line.includes("/docs]"));
+  if (own.length) throw new Error(`console errors on /docs: ${own.join("; ")}`);
+  await docs.screenshot({ path: join(shots, "docs.png") });
+  await docs.close();
 });
 
 // ---------------------------------------------------------------------------

@@ -8,7 +8,9 @@ pub mod captcha_providers;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod docs;
 pub mod domain;
+pub mod embedded;
 pub mod error;
 pub mod graphiql;
 pub mod graphql;
@@ -37,7 +39,8 @@ pub use state::AppState;
 /// Largest request body accepted (DESIGN §4).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The whole HTTP surface: GraphQL, the legacy REST paths, health, metrics, the JWKS.
+/// The whole HTTP surface: GraphQL, the legacy REST paths and their docs,
+/// health, metrics, the JWKS.
 pub fn app(state: AppState) -> Router {
     let schema = graphql::build_schema(Some(state.clone()));
     let cors = middleware::cors(&state.config.cors_origins);
@@ -58,6 +61,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(graphql_routes)
         .merge(graphiql_routes)
+        .merge(docs::routes())
         .merge(ops_routes)
         .merge(rest::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -65,15 +69,20 @@ pub fn app(state: AppState) -> Router {
         // Spans name the path only: query strings can carry `?token=` (Discuz)
         // or a legacy client's password, and must never reach the logs.
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let id = request.extensions().get::<middleware::RequestId>();
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    request_id = id.map_or("", |id| id.as_str()),
-                )
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request.extensions().get::<middleware::RequestId>();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = id.map_or("", |id| id.as_str()),
+                    )
+                })
+                // The request line (request_log) has every status; a 5xx is often a
+                // legacy envelope's deliberate answer (Discuz's 500s), and a real
+                // fault is logged where it happens (`AppError::log_if_server_side`).
+                .on_failure(()),
         )
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(

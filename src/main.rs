@@ -268,9 +268,11 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let sweeper = tokio::spawn(state.services.housekeeping.clone().sweep_forever());
     let key_refresher = tokio::spawn(state.services.keys.clone().refresh_forever());
     if graphiql {
-        tracing::info!("zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql");
+        tracing::info!(
+            "zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql, REST docs at http://{listen}/docs"
+        );
     } else {
-        tracing::info!("zhanghao listening on http://{listen} (GraphiQL off)");
+        tracing::info!("zhanghao listening on http://{listen} (GraphiQL off) — REST docs at http://{listen}/docs");
     }
     let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -56,7 +56,7 @@ pub const DEFAULT_AVATAR: &str = "/uploads/avatar/avatar.jpg";
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChickenshopUser {
     pub uid: i64,
-    /// The member's avatar, else [`DEFAULT_AVATAR`].
+    /// The member's avatar, else `/uploads/avatar/avatar.jpg`.
     pub avatar: String,
     /// The country calling code, e.g. "86".
     pub c_code: String,

@@ -1,6 +1,7 @@
-//! The real-browser check (DESIGN §6): the app on a loopback port, headless
-//! Chromium driven by `e2e/browser.mjs` (playwright-core). Skipped, with a
-//! line that says so, where Chromium or `e2e/node_modules` is missing, unless
+//! The real-browser check (DESIGN §6, §7: GraphiQL, the REST docs at
+//! /docs, CORS): the app on a loopback port, headless Chromium driven by
+//! `e2e/browser.mjs` (playwright-core). Skipped, with a line that says so,
+//! where Chromium or `e2e/node_modules` is missing, unless
 //! `ZHANGHAO_E2E_REQUIRE=1` (CI sets it: there it never skips).
 
 use std::net::SocketAddr;

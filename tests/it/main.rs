@@ -23,6 +23,7 @@ mod notices;
 mod observability;
 mod rest_chickenshop;
 mod rest_discuz;
+mod rest_docs;
 mod rest_shopxo;
 mod send_captcha;
 mod shopxo_codes;

@@ -128,24 +128,62 @@ pub struct SmsSendAttributes {
     pub interval: i64,
 }
 
-/// One entry of `errors` (documentation; the envelope is built by [`refuse`]).
+/// One entry of `errors` (documentation; the envelope is built by `refuse`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorObject {
-    /// A string for `validation_error` ("422"), a number otherwise, as Discuz sends them.
-    #[schema(value_type = Object, example = 500)]
+    /// A string for `validation_error` and `method_not_allowed` ("422",
+    /// "405"), a number otherwise, as Discuz sends them.
+    #[schema(schema_with = error_status, example = 500)]
     pub status: Value,
     #[schema(example = "sms_verify_error")]
     pub code: String,
-    /// An array of texts for `validation_error`, else a string.
-    #[schema(value_type = Option<Object>)]
+    /// An array of texts for `validation_error`, else a text; absent for
+    /// some codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = error_detail)]
     pub detail: Option<Value>,
-    #[schema(value_type = Option<Object>, example = json!({"pointer": "/data/attributes/mobile"}))]
-    pub source: Option<Value>,
+    /// `validation_error`: the attribute at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<ErrorSource>,
     /// `no_bind_user` only: the bind ticket for a later register or login (1 h, single use).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `no_bind_user` only: always null.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub user: Option<Value>,
+}
+
+/// `source` of a `validation_error`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorSource {
+    #[schema(example = "/data/attributes/mobile")]
+    pub pointer: String,
+}
+
+/// `status`: 500 or "422".
+fn error_status() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Integer))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[0-9]{3}$")),
+        )
+        .build()
+        .into()
+}
+
+/// `detail`: ["手机号 格式不正确。"] or "…".
+fn error_detail() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    OneOfBuilder::new()
+        .item(text())
+        .item(ArrayBuilder::new().items(text()))
+        .build()
+        .into()
 }
 
 /// `{"errors": [...]}`.

@@ -34,8 +34,20 @@ pub struct ShopxoEnvelope {
     /// -400 not signed in.
     #[schema(example = 0)]
     pub code: i64,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = envelope_data)]
     pub data: Value,
+}
+
+/// `data`'s two shapes: the user object (a successful `user/reg`) or "".
+fn envelope_data() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Ref, Type};
+    let empty = ObjectBuilder::new().schema_type(Type::String).enum_values(Some([""]));
+    OneOfBuilder::new()
+        .item(Ref::from_schema_name("ShopxoUser"))
+        .item(empty)
+        .description(Some("The user object after a successful `user/reg`; \"\" otherwise"))
+        .build()
+        .into()
 }
 
 /// `/api.php` and `/index.php`: ThinkPHP routes by the `s` parameter.

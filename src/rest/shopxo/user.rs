@@ -48,7 +48,8 @@ pub struct ShopxoUser {
     pub mobile: String,
     pub email: String,
     pub gender: String,
-    /// The user's avatar, else ShopXO's default image ([`DEFAULT_AVATAR`]).
+    /// The user's avatar, else ShopXO's default image
+    /// (`/static/index/default/images/default-user-avatar.jpg`).
     pub avatar: String,
     pub province: String,
     pub city: String,
