@@ -215,6 +215,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         tickets: tickets.clone(),
         rules: rules.clone(),
         metrics: infra.metrics.clone(),
+        notices: notices(config, infra),
     });
     let third_party = ThirdParty::new(ThirdPartyParts {
         db: db.clone(),

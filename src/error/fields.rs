@@ -50,6 +50,13 @@ fields! {
     Mobile { graphql: "mobile", zh: "手机号", en: "mobile", discuz: ("mobile", "手机号") }
     Email { graphql: "email", zh: "邮箱", en: "email", discuz: ("data", "参数") }
     Password { graphql: "password", zh: "密码", en: "password", discuz: ("password", "密码") }
+    CurrentPassword {
+        graphql: "currentPassword",
+        zh: "当前密码",
+        en: "current password",
+        discuz: ("password", "密码"),
+    }
+    NewPassword { graphql: "newPassword", zh: "新密码", en: "new password", discuz: ("password", "新密码") }
     PayPassword { graphql: "payPassword", zh: "支付密码", en: "pay password", discuz: ("pay_password", "支付密码") }
     PayPasswordConfirmation {
         graphql: "payPasswordConfirmation",

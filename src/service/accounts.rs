@@ -6,7 +6,7 @@ use super::codes::{self, PresentedCode};
 use super::rules::{AccountRules, Entering};
 use super::tickets::LiveTicket;
 use super::tokens::TokenPair;
-use super::{Captchas, Codes, Limits, RequestMeta, Tickets, Tokens, limits, sign_ins};
+use super::{Captchas, Codes, Limits, Notices, RequestMeta, Tickets, Tokens, limits, sign_ins};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Account, Code, Email, Mobile, User, Username};
@@ -14,6 +14,7 @@ use crate::error::{AppError, Field, InputProblem};
 use crate::metrics::{Metrics, SignInMethod};
 use crate::store::{self, Db, users::NewUser};
 
+mod password;
 mod users;
 pub use users::UserPage;
 
@@ -30,6 +31,7 @@ pub struct Accounts {
     tickets: Tickets,
     rules: AccountRules,
     metrics: Arc<Metrics>,
+    notices: Notices,
 }
 
 /// What an [`Accounts`] is made of.
@@ -44,6 +46,7 @@ pub struct AccountParts {
     pub tickets: Tickets,
     pub rules: AccountRules,
     pub metrics: Arc<Metrics>,
+    pub notices: Notices,
 }
 
 impl Accounts {
@@ -60,6 +63,7 @@ impl Accounts {
             tickets: parts.tickets,
             rules: parts.rules,
             metrics: parts.metrics,
+            notices: parts.notices,
         }
     }
 

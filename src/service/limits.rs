@@ -223,6 +223,12 @@ impl PasswordFactor {
         PasswordFactor::canonical(&canonical)
     }
 
+    /// The factor of a signed-in user's own password check (`changePassword`):
+    /// wrong current passwords lock it as wrong sign-in passwords lock theirs.
+    pub fn of_user(user: &User) -> Self {
+        PasswordFactor::canonical(&format!("id:{}", user.id))
+    }
+
     fn canonical(canonical: &str) -> Self {
         PasswordFactor {
             key: streak_key("pwfail", canonical),

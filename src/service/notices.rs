@@ -12,6 +12,8 @@ use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender, SmsTemp
 pub enum Notice {
     /// The login password was reset with a code sent to the mobile.
     PasswordReset,
+    /// The signed-in owner changed the login password.
+    PasswordChanged,
     /// The account's mobile was replaced by `new` (told to the old one).
     MobileChanged { new: Mobile },
 }
@@ -20,6 +22,7 @@ impl Notice {
     fn purpose(&self) -> &'static str {
         match self {
             Notice::PasswordReset => "notice_password_reset",
+            Notice::PasswordChanged => "notice_password_changed",
             Notice::MobileChanged { .. } => "notice_mobile_changed",
         }
     }
@@ -28,6 +31,7 @@ impl Notice {
     fn event(&self) -> &'static str {
         match self {
             Notice::PasswordReset => "密码已重设",
+            Notice::PasswordChanged => "密码已修改",
             Notice::MobileChanged { .. } => "手机号已更换",
         }
     }
@@ -35,6 +39,7 @@ impl Notice {
     fn text(&self) -> String {
         let what = match self {
             Notice::PasswordReset => "您的账号登录密码已通过短信验证码重设，其他设备均已退出登录。".to_string(),
+            Notice::PasswordChanged => "您的账号登录密码已修改，其他设备均已退出登录。".to_string(),
             Notice::MobileChanged { new } => format!("您的账号绑定的手机号已更换为 {}。", new.masked()),
         };
         format!("{what}如非本人操作，请立即联系客服。")

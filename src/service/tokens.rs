@@ -60,6 +60,18 @@ impl Tokens {
         self.issue_in_family(conn, user, meta, family).await
     }
 
+    /// A fresh pair in the session `family_id` (the caller's own, after a
+    /// change that revoked the others), inside `txn`.
+    pub async fn reissue_in(
+        &self,
+        conn: &Txn,
+        user: &User,
+        meta: &RequestMeta,
+        family_id: &str,
+    ) -> Result<TokenPair, AppError> {
+        self.issue_in_family(conn, user, meta, family_id.to_string()).await
+    }
+
     async fn issue_in_family(
         &self,
         conn: &Txn,
@@ -200,6 +212,20 @@ impl Tokens {
             .ok_or(AppError::NotFound)?
             .token_version;
         store::sessions::revoke_user_except(conn, user_id, keep, version, now).await
+    }
+
+    /// Ends one of the caller's sessions by its id (`sessions { id }`). An id
+    /// of someone else's session is NOT_FOUND, like one that does not exist,
+    /// so ids cannot be probed.
+    pub async fn revoke_session(&self, viewer: &Viewer, id: &str) -> Result<bool, AppError> {
+        let user = viewer.require()?;
+        let now = self.clock.now();
+        let live = store::sessions::live_for_user(&self.db, user.id, now).await?;
+        if !live.iter().any(|row| row.family_id == id) {
+            return Err(AppError::NotFound);
+        }
+        store::sessions::revoke_family(&self.db, id, now).await?;
+        Ok(true)
     }
 
     /// The user's live sessions, one per sign-in.

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod account_page;
 mod accounts;
 mod browser;
 mod browser_ready;

@@ -172,3 +172,34 @@ async fn a_template_provider_sends_notices_with_the_notice_template_when_one_is_
     let seen = reset_through_tencent(None, "13800000331").await;
     assert_eq!(seen.len(), 2, "without a notice template only the codes go: {seen:?}");
 }
+
+#[tokio::test]
+async fn a_password_change_is_told_to_the_account_s_mobile() {
+    let app = TestApp::new().await;
+    sms_user(&app, "13800000340").await;
+    app.clock.advance(61);
+    let code = send_code(&app, None, Some("13800000340"), "RESET_PASSWORD").await;
+    let reset =
+        json!({"mobile": "13800000340", "code": code, "purpose": "RESET_PASSWORD", "password": "the-first-password"});
+    assert!(verify(&app, None, reset).await["errors"].is_null());
+    // The reset ended every session: sign in again with the password.
+    let signed_in = app.login("13800000340", "the-first-password").await;
+    let token = access(&signed_in);
+    let change =
+        "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { user { id } } }";
+    let (_, body) = app
+        .gql_as(
+            &token,
+            change,
+            json!({"c": "the-first-password", "n": "the-second-password"}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let sent = notices(&app);
+    assert_eq!(
+        sent.last().map(|n| n.purpose.as_str()),
+        Some("notice_password_changed"),
+        "{sent:?}"
+    );
+    assert_eq!(sent.last().map(|n| n.to.as_str()), Some("+8613800000340"));
+}
