@@ -12,15 +12,20 @@ use crate::service::RequestMeta;
 
 /// Builds the request metadata from headers and the socket peer.
 pub fn request_meta(headers: &HeaderMap, extensions: &Extensions, trusted: &[IpNet]) -> RequestMeta {
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
     RequestMeta {
-        ip: peer.map(|peer| client_ip(peer, headers, trusted)),
+        ip: request_ip(headers, extensions, trusted),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect()),
         legacy_client: false,
     }
+}
+
+/// The client IP of a request: the socket peer through [`client_ip`].
+pub fn request_ip(headers: &HeaderMap, extensions: &Extensions, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    peer.map(|peer| client_ip(peer, headers, trusted))
 }
 
 /// The peer, unless the peer is a trusted proxy: then the right-most

@@ -213,19 +213,22 @@ fn settings_from_environment() -> Result<Settings, Failure> {
 
 async fn connect(database: &DatabaseSettings) -> Result<store::Db, Failure> {
     let timeout = std::time::Duration::from_secs(database.db_acquire_timeout.max(1));
-    store::connect(&database.database_url, database.db_max_connections.max(1), timeout)
+    connect_to(&database.database_url, database.db_max_connections.max(1), timeout).await
+}
+
+async fn connect_to(url: &str, max_connections: u32, timeout: std::time::Duration) -> Result<store::Db, Failure> {
+    store::connect(url, max_connections, timeout)
         .await
-        .map_err(|err| Failure::new(startup::database_error(&database.database_url, &err)))
+        .map_err(|err| Failure::new(startup::database_error(url, &err)))
 }
 
 async fn open_database(config: &Config) -> Result<store::Db, Failure> {
-    let db = store::connect(
+    let db = connect_to(
         &config.database_url,
         config.db_max_connections,
         config.db_acquire_timeout,
     )
-    .await
-    .map_err(|err| Failure::new(startup::database_error(&config.database_url, &err)))?;
+    .await?;
     store::migrate(&db)
         .await
         .map_err(|err| Failure::new(startup::database_error(&config.database_url, &err)))?;

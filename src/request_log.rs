@@ -60,8 +60,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .extensions()
         .get::<RequestId>()
         .map(|id| id.as_str().to_string());
-    let client_ip =
-        crate::http::request_meta(request.headers(), request.extensions(), &state.config.trusted_proxies).ip;
+    let client_ip = crate::http::request_ip(request.headers(), request.extensions(), &state.config.trusted_proxies);
     let note = RequestNote::default();
     request.extensions_mut().insert(note.clone());
 

@@ -204,6 +204,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
     let codes = codes(config, infra, &limits, &captchas);
     let tokens = tokens(config, infra);
     let tickets = Tickets::new(db.clone(), clock.clone());
+    let notices = notices(config, infra);
     let accounts = Accounts::new(AccountParts {
         db: db.clone(),
         clock: clock.clone(),
@@ -215,7 +216,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         tickets: tickets.clone(),
         rules: rules.clone(),
         metrics: infra.metrics.clone(),
-        notices: notices(config, infra),
+        notices: notices.clone(),
     });
     let third_party = ThirdParty::new(ThirdPartyParts {
         db: db.clone(),
@@ -240,7 +241,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         accounts: accounts.clone(),
         rules,
         pay_lockout: config.lockout,
-        notices: notices(config, infra),
+        notices,
         metrics: infra.metrics.clone(),
     });
     Services {

@@ -11,7 +11,7 @@ mod username;
 
 pub use code::{Code, CodeDigits};
 pub use email::Email;
-pub use mobile::Mobile;
+pub use mobile::{Mobile, mask_mobile};
 pub use password::{PasswordPolicy, PayPassword, PlainPassword};
 pub use platform::{Platform, UnknownPlatform};
 pub use user::{Role, User, UserStatus};

@@ -310,6 +310,9 @@ fn operation_name(request: &async_graphql::Request) -> Option<String> {
     }
 }
 
+/// The code `encode` gives an error async-graphql raised without one.
+const UNCODED: &str = "BAD_USER_INPUT";
+
 /// `success`, or the first error's code (what a client would see).
 fn outcome(response: &async_graphql::Response) -> String {
     let Some(error) = response.errors.first() else {
@@ -317,7 +320,7 @@ fn outcome(response: &async_graphql::Response) -> String {
     };
     match error.extensions.as_ref().and_then(|ext| ext.get("code")) {
         Some(async_graphql::Value::String(code)) => code.clone(),
-        _ => "BAD_USER_INPUT".to_string(),
+        _ => UNCODED.to_string(),
     }
 }
 
@@ -339,7 +342,7 @@ fn encode(response: async_graphql::Response, flavor: Flavor, _is_get: bool) -> R
             if let Some(Value::Object(ext)) = ext
                 && !ext.contains_key("code")
             {
-                ext.insert("code".into(), json!("BAD_USER_INPUT"));
+                ext.insert("code".into(), json!(UNCODED));
             }
         }
     }

@@ -232,7 +232,7 @@ impl Codes {
         if gap > 0
             && let Some(wait) = store::counters::claim_gap(&self.db, &format!("send:gap:{target}"), now, gap).await?
         {
-            self.limits.refused("send:gap");
+            self.metrics.rate_limited("send:gap");
             return Err(AppError::RateLimited {
                 retry_after: wait as u64,
             });

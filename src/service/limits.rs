@@ -43,11 +43,6 @@ impl Limits {
         }
     }
 
-    /// Counts a refusal by the limit named `limit` for `/metrics`.
-    pub fn refused(&self, limit: &str) {
-        self.metrics.rate_limited(limit);
-    }
-
     /// Counts one event under `key` against `limit` per `window_seconds`,
     /// sliding: the previous window's count weighs in by how much of it still
     /// overlaps the last `window_seconds`, so a burst at :59 and another at :00

@@ -3,7 +3,9 @@
 //! operator can follow an attack or a user's complaint without the log ever
 //! holding a full mobile, an email or a secret.
 
+use crate::domain::mask_mobile;
 use crate::error::AppError;
+use crate::messaging::mask_email;
 use crate::metrics::{Metrics, SignInMethod};
 
 /// Counts and (on failure) logs one sign-in; `account` is what the caller
@@ -24,16 +26,13 @@ pub(crate) fn record<T>(metrics: &Metrics, method: SignInMethod, account: Option
 /// `138****0000`, `a***@example.cn`, `al***` (a username's first two letters).
 pub(crate) fn masked_account(raw: &str) -> String {
     let raw = raw.trim();
-    if let Some((local, domain)) = raw.split_once('@') {
-        let first: String = local.chars().take(1).collect();
-        return format!("{first}***@{domain}");
+    if raw.contains('@') {
+        return mask_email(raw);
     }
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let is_number = raw.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-'));
-    if is_number && digits.len() >= 7 {
-        let head = &digits[..3];
-        let tail = &digits[digits.len() - 4..];
-        return format!("{head}****{tail}");
+    let is_number = !raw.is_empty() && raw.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-'));
+    if is_number {
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        return mask_mobile(&digits);
     }
     let head: String = raw.chars().take(2).collect();
     format!("{head}***")
