@@ -1,0 +1,60 @@
+//! The signed-in user's own account: pay password, password, sessions.
+
+use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
+
+use super::parts;
+use crate::graphql::types::AuthPayload;
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+/// The account page: what a signed-in user changes about their own account.
+#[Object]
+impl AccountMutation {
+    /// Checks your pay password before a payment: true when right, false when wrong; five wrong tries lock it
+    /// (TOO_MANY_ATTEMPTS), and NOT_FOUND means no pay password is set.
+    async fn verify_pay_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The pay password to check, exactly 6 digits.")] pay_password: String,
+    ) -> Result<bool> {
+        let (state, viewer, _) = parts(ctx)?;
+        state
+            .services
+            .verification
+            .check_pay_password(viewer, &pay_password)
+            .await
+            .map_err(|e| e.extend())
+    }
+
+    /// Replaces your password: the current one proves it is you (wrong tries lock this check as they
+    /// lock sign-in). This session stays signed in with the fresh tokens returned; every other session
+    /// of yours ends at once.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your password now.")] current_password: String,
+        #[graphql(desc = "The new password, under the same rules as at sign-up.")] new_password: String,
+    ) -> Result<AuthPayload> {
+        let (state, viewer, meta) = parts(ctx)?;
+        let outcome = state
+            .services
+            .accounts
+            .change_password(viewer, &current_password, &new_password, meta)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(outcome.into())
+    }
+
+    /// Ends one of your sessions by its `sessions { id }` (a device you signed in on): its refresh
+    /// token stops working at once. An id that is not one of your live sessions is NOT_FOUND.
+    async fn revoke_session(&self, ctx: &Context<'_>, #[graphql(desc = "The session's id.")] id: ID) -> Result<bool> {
+        let (state, viewer, _) = parts(ctx)?;
+        state
+            .services
+            .tokens
+            .revoke_session(viewer, &id)
+            .await
+            .map_err(|e| e.extend())
+    }
+}

@@ -1,0 +1,79 @@
+//! Third-party platforms: register-and-bind, verified sign-in, unbinding.
+
+use async_graphql::{Context, ErrorExtensions, Object, Result};
+
+use super::parts;
+use crate::graphql::inputs::{BindThirdPartyInput, ThirdPartyLoginInput};
+use crate::graphql::types::{AuthPayload, Platform, User};
+use crate::service;
+
+#[derive(Default)]
+pub struct ThirdPartyMutation;
+
+/// WeChat, Apple, QQ and Weibo identities.
+#[Object]
+impl ThirdPartyMutation {
+    /// Proves a mobile with a LOGIN code and binds a platform identity to its account.
+    async fn bind_third_party(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mobile, its LOGIN code and the platform identity to bind.")] input: BindThirdPartyInput,
+    ) -> Result<AuthPayload> {
+        let (state, _, meta) = parts(ctx)?;
+        let request = service::third_party::BindRequest {
+            mobile: input.mobile,
+            code: input.code,
+            platform: input.platform.into(),
+            openid: input.openid,
+            unionid: input.unionid,
+        };
+        let outcome = state
+            .services
+            .third_party
+            .bind_with_sms(request, meta)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(outcome.into())
+    }
+
+    /// Signs in with a credential the server verifies with the platform itself; an identity that matches no
+    /// account answers NO_BIND_USER with `extensions.bindToken` for `register`, `login` or `verifySms`.
+    async fn third_party_login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The platform and the credential its SDK gave the app.")] input: ThirdPartyLoginInput,
+    ) -> Result<AuthPayload> {
+        let (state, _, meta) = parts(ctx)?;
+        let request = service::third_party::PlatformLoginRequest {
+            platform: input.platform.into(),
+            code: input.code,
+            identity_token: input.identity_token,
+            encrypted_data: input.encrypted_data,
+            iv: input.iv,
+            phone_code: input.phone_code,
+        };
+        let outcome = state
+            .services
+            .third_party
+            .login_with_platform(request, meta)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(outcome.into())
+    }
+
+    /// Removes a platform from your account (never your last way to sign in).
+    async fn unbind_third_party(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The platform to unbind; NOT_FOUND when you have no binding of it.")] platform: Platform,
+    ) -> Result<User> {
+        let (state, viewer, _) = parts(ctx)?;
+        let user = state
+            .services
+            .third_party
+            .unbind(viewer, platform.into())
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(User::owned(user))
+    }
+}
