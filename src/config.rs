@@ -95,7 +95,8 @@ impl Config {
             ));
         }
         // Checked here so a half-configured platform stops start-up, not a login.
-        s.platforms.platforms_config().map_err(ConfigError)?;
+        s.platforms.platforms_config(s.listen).map_err(ConfigError)?;
+        s.platforms.oauth_redirect_uris().map_err(ConfigError)?;
         s.captcha.provider_choice(&s.messaging).map_err(ConfigError)?;
         Ok(Config {
             listen: s.listen,

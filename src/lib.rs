@@ -18,6 +18,7 @@ pub mod http;
 pub mod messaging;
 pub mod metrics;
 pub mod middleware;
+pub mod oauth_callback;
 pub mod platforms;
 pub mod request_log;
 pub mod rest;
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .merge(docs::routes())
         .merge(ops_routes)
         .merge(rest::routes(state.clone()))
+        .merge(oauth_callback::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Spans name the path only: query strings can carry `?token=` (Discuz)

@@ -25,7 +25,7 @@ use crate::service::codes::{CodeParts, CodeSettings};
 use crate::service::keys::KeySettings;
 use crate::service::limits::LimitSettings;
 use crate::service::rules::AccountRules;
-use crate::service::third_party::{PlatformApps, ThirdPartyParts};
+use crate::service::third_party::{BrowserSettings, PlatformApps, ThirdPartyParts};
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
@@ -155,7 +155,10 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
     }
     let outbox = Arc::new(Outbox::new(config.outbox.clone()));
     let (sms, email, outbox_used) = messaging::senders_from_config(config, outbox.clone())?;
-    let platforms = config.platforms.platforms_config().map_err(AppError::Internal)?;
+    let platforms = config
+        .platforms
+        .platforms_config(config.listen)
+        .map_err(AppError::Internal)?;
     let captcha_choice = config
         .captcha
         .provider_choice(&config.messaging)
@@ -337,5 +340,10 @@ fn platform_apps(config: &Config) -> PlatformApps {
             .iter()
             .filter_map(|wire| wire.parse().ok())
             .collect(),
+        browser: BrowserSettings {
+            // Checked at start-up (Config::from_settings), so an error cannot happen here.
+            redirect_uris: config.platforms.oauth_redirect_uris().unwrap_or_default(),
+            apple_callback: format!("{}/oauth/apple/callback", config.platforms.public_url(config.listen)),
+        },
     }
 }

@@ -82,3 +82,15 @@ pub fn new_opaque_token() -> String {
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
+
+/// The PKCE S256 challenge of a verifier (RFC 7636 §4.2): BASE64URL(SHA-256(verifier)), unpadded.
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// `len` random characters of `[A-Za-z0-9]`: OAuth states and nonces, in
+/// the one alphabet every platform passes through unchanged.
+pub fn random_alphanumeric(len: usize) -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), len)
+}

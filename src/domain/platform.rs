@@ -20,11 +20,13 @@ pub enum Platform {
     Qq,
     /// Sina Weibo.
     Wb,
+    /// WeChat open-platform website app (网站应用): the QR code of PC sites (`qrconnect`, `snsapi_login`).
+    WxWeb,
 }
 
 impl Platform {
     /// Every platform, so callers can list or validate them without repeating the set.
-    pub fn all() -> [Platform; 6] {
+    pub fn all() -> [Platform; 7] {
         [
             Platform::WxApp,
             Platform::WxPublic,
@@ -32,6 +34,7 @@ impl Platform {
             Platform::Apple,
             Platform::Qq,
             Platform::Wb,
+            Platform::WxWeb,
         ]
     }
 
@@ -44,6 +47,7 @@ impl Platform {
             Platform::Apple => "apple",
             Platform::Qq => "qq",
             Platform::Wb => "wb",
+            Platform::WxWeb => "wx_web",
         }
     }
 }

@@ -91,4 +91,16 @@ fields! {
     Iv { graphql: "iv", zh: "加密向量", en: "IV", discuz: ("data", "参数") }
     /// Mini-program `getPhoneNumber` code.
     PhoneCode { graphql: "phoneCode", zh: "手机号授权码", en: "phone number code", discuz: ("data", "参数") }
+    /// Where a browser sign-in returns.
+    RedirectUri { graphql: "redirectUri", zh: "回调地址", en: "redirect URI", discuz: ("data", "参数") }
+    /// BASE64URL(SHA-256(code verifier)) of a browser sign-in.
+    CodeChallenge { graphql: "codeChallenge", zh: "校验码摘要", en: "code challenge", discuz: ("data", "参数") }
+    /// The verifier the browser kept for its challenge.
+    CodeVerifier { graphql: "codeVerifier", zh: "校验码", en: "code verifier", discuz: ("data", "参数") }
+    /// The `state` of a browser sign-in.
+    State { graphql: "state", zh: "授权状态", en: "state", discuz: ("data", "参数") }
+    /// The platform's authorisation scope.
+    Scope { graphql: "scope", zh: "授权范围", en: "scope", discuz: ("data", "参数") }
+    /// A Sign in with Apple nonce.
+    Nonce { graphql: "nonce", zh: "随机串", en: "nonce", discuz: ("data", "参数") }
 }

@@ -141,11 +141,20 @@ pub struct BindThirdPartyInput {
 pub struct ThirdPartyLoginInput {
     /// The platform that issued the credential.
     pub platform: Platform,
-    /// The OAuth code (WX_APP, WX_PUBLIC, QQ, WB) or `wx.login` code (WX_SMALL); required for every
-    /// platform but APPLE.
+    /// The OAuth code (WX_APP, WX_PUBLIC, WX_WEB, QQ, WB, and APPLE in a browser) or `wx.login` code
+    /// (WX_SMALL); required for every platform but a native APPLE sign-in.
     pub code: Option<String>,
-    /// APPLE only, and required there: the `identityToken` (a JWT) that Sign in with Apple returned.
+    /// Native APPLE only, and required there: the `identityToken` (a JWT) that Sign in with Apple returned.
     pub identity_token: Option<String>,
+    /// Native APPLE only: the nonce the app put in its Sign in with Apple request; the token must carry it.
+    pub nonce: Option<String>,
+    /// Browser flows (required for WX_WEB): the `state` the redirect brought back from `thirdPartyAuthorizeUrl`.
+    pub state: Option<String>,
+    /// Browser flows: the verifier whose S256 challenge `thirdPartyAuthorizeUrl` was given (43–128 characters
+    /// of `[A-Za-z0-9-._~]`).
+    pub code_verifier: Option<String>,
+    /// Browser flows, optional: the redirect URI the browser came back to; it must be the flow's.
+    pub redirect_uri: Option<String>,
     /// WX_SMALL only: base64 open data (user info or phone number) from the mini-program, sent with `iv`.
     pub encrypted_data: Option<String>,
     /// WX_SMALL only: the base64 IV that came with `encryptedData`.
@@ -153,4 +162,18 @@ pub struct ThirdPartyLoginInput {
     /// WX_SMALL only: the code from a `getPhoneNumber` button; the phone number WeChat vouches for signs in
     /// or registers its account.
     pub phone_code: Option<String>,
+}
+
+/// `thirdPartyAuthorizeUrl` input: where the platform sends the browser back, and the PKCE challenge.
+#[derive(InputObject)]
+pub struct AuthorizeUrlInput {
+    /// WX_WEB, WX_PUBLIC, QQ, WB or APPLE (the native-only platforms are BAD_USER_INPUT).
+    pub platform: Platform,
+    /// One of `ZHANGHAO_OAUTH_REDIRECT_URIS`, exactly; the page that finishes with `thirdPartyLogin`.
+    pub redirect_uri: String,
+    /// BASE64URL(SHA-256(verifier)) without padding (43 characters); the browser keeps the verifier.
+    pub code_challenge: String,
+    /// The platform's scope: WX_PUBLIC `snsapi_base` (default) or `snsapi_userinfo`; WX_WEB `snsapi_login`;
+    /// QQ `get_user_info`; WB none or `email`; APPLE `name email` (default), `name` or `email`.
+    pub scope: Option<String>,
 }

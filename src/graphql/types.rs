@@ -181,6 +181,27 @@ pub struct Captcha {
     pub expires_in: i64,
 }
 
+/// Where to send the browser to start a platform sign-in.
+#[derive(SimpleObject)]
+pub struct AuthorizeUrl {
+    /// The platform's authorize page, with our app id, the redirect URI, the scope and the state.
+    pub url: String,
+    /// The single-use state in `url` (up to 128 characters of `[A-Za-z0-9]`); it comes back on the redirect.
+    pub state: String,
+    /// Seconds the browser has to come back (600).
+    pub expires_in: i64,
+}
+
+impl From<service::third_party::AuthorizeUrl> for AuthorizeUrl {
+    fn from(url: service::third_party::AuthorizeUrl) -> Self {
+        AuthorizeUrl {
+            url: url.url,
+            state: url.state,
+            expires_in: url.expires_in,
+        }
+    }
+}
+
 /// A code was sent.
 #[derive(SimpleObject)]
 pub struct CodeSent {

@@ -20,6 +20,22 @@ pub struct AppleConfig {
     pub client_ids: Vec<String>,
 }
 
+/// Sign in with Apple on the web: the Services ID and the key that signs the
+/// client secret Apple's `/auth/token` asks for when exchanging a code.
+#[derive(Debug, Clone)]
+pub struct AppleWebConfig {
+    /// The Services ID (the web `client_id`).
+    pub services_id: String,
+    /// The developer team id (the client secret's `iss`).
+    pub team_id: String,
+    /// The id of the Sign in with Apple key (the client secret's `kid`).
+    pub key_id: String,
+    /// That key, PKCS#8 PEM (the `.p8` file Apple hands out).
+    pub private_key: SecretString,
+    /// Where Apple sends the form_post: this server's `/oauth/apple/callback`.
+    pub callback_uri: String,
+}
+
 /// An OAuth web app on QQ Connect or Weibo, where the code exchange needs the redirect URI.
 #[derive(Debug, Clone)]
 pub struct OAuthWebAppConfig {
@@ -40,8 +56,12 @@ pub struct PlatformsConfig {
     pub wx_public: Option<WeChatAppConfig>,
     /// WeChat mini-program; also used for phone numbers.
     pub wx_small: Option<WeChatAppConfig>,
+    /// WeChat website app (网站应用): QR-code sign-in on PC sites.
+    pub wx_web: Option<WeChatAppConfig>,
     /// Sign in with Apple.
     pub apple: Option<AppleConfig>,
+    /// Sign in with Apple in a browser (code exchange); needs `apple` too.
+    pub apple_web: Option<AppleWebConfig>,
     /// QQ Connect.
     pub qq: Option<OAuthWebAppConfig>,
     /// Weibo.
@@ -50,6 +70,10 @@ pub struct PlatformsConfig {
     pub wechat_base_url: String,
     /// Default `https://appleid.apple.com/auth/keys`.
     pub apple_keys_url: String,
+    /// Default `https://appleid.apple.com`: `/auth/authorize` and `/auth/token`.
+    pub apple_auth_base_url: String,
+    /// Default `https://open.weixin.qq.com`: WeChat's browser authorize pages.
+    pub wechat_open_base_url: String,
     /// Default `https://graph.qq.com`.
     pub qq_base_url: String,
     /// Default `https://api.weibo.com`.
@@ -68,11 +92,15 @@ impl Default for PlatformsConfig {
             wx_app: None,
             wx_public: None,
             wx_small: None,
+            wx_web: None,
             apple: None,
+            apple_web: None,
             qq: None,
             wb: None,
             wechat_base_url: "https://api.weixin.qq.com".to_string(),
             apple_keys_url: "https://appleid.apple.com/auth/keys".to_string(),
+            apple_auth_base_url: "https://appleid.apple.com".to_string(),
+            wechat_open_base_url: "https://open.weixin.qq.com".to_string(),
             qq_base_url: "https://graph.qq.com".to_string(),
             weibo_base_url: "https://api.weibo.com".to_string(),
             timeout: Duration::from_secs(5),

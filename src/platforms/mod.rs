@@ -5,6 +5,8 @@
 //! Nothing here logs secrets, session keys, codes or tokens.
 
 mod apple;
+mod apple_web;
+pub mod authorize;
 mod config;
 mod crypto;
 pub(crate) mod http;
@@ -18,7 +20,8 @@ use std::fmt;
 
 use secrecy::SecretString;
 
-pub use config::{AppleConfig, OAuthWebAppConfig, PlatformsConfig, WeChatAppConfig};
+pub use authorize::{AuthorizeRefusal, AuthorizeRequest};
+pub use config::{AppleConfig, AppleWebConfig, OAuthWebAppConfig, PlatformsConfig, WeChatAppConfig};
 pub use crypto::decrypt_mini_program_data;
 pub use settings::PlatformSettings;
 
@@ -44,10 +47,18 @@ pub struct VerifiedIdentity {
 /// What the client app sends us to prove who the user is on a platform.
 #[derive(Clone)]
 pub enum PlatformCredential {
-    /// WeChat app / official account OAuth code, mini-program `wx.login` code, QQ or Weibo OAuth code.
+    /// WeChat app / official account OAuth code, mini-program `wx.login` code, QQ or Weibo OAuth code,
+    /// obtained by a native SDK (QQ and Weibo exchange it with the configured redirect URI).
     Code(String),
-    /// The `identityToken` JWT from Sign in with Apple.
-    AppleIdentityToken(String),
+    /// A code a browser brought back from an authorize URL: the exchange names the redirect URI
+    /// that URL had, and an Apple identity token must carry the flow's nonce.
+    RedirectCode {
+        code: String,
+        redirect_uri: String,
+        nonce: Option<String>,
+    },
+    /// The `identityToken` JWT from Sign in with Apple; with a nonce, the token must carry it.
+    AppleIdentityToken { token: String, nonce: Option<String> },
 }
 
 // Hand-written so a credential never ends up in a log line through `{:?}`.
@@ -55,7 +66,10 @@ impl fmt::Debug for PlatformCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PlatformCredential::Code(_) => f.write_str("Code(<redacted>)"),
-            PlatformCredential::AppleIdentityToken(_) => f.write_str("AppleIdentityToken(<redacted>)"),
+            PlatformCredential::RedirectCode { redirect_uri, .. } => {
+                write!(f, "RedirectCode(<redacted>, {redirect_uri})")
+            }
+            PlatformCredential::AppleIdentityToken { .. } => f.write_str("AppleIdentityToken(<redacted>)"),
         }
     }
 }
@@ -99,6 +113,8 @@ pub struct PlatformClients {
     wechat: wechat::WeChatClient,
     wechat_phone: Option<wechat_phone::PhoneClient>,
     apple: Option<apple::AppleVerifier>,
+    apple_web: Option<apple_web::AppleWebClient>,
+    authorize: authorize::Authorizer,
     qq: Option<qq::QqClient>,
     weibo: Option<weibo::WeiboClient>,
 }
@@ -108,17 +124,16 @@ impl PlatformClients {
     pub fn new(cfg: PlatformsConfig) -> Self {
         let http = Http::new(cfg.timeout);
         PlatformClients {
+            authorize: authorize::Authorizer::new(&cfg),
+            apple_web: cfg
+                .apple_web
+                .as_ref()
+                .map(|web| apple_web::AppleWebClient::new(http.clone(), &cfg.apple_auth_base_url, web)),
             wechat_phone: cfg
                 .wx_small
                 .clone()
                 .map(|small| wechat_phone::PhoneClient::new(http.clone(), &cfg.wechat_base_url, small)),
-            wechat: wechat::WeChatClient::new(
-                http.clone(),
-                &cfg.wechat_base_url,
-                cfg.wx_app,
-                cfg.wx_public,
-                cfg.wx_small,
-            ),
+            wechat: wechat::WeChatClient::new(http.clone(), &cfg),
             apple: cfg.apple.map(|apple| {
                 apple::AppleVerifier::new(
                     http.clone(),
@@ -138,7 +153,9 @@ impl PlatformClients {
     /// Whether the platform has credentials configured, so the API can hide login buttons it cannot serve.
     pub fn is_configured(&self, platform: Platform) -> bool {
         match platform {
-            Platform::WxApp | Platform::WxPublic | Platform::WxSmall => self.wechat.is_configured(platform),
+            Platform::WxApp | Platform::WxPublic | Platform::WxSmall | Platform::WxWeb => {
+                self.wechat.is_configured(platform)
+            }
             Platform::Apple => self.apple.is_some(),
             Platform::Qq => self.qq.is_some(),
             Platform::Wb => self.weibo.is_some(),
@@ -155,29 +172,57 @@ impl PlatformClients {
         if !self.is_configured(platform) {
             return Err(not_configured());
         }
-        let code = match (platform, credential) {
-            (Platform::Apple, PlatformCredential::AppleIdentityToken(token)) => {
-                let apple = self.apple.as_ref().ok_or_else(not_configured)?;
-                return apple.verify(token).await;
-            }
-            (Platform::Apple, PlatformCredential::Code(_)) => {
-                let detail = "Sign in with Apple needs an identity token";
-                return Err(PlatformError::rejected(platform, detail));
-            }
-            (_, PlatformCredential::AppleIdentityToken(_)) => {
+        if platform == Platform::Apple {
+            let apple = self.apple.as_ref().ok_or_else(not_configured)?;
+            return match credential {
+                PlatformCredential::AppleIdentityToken { token, nonce } => apple.verify(token, nonce.as_deref()).await,
+                PlatformCredential::RedirectCode {
+                    code,
+                    redirect_uri,
+                    nonce,
+                } => {
+                    let web = self.apple_web.as_ref().ok_or_else(not_configured)?;
+                    check_code(platform, code)?;
+                    let token = web.exchange(code, redirect_uri).await?;
+                    apple.verify(&token, nonce.as_deref()).await
+                }
+                PlatformCredential::Code(_) => Err(PlatformError::rejected(
+                    platform,
+                    "Sign in with Apple needs an identity token",
+                )),
+            };
+        }
+        let (code, redirect_uri) = match credential {
+            PlatformCredential::Code(code) => (code, None),
+            PlatformCredential::RedirectCode { code, redirect_uri, .. } => (code, Some(redirect_uri.as_str())),
+            PlatformCredential::AppleIdentityToken { .. } => {
                 let detail = "this platform needs an authorization code";
                 return Err(PlatformError::rejected(platform, detail));
             }
-            (_, PlatformCredential::Code(code)) => code,
         };
         check_code(platform, code)?;
         match platform {
-            Platform::WxApp | Platform::WxPublic => self.wechat.oauth_code(platform, code).await,
+            Platform::WxApp | Platform::WxPublic | Platform::WxWeb => self.wechat.oauth_code(platform, code).await,
             Platform::WxSmall => self.wechat.mini_program_code(code).await,
-            Platform::Qq => self.qq.as_ref().ok_or_else(not_configured)?.verify(code).await,
-            Platform::Wb => self.weibo.as_ref().ok_or_else(not_configured)?.verify(code).await,
+            Platform::Qq => {
+                let qq = self.qq.as_ref().ok_or_else(not_configured)?;
+                qq.verify(code, redirect_uri).await
+            }
+            Platform::Wb => {
+                let weibo = self.weibo.as_ref().ok_or_else(not_configured)?;
+                weibo.verify(code, redirect_uri).await
+            }
             Platform::Apple => Err(not_configured()),
         }
+    }
+
+    /// The URL that starts a browser sign-in with `platform`: see [`authorize`].
+    pub fn authorize_url(
+        &self,
+        platform: Platform,
+        request: &AuthorizeRequest<'_>,
+    ) -> Result<String, AuthorizeRefusal> {
+        self.authorize.url(platform, request)
     }
 
     /// Exchanges a mini-program `getPhoneNumber` code for the user's phone number,
@@ -205,110 +250,7 @@ fn check_code(platform: Platform, code: &str) -> Result<(), PlatformError> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn platform_wire_strings_round_trip() {
-        for platform in Platform::all() {
-            assert_eq!(platform.as_str().parse::<Platform>(), Ok(platform));
-            let json = serde_json::to_string(&platform).unwrap();
-            assert_eq!(json, format!("\"{}\"", platform.as_str()));
-        }
-        assert_eq!("wx_app".parse::<Platform>(), Ok(Platform::WxApp));
-        assert_eq!("wb".parse::<Platform>(), Ok(Platform::Wb));
-        assert!("weixin".parse::<Platform>().is_err());
-        assert!("WX_APP".parse::<Platform>().is_err());
-    }
-
-    #[test]
-    fn clients_can_be_shared_by_axum_handlers() {
-        fn assert_send_sync<T: Send + Sync>(_: &T) {}
-        fn assert_send<T: Send>(_: &T) {}
-        let clients = PlatformClients::new(PlatformsConfig::default());
-        assert_send_sync(&clients);
-        let credential = PlatformCredential::Code("c".into());
-        assert_send(&clients.verify(Platform::WxApp, &credential));
-        assert_send(&clients.mini_program_phone("c"));
-    }
-
-    #[test]
-    fn credential_debug_hides_the_secret() {
-        let code = PlatformCredential::Code("081abcSECRETcode".into());
-        let token = PlatformCredential::AppleIdentityToken("eyJhbGciOi.SECRET".into());
-        assert!(!format!("{code:?}").contains("SECRET"));
-        assert!(!format!("{token:?}").contains("SECRET"));
-    }
-
-    #[tokio::test]
-    async fn unconfigured_platforms_say_so_without_network() {
-        let clients = PlatformClients::new(PlatformsConfig::default());
-        for platform in Platform::all() {
-            assert!(!clients.is_configured(platform));
-            let credential = if platform == Platform::Apple {
-                PlatformCredential::AppleIdentityToken("x.y.z".into())
-            } else {
-                PlatformCredential::Code("code".into())
-            };
-            let err = clients.verify(platform, &credential).await.unwrap_err();
-            assert!(matches!(err, PlatformError::NotConfigured(p) if p == platform));
-        }
-        let err = clients.mini_program_phone("code").await.unwrap_err();
-        assert!(matches!(err, PlatformError::NotConfigured(Platform::WxSmall)));
-    }
-
-    #[tokio::test]
-    async fn wrong_credential_kind_is_rejected() {
-        let cfg = PlatformsConfig {
-            apple: Some(AppleConfig {
-                client_ids: vec!["com.example.app".into()],
-            }),
-            qq: Some(OAuthWebAppConfig {
-                app_id: "101".into(),
-                secret: SecretString::from("k"),
-                redirect_uri: "https://example.com/cb".into(),
-            }),
-            // Unroutable on purpose: nothing may be sent in this test.
-            apple_keys_url: "http://127.0.0.1:9/keys".into(),
-            qq_base_url: "http://127.0.0.1:9".into(),
-            ..PlatformsConfig::default()
-        };
-        let clients = PlatformClients::new(cfg);
-        let err = clients
-            .verify(Platform::Apple, &PlatformCredential::Code("c".into()))
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            PlatformError::Rejected {
-                platform: Platform::Apple,
-                ..
-            }
-        ));
-        let err = clients
-            .verify(Platform::Qq, &PlatformCredential::AppleIdentityToken("t".into()))
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            PlatformError::Rejected {
-                platform: Platform::Qq,
-                ..
-            }
-        ));
-        let err = clients
-            .verify(Platform::Qq, &PlatformCredential::Code("  ".into()))
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            PlatformError::Rejected {
-                platform: Platform::Qq,
-                ..
-            }
-        ));
-    }
-}
+mod tests;
 
 /// Helpers shared by the loopback stand-ins in the platform tests.
 #[cfg(test)]

@@ -42,7 +42,12 @@ impl QqClient {
         }
     }
 
-    pub(super) async fn verify(&self, code: &str) -> Result<VerifiedIdentity, PlatformError> {
+    /// Exchanges `code`; `redirect_uri` is the browser flow's, else the configured one (native SDKs).
+    pub(super) async fn verify(
+        &self,
+        code: &str,
+        redirect_uri: Option<&str>,
+    ) -> Result<VerifiedIdentity, PlatformError> {
         let platform = Platform::Qq;
         let request = self
             .http
@@ -53,7 +58,7 @@ impl QqClient {
                 ("client_id", self.cfg.app_id.as_str()),
                 ("client_secret", self.cfg.secret.expose_secret()),
                 ("code", code),
-                ("redirect_uri", self.cfg.redirect_uri.as_str()),
+                ("redirect_uri", redirect_uri.unwrap_or(&self.cfg.redirect_uri)),
                 ("fmt", "json"),
             ]);
         let token: TokenResponse = self.http.send_json(platform, request).await?;

@@ -7,7 +7,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{Http, Platform, PlatformError, VerifiedIdentity, WeChatAppConfig};
+use super::{Http, Platform, PlatformError, PlatformsConfig, VerifiedIdentity, WeChatAppConfig};
 
 /// Errcodes that mean "try again later" rather than "bad code".
 const BUSY: &[i64] = &[-1, 45009, 45011];
@@ -39,22 +39,18 @@ pub(super) struct WeChatClient {
     app: Option<WeChatAppConfig>,
     public: Option<WeChatAppConfig>,
     small: Option<WeChatAppConfig>,
+    web: Option<WeChatAppConfig>,
 }
 
 impl WeChatClient {
-    pub(super) fn new(
-        http: Http,
-        base_url: &str,
-        app: Option<WeChatAppConfig>,
-        public: Option<WeChatAppConfig>,
-        small: Option<WeChatAppConfig>,
-    ) -> Self {
+    pub(super) fn new(http: Http, cfg: &PlatformsConfig) -> Self {
         WeChatClient {
             http,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            app,
-            public,
-            small,
+            base_url: cfg.wechat_base_url.trim_end_matches('/').to_string(),
+            app: cfg.wx_app.clone(),
+            public: cfg.wx_public.clone(),
+            small: cfg.wx_small.clone(),
+            web: cfg.wx_web.clone(),
         }
     }
 
@@ -63,6 +59,7 @@ impl WeChatClient {
             Platform::WxApp => self.app.as_ref(),
             Platform::WxPublic => self.public.as_ref(),
             Platform::WxSmall => self.small.as_ref(),
+            Platform::WxWeb => self.web.as_ref(),
             _ => None,
         }
     }
@@ -71,7 +68,7 @@ impl WeChatClient {
         self.config(platform).is_some()
     }
 
-    /// Mobile app and official account: `/sns/oauth2/access_token`.
+    /// Mobile app, official account and website app: `/sns/oauth2/access_token`.
     pub(super) async fn oauth_code(&self, platform: Platform, code: &str) -> Result<VerifiedIdentity, PlatformError> {
         let cfg = self.config(platform).ok_or(PlatformError::NotConfigured(platform))?;
         let request = self

@@ -37,7 +37,12 @@ impl WeiboClient {
         }
     }
 
-    pub(super) async fn verify(&self, code: &str) -> Result<VerifiedIdentity, PlatformError> {
+    /// Exchanges `code`; `redirect_uri` is the browser flow's, else the configured one (native SDKs).
+    pub(super) async fn verify(
+        &self,
+        code: &str,
+        redirect_uri: Option<&str>,
+    ) -> Result<VerifiedIdentity, PlatformError> {
         let platform = Platform::Wb;
         let request = self
             .http
@@ -48,7 +53,7 @@ impl WeiboClient {
                 ("client_secret", self.cfg.secret.expose_secret()),
                 ("grant_type", "authorization_code"),
                 ("code", code),
-                ("redirect_uri", self.cfg.redirect_uri.as_str()),
+                ("redirect_uri", redirect_uri.unwrap_or(&self.cfg.redirect_uri)),
             ]);
         let response: TokenResponse = self.http.send_json(platform, request).await?;
         if response.error.is_some() || response.error_code.is_some() {

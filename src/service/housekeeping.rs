@@ -1,4 +1,4 @@
-//! Periodic removal of expired codes, captchas, tickets, counters and sessions.
+//! Periodic removal of expired codes, captchas, tickets, OAuth states, counters and sessions.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +38,7 @@ impl Housekeeping {
         store::codes::sweep(&self.db, now).await?;
         store::captchas::sweep(&self.db, now).await?;
         store::tickets::sweep(&self.db, now).await?;
+        store::oauth_states::sweep(&self.db, now).await?;
         store::counters::sweep(&self.db, now.timestamp()).await?;
         store::sessions::sweep(&self.db, now - chrono::Duration::days(7)).await?;
         Ok(())

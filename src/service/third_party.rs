@@ -6,6 +6,7 @@
 //! (`Config::platform_app_id`), so the seed flow and the verified flow of one
 //! platform find each other's bindings. A user has at most one binding per platform.
 
+mod browser;
 mod verified;
 
 use std::collections::HashMap;
@@ -25,7 +26,29 @@ use crate::metrics::{Metrics, SignInMethod};
 use crate::platforms::{Platform, PlatformClients};
 use crate::store::{self, Db, users::NewUser};
 
-pub use verified::PlatformLoginRequest;
+pub use browser::{AuthorizeUrl, AuthorizeUrlRequest};
+
+/// A platform credential for `thirdPartyLogin`.
+#[derive(Debug, Clone)]
+pub struct PlatformLoginRequest {
+    pub platform: Platform,
+    /// OAuth code (WeChat app / official account, QQ, Weibo) or `wx.login` code (mini-program).
+    pub code: Option<String>,
+    /// Sign in with Apple `identityToken`.
+    pub identity_token: Option<String>,
+    /// Mini-program open data (user info or phone number) and its IV.
+    pub encrypted_data: Option<String>,
+    pub iv: Option<String>,
+    /// Mini-program `getPhoneNumber` code.
+    pub phone_code: Option<String>,
+    /// Browser flows: the `state` of `thirdPartyAuthorizeUrl`, the verifier of its
+    /// `codeChallenge`, and optionally the redirect URI the browser came back to.
+    pub state: Option<String>,
+    pub code_verifier: Option<String>,
+    pub redirect_uri: Option<String>,
+    /// Native Sign in with Apple: the nonce the app put in its request.
+    pub nonce: Option<String>,
+}
 
 /// Platform identities: register-and-bind, verified sign-in, unbinding.
 #[derive(Clone)]
@@ -66,6 +89,17 @@ pub struct PlatformApps {
     /// Platforms whose openid the seed flow takes on the client's word
     /// (`ZHANGHAO_TRUST_CLIENT_OPENID`).
     pub trust_client_openid: Vec<Platform>,
+    /// Where browser sign-ins may return, and Apple's callback.
+    pub browser: BrowserSettings,
+}
+
+/// The browser sign-in's fixed points.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserSettings {
+    /// `ZHANGHAO_OAUTH_REDIRECT_URIS`: exact matches only.
+    pub redirect_uris: Vec<String>,
+    /// `ZHANGHAO_PUBLIC_URL` + `/oauth/apple/callback`: the `redirect_uri` Apple is given.
+    pub apple_callback: String,
 }
 
 impl ThirdParty {

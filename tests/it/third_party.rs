@@ -4,6 +4,8 @@
 //! extras and unionid joins — all through GraphQL.
 
 mod standins;
+mod web;
+mod web_standins;
 mod wechat;
 
 use serde_json::{Value, json};

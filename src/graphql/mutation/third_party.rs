@@ -3,8 +3,8 @@
 use async_graphql::{Context, ErrorExtensions, Object, Result};
 
 use super::parts;
-use crate::graphql::inputs::{BindThirdPartyInput, ThirdPartyLoginInput};
-use crate::graphql::types::{AuthPayload, Platform, User};
+use crate::graphql::inputs::{AuthorizeUrlInput, BindThirdPartyInput, ThirdPartyLoginInput};
+use crate::graphql::types::{AuthPayload, AuthorizeUrl, Platform, User};
 use crate::service;
 
 #[derive(Default)]
@@ -51,6 +51,10 @@ impl ThirdPartyMutation {
             encrypted_data: input.encrypted_data,
             iv: input.iv,
             phone_code: input.phone_code,
+            state: input.state,
+            code_verifier: input.code_verifier,
+            redirect_uri: input.redirect_uri,
+            nonce: input.nonce,
         };
         let outcome = state
             .services
@@ -59,6 +63,31 @@ impl ThirdPartyMutation {
             .await
             .map_err(|e| e.extend())?;
         Ok(outcome.into())
+    }
+
+    /// Starts a browser sign-in: the platform's authorize URL with a fresh single-use `state` (10 minutes), bound
+    /// to the platform, `redirectUri` and `codeChallenge`. The browser goes to `url`; the platform sends it back
+    /// to `redirectUri` with `code` and `state` (Apple by way of `/oauth/apple/callback`), and the page finishes
+    /// with `thirdPartyLogin { platform, code, state, codeVerifier }`.
+    async fn third_party_authorize_url(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The platform, where to come back, and the PKCE challenge.")] input: AuthorizeUrlInput,
+    ) -> Result<AuthorizeUrl> {
+        let (state, _, meta) = parts(ctx)?;
+        let request = service::third_party::AuthorizeUrlRequest {
+            platform: input.platform.into(),
+            redirect_uri: input.redirect_uri,
+            code_challenge: input.code_challenge,
+            scope: input.scope,
+        };
+        state
+            .services
+            .third_party
+            .authorize_url(request, meta)
+            .await
+            .map(AuthorizeUrl::from)
+            .map_err(|e| e.extend())
     }
 
     /// Removes a platform from your account (never your last way to sign in).

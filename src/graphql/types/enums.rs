@@ -53,6 +53,8 @@ pub enum Platform {
     Qq,
     /// Weibo (微博) sign-in.
     Wb,
+    /// WeChat website app (网站应用): the QR code on PC sites; browser flow only.
+    WxWeb,
 }
 
 /// What a user may do.

@@ -10,7 +10,8 @@
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::{Owner, ThirdParty};
+use super::browser::BrowserReturn;
+use super::{Owner, PlatformLoginRequest, ThirdParty};
 use crate::domain::{Mobile, User};
 use crate::error::{AppError, Field, InputProblem};
 use crate::metrics::SignInMethod;
@@ -25,21 +26,6 @@ use crate::store::{self, tickets::NewTicket, users::NewUser};
 /// platform, which rate-limits our app as a whole; generous, because many
 /// Chinese mobile users share one carrier-grade NAT address.
 const LOGINS_PER_IP_HOURLY: u32 = 300;
-
-/// A platform credential for `thirdPartyLogin`.
-#[derive(Debug, Clone)]
-pub struct PlatformLoginRequest {
-    pub platform: Platform,
-    /// OAuth code (WeChat app / official account, QQ, Weibo) or `wx.login` code (mini-program).
-    pub code: Option<String>,
-    /// Sign in with Apple `identityToken`.
-    pub identity_token: Option<String>,
-    /// Mini-program open data (user info or phone number) and its IV.
-    pub encrypted_data: Option<String>,
-    pub iv: Option<String>,
-    /// Mini-program `getPhoneNumber` code.
-    pub phone_code: Option<String>,
-}
 
 /// Mini-program extras, checked for shape before the platform is called.
 struct Extras {
@@ -66,9 +52,7 @@ impl ThirdParty {
         meta: &RequestMeta,
     ) -> Result<AuthOutcome, AppError> {
         let platform = req.platform;
-        let (credential, field) = credential(platform, &req)?;
-        let extras = extras(platform, &req)?;
-        self.charge_platform_login(meta).await?;
+        let (credential, field, extras) = self.presented(&req, meta).await?;
         let verified = self
             .platforms
             .verify(platform, &credential)
@@ -115,6 +99,29 @@ impl ThirdParty {
             return self.sign_in_by_phone(mobile, &identity, meta).await;
         }
         Err(self.no_bind_user(identity).await?)
+    }
+
+    /// The credential to send the platform, checked for shape first; a browser
+    /// flow's state is spent (and checked) only after the IP was charged.
+    async fn presented(
+        &self,
+        req: &PlatformLoginRequest,
+        meta: &RequestMeta,
+    ) -> Result<(PlatformCredential, Field, Extras), AppError> {
+        let platform = req.platform;
+        let browser = BrowserReturn::parse(req)?;
+        let native = match browser {
+            Some(_) => None,
+            None => Some(credential(platform, req)?),
+        };
+        let extras = extras(platform, req)?;
+        self.charge_platform_login(meta).await?;
+        let (credential, field) = match (native, browser) {
+            (Some(native), _) => native,
+            (None, Some(browser)) => (self.redeem_state(platform, browser).await?, Field::Code),
+            (None, None) => return Err(AppError::Internal("neither a native nor a browser credential".into())),
+        };
+        Ok((credential, field, extras))
     }
 
     /// Charges a verified sign-in to the client IP, before the platform is called.
@@ -165,7 +172,9 @@ impl ThirdParty {
             return Ok(None);
         };
         let family: &[&str] = match platform {
-            Platform::WxApp | Platform::WxPublic | Platform::WxSmall => &["wx_app", "wx_public", "wx_small"],
+            Platform::WxApp | Platform::WxPublic | Platform::WxSmall | Platform::WxWeb => {
+                &["wx_app", "wx_public", "wx_small", "wx_web"]
+            }
             Platform::Qq => &["qq"],
             Platform::Apple | Platform::Wb => return Ok(None),
         };
@@ -217,7 +226,14 @@ fn credential(platform: Platform, req: &PlatformLoginRequest) -> Result<(Platfor
     };
     if platform == Platform::Apple {
         let token = present(&req.identity_token).ok_or(AppError::bad(Field::IdentityToken, InputProblem::Missing))?;
-        return Ok((PlatformCredential::AppleIdentityToken(token), Field::IdentityToken));
+        let nonce = present(&req.nonce);
+        return Ok((
+            PlatformCredential::AppleIdentityToken { token, nonce },
+            Field::IdentityToken,
+        ));
+    }
+    if present(&req.nonce).is_some() {
+        return Err(AppError::bad(Field::Nonce, InputProblem::NotAllowed));
     }
     let code = present(&req.code).ok_or(AppError::bad(Field::Code, InputProblem::Missing))?;
     Ok((PlatformCredential::Code(code), Field::Code))

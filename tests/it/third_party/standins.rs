@@ -3,7 +3,7 @@
 //! (app credentials, single-use codes) and answering in its shapes. The app
 //! under test reaches them through its real HTTP clients and base-URL flags.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use axum::extract::{Query, State};
@@ -19,10 +19,12 @@ use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, rand_core::OsRng};
 use serde_json::{Value, json};
 
+use super::web_standins as web;
 use crate::common::TestApp;
 
 pub const WX_APP_ID: &str = "wxapp0001";
 pub const WX_PUBLIC_ID: &str = "wxpub0001";
+pub const WX_WEB_ID: &str = "wxweb0001";
 /// The app id of WeChat's published decryption sample, so the sample decrypts for "our" mini-program.
 pub const WX_SMALL_ID: &str = "wx4f4bc4dec97d474b";
 pub const APPLE_CLIENT_ID: &str = "com.example.zhanghao";
@@ -46,18 +48,38 @@ pub const SAMPLE_ENCRYPTED_DATA: &str = concat!(
 pub const TEST_SESSION_KEY: [u8; 16] = [7; 16];
 
 const SECRETS: &[(&str, &str)] = &[
+    (WX_WEB_ID, "web-secret"),
     (WX_APP_ID, "app-secret"),
     (WX_PUBLIC_ID, "pub-secret"),
     (WX_SMALL_ID, "mini-secret"),
 ];
 
-/// Codes each stand-in has already accepted: platform codes are single use.
+/// Codes each stand-in has already accepted (platform codes are single use),
+/// and the redirect URI each code its authorize page issued was for.
 #[derive(Default)]
-struct Used(Mutex<HashSet<String>>);
+pub struct Used(Mutex<HashSet<String>>, Mutex<HashMap<String, String>>);
 
 impl Used {
     fn first_use(&self, code: &str) -> bool {
         self.0.lock().unwrap().insert(code.to_string())
+    }
+
+    /// Remembers that the authorize page gave `code` for `redirect_uri`.
+    pub fn issued(&self, code: &str, redirect_uri: &str) {
+        self.1
+            .lock()
+            .unwrap()
+            .insert(code.to_string(), redirect_uri.to_string());
+    }
+
+    /// The redirect URI an exchange of `code` must name: the authorize page's, else the native app's.
+    fn redirect_for(&self, code: &str, native: &str) -> String {
+        self.1
+            .lock()
+            .unwrap()
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| native.to_string())
     }
 }
 
@@ -213,10 +235,10 @@ async fn qq_token(State(used): State<Arc<Used>>, Query(q): Query<Value>) -> Resp
     if q["client_id"] != QQ_APP_ID || q["client_secret"] != "qq-app-key" {
         return qq_err(100009, "client secret is illegal");
     }
-    if q["redirect_uri"] != "https://example.com/oauth/qq" {
+    let code = q["code"].as_str().unwrap_or_default();
+    if q["redirect_uri"] != used.redirect_for(code, "https://example.com/oauth/qq") {
         return qq_err(100010, "redirect uri is illegal");
     }
-    let code = q["code"].as_str().unwrap_or_default();
     if code == "bad" || !used.first_use(code) {
         return qq_err(100019, "code to access token error");
     }
@@ -241,6 +263,10 @@ async fn wb_token(State(used): State<Arc<Used>>, Form(form): Form<Value>) -> Res
         return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
     let code = form["code"].as_str().unwrap_or_default();
+    if form["redirect_uri"] != used.redirect_for(code, "https://example.com/oauth/weibo") {
+        let body = json!({ "error": "redirect_uri_mismatch", "error_code": 21322, "error_description": "redirect_uri mismatch" });
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
     match user_of(code).strip_prefix("uid-") {
         Some(uid) if used.first_use(code) => {
             Json(json!({ "access_token": "2.00abc", "expires_in": 157679999, "uid": uid })).into_response()
@@ -260,24 +286,36 @@ pub async fn app_with_platforms(extra: &[&str]) -> TestApp {
             .route("/sns/jscode2session", get(wx_code2session))
             .route("/cgi-bin/stable_token", post(wx_stable_token))
             .route("/wxa/business/getuserphonenumber", post(wx_phone))
+            .route("/connect/qrconnect", get(web::consent))
+            .route("/connect/oauth2/authorize", get(web::consent))
             .with_state(Arc::new(Used::default())),
     )
     .await;
-    let apple = serve(Router::new().route("/auth/keys", get(apple_keys))).await;
+    let apple = serve(
+        Router::new()
+            .route("/auth/keys", get(apple_keys))
+            .route("/auth/authorize", get(web::apple_authorize))
+            .route("/auth/token", post(web::apple_token_endpoint))
+            .with_state(Arc::new(web::AppleWeb::default())),
+    )
+    .await;
     let qq = serve(
         Router::new()
             .route("/oauth2.0/token", get(qq_token))
             .route("/oauth2.0/me", get(qq_me))
+            .route("/oauth2.0/authorize", get(web::consent))
             .with_state(Arc::new(Used::default())),
     )
     .await;
     let weibo = serve(
         Router::new()
             .route("/oauth2/access_token", post(wb_token))
+            .route("/oauth2/authorize", get(web::consent))
             .with_state(Arc::new(Used::default())),
     )
     .await;
     let apple_keys_url = format!("{apple}/auth/keys");
+    let apple_private_key = format!("--apple-private-key={}", web::APPLE_CLIENT_KEY.0);
     let mut args = vec![
         "--wx-app-id",
         WX_APP_ID,
@@ -313,6 +351,26 @@ pub async fn app_with_platforms(extra: &[&str]) -> TestApp {
         &qq,
         "--weibo-api-base",
         &weibo,
+        "--wx-web-app-id",
+        WX_WEB_ID,
+        "--wx-web-app-secret",
+        "web-secret",
+        "--wechat-open-base",
+        &wechat,
+        "--apple-auth-base",
+        &apple,
+        "--apple-services-id",
+        web::APPLE_SERVICES_ID,
+        "--apple-team-id",
+        web::APPLE_TEAM_ID,
+        "--apple-key-id",
+        web::APPLE_KEY_ID,
+        // One argument: a value starting with dashes would read as flags.
+        &apple_private_key,
+        "--oauth-redirect-uris",
+        web::REDIRECT_URIS,
+        "--public-url",
+        web::PUBLIC_URL,
     ];
     args.extend_from_slice(extra);
     TestApp::with_args(&args).await
