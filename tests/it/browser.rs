@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use crate::common::*;
 
-fn chromium() -> String {
+pub fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string())
 }
 
 /// Why the browser test cannot run here, if it cannot.
-fn missing_tool(root: &Path) -> Option<String> {
+pub fn missing_tool(root: &Path) -> Option<String> {
     if !Path::new(&chromium()).exists() {
         return Some(format!("no Chromium at {} (apt-get install chromium)", chromium()));
     }

@@ -5,6 +5,7 @@
 
 mod standins;
 mod web;
+mod web_browser;
 mod web_standins;
 mod wechat;
 

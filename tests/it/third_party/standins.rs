@@ -278,8 +278,14 @@ async fn wb_token(State(used): State<Arc<Used>>, Form(form): Form<Value>) -> Res
     }
 }
 
-/// Starts every stand-in and an app configured for all six platforms and pointed at them.
+/// Starts every stand-in and an app configured for every platform and pointed at them.
 pub async fn app_with_platforms(extra: &[&str]) -> TestApp {
+    app_with_platforms_at(web::REDIRECT_URIS, web::PUBLIC_URL, extra).await
+}
+
+/// The same, with the browser flow's redirect URIs and the server's public URL given
+/// (a real browser needs real loopback addresses).
+pub async fn app_with_platforms_at(redirect_uris: &str, public_url: &str, extra: &[&str]) -> TestApp {
     let wechat = serve(
         Router::new()
             .route("/sns/oauth2/access_token", get(wx_oauth))
@@ -296,7 +302,7 @@ pub async fn app_with_platforms(extra: &[&str]) -> TestApp {
             .route("/auth/keys", get(apple_keys))
             .route("/auth/authorize", get(web::apple_authorize))
             .route("/auth/token", post(web::apple_token_endpoint))
-            .with_state(Arc::new(web::AppleWeb::default())),
+            .with_state(Arc::new(web::AppleWeb::new(public_url))),
     )
     .await;
     let qq = serve(
@@ -368,9 +374,9 @@ pub async fn app_with_platforms(extra: &[&str]) -> TestApp {
         // One argument: a value starting with dashes would read as flags.
         &apple_private_key,
         "--oauth-redirect-uris",
-        web::REDIRECT_URIS,
+        redirect_uris,
         "--public-url",
-        web::PUBLIC_URL,
+        public_url,
     ];
     args.extend_from_slice(extra);
     TestApp::with_args(&args).await

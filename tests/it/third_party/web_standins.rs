@@ -81,9 +81,20 @@ pub async fn consent(
     (StatusCode::FOUND, [(header::LOCATION, back.to_string())]).into_response()
 }
 
-/// What Apple's web endpoints remember of each code: its user, nonce and redirect URI.
-#[derive(Default)]
-pub struct AppleWeb(Mutex<HashMap<String, (String, String, String)>>);
+/// What Apple's web endpoints know: the app's callback, and of each code its user, nonce and redirect URI.
+pub struct AppleWeb {
+    callback: String,
+    codes: Mutex<HashMap<String, (String, String, String)>>,
+}
+
+impl AppleWeb {
+    pub fn new(public_url: &str) -> AppleWeb {
+        AppleWeb {
+            callback: format!("{public_url}/oauth/apple/callback"),
+            codes: Mutex::default(),
+        }
+    }
+}
 
 /// Apple's authorize page after the user agreed: a form that posts `code`
 /// and `state` to the redirect URI (our callback).
@@ -92,7 +103,7 @@ pub async fn apple_authorize(State(apple): State<Arc<AppleWeb>>, Query(q): Query
     let fits = get("client_id") == APPLE_SERVICES_ID
         && get("response_mode") == "form_post"
         && get("response_type") == "code"
-        && get("redirect_uri") == format!("{PUBLIC_URL}/oauth/apple/callback")
+        && get("redirect_uri") == apple.callback
         && !get("nonce").is_empty()
         && !get("state").is_empty();
     if !fits {
@@ -104,9 +115,10 @@ pub async fn apple_authorize(State(apple): State<Arc<AppleWeb>>, Query(q): Query
         get("nonce").to_string(),
         get("redirect_uri").to_string(),
     );
-    apple.0.lock().unwrap().insert(code.clone(), remembered);
+    apple.codes.lock().unwrap().insert(code.clone(), remembered);
+    // A browser posts it at once, as Apple's page does once the user agrees.
     Html(format!(
-        r#"<form method="post" action="{}"><input name="code" value="{code}"><input name="state" value="{}"></form>"#,
+        r#"<form method="post" action="{}"><input name="code" value="{code}"><input name="state" value="{}"></form><script>document.forms[0].submit()</script>"#,
         get("redirect_uri"),
         get("state")
     ))
@@ -137,7 +149,7 @@ pub async fn apple_token_endpoint(
     if get("grant_type") != "authorization_code" {
         return apple_error("unsupported_grant_type");
     }
-    let Some((user, nonce, redirect)) = apple.0.lock().unwrap().remove(get("code")) else {
+    let Some((user, nonce, redirect)) = apple.codes.lock().unwrap().remove(get("code")) else {
         return apple_error("invalid_grant");
     };
     if user == "boom" {
