@@ -18,6 +18,7 @@ pub mod http;
 pub mod messaging;
 pub mod metrics;
 pub mod middleware;
+pub mod one_click;
 pub mod platforms;
 pub mod request_log;
 pub mod rest;
