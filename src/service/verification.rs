@@ -9,21 +9,23 @@ use chrono::Duration;
 use super::accounts::AuthOutcome;
 use super::codes::{PresentedCode, Purpose};
 use super::notices::Notice;
-use super::rules::{AccountRules, Entering, own_mobile};
-use super::tickets::LiveTicket;
+use super::rules::{AccountRules, own_mobile};
 use super::{Accounts, Codes, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
 use crate::error::{AppError, Field, InputProblem};
 use crate::metrics::{Metrics, SignInMethod};
-use crate::store::{self, Db, tickets::NewTicket, users::NewUser};
+use crate::store::{self, Db};
 
 mod command;
+mod login;
 mod pay;
 mod send;
 
 pub use command::{VerifyCommand, VerifyRequest};
+
+use login::{MobileLogin, MobileProof};
 
 /// How long a VERIFY code keeps the REBIND window open.
 const REBIND_WINDOW_SECONDS: i64 = 600;
@@ -135,16 +137,14 @@ impl Verification {
                 invite_code,
                 ticket,
             } => {
-                let signed_in = self
-                    .login_by_sms(
-                        &mobile,
-                        &code,
-                        register,
-                        invite_code.as_deref(),
-                        ticket.as_deref(),
-                        meta,
-                    )
-                    .await?;
+                let login = MobileLogin {
+                    mobile: &mobile,
+                    proof: MobileProof::SmsCode(&code),
+                    register,
+                    invite: self.accounts.parse_invite(invite_code.as_deref()).await?,
+                    ticket: ticket.as_deref(),
+                };
+                let signed_in = self.login_by_mobile(login, meta).await?;
                 Ok(VerifyOutcome::SignedIn(signed_in))
             }
             VerifyCommand::Bind { mobile, code } => self
@@ -167,62 +167,6 @@ impl Verification {
                 .reset_pay_password(viewer.require()?, &code, &pay_password, meta)
                 .await
                 .map(done(Purpose::ResetPayPassword)),
-        }
-    }
-
-    /// LOGIN: signs in the owner of the mobile; an unknown mobile registers
-    /// (with `register`, or when the bind ticket carries a platform identity) or
-    /// gets NO_BIND_USER with a ticket that a later register or login can redeem.
-    async fn login_by_sms(
-        &self,
-        mobile: &Mobile,
-        code: &Code,
-        register: bool,
-        invite_code: Option<&str>,
-        ticket: Option<&LiveTicket>,
-        meta: &RequestMeta,
-    ) -> Result<AuthOutcome, AppError> {
-        let (referrer_id, invite_code) = self.accounts.parse_invite(invite_code).await?;
-        let existing = store::users::by_mobile(&self.db, mobile.as_str()).await?;
-        let carries_identity = ticket.is_some_and(LiveTicket::carries_identity);
-        let will_register = existing.is_none() && (register || carries_identity);
-        if will_register {
-            self.rules.admit(Entering::NewAccount)?;
-        }
-        self.tickets
-            .ensure_attachable(ticket, existing.as_ref(), Some(mobile.as_str()))
-            .await?;
-        if let Some(user) = &existing {
-            self.rules.admit(Entering::Existing(user))?;
-        }
-        let spend = PresentedCode {
-            target: mobile.as_str(),
-            purpose: Purpose::Login,
-            code,
-            client: meta.ip,
-        };
-        match existing {
-            Some(user) => self.accounts.sign_in(user, ticket, meta, Some(spend)).await,
-            None if will_register => {
-                let new = NewUser {
-                    mobile: Some(mobile.as_str().to_string()),
-                    referrer_id,
-                    invite_code,
-                    register_ip: meta.ip_text(),
-                    ..Default::default()
-                };
-                self.accounts.create_and_sign_in(new, ticket, meta, Some(spend)).await
-            }
-            None => {
-                self.codes.consume(spend).await?;
-                let ticket = NewTicket {
-                    mobile: Some(mobile.as_str().to_string()),
-                    ..Default::default()
-                };
-                Err(AppError::NoBindUser {
-                    bind_token: self.tickets.issue(ticket).await?,
-                })
-            }
         }
     }
 
