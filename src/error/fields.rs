@@ -91,4 +91,6 @@ fields! {
     Iv { graphql: "iv", zh: "加密向量", en: "IV", discuz: ("data", "参数") }
     /// Mini-program `getPhoneNumber` code.
     PhoneCode { graphql: "phoneCode", zh: "手机号授权码", en: "phone number code", discuz: ("data", "参数") }
+    /// The carrier one-click token the provider's SDK gave the app.
+    Token { graphql: "token", zh: "一键登录凭证", en: "one-click token", discuz: ("data", "参数") }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{ID, InputObject};
 
-use super::types::{Platform, RegisterMethod, SmsPurpose};
+use super::types::{OneClickProvider, Platform, RegisterMethod, SmsPurpose};
 use crate::service::codes::SendCaptcha;
 
 /// `sendSmsCode` input; `mobile` is omitted for VERIFY and RESET_PAY_PASSWORD (the caller's own).
@@ -153,4 +153,23 @@ pub struct ThirdPartyLoginInput {
     /// WX_SMALL only: the code from a `getPhoneNumber` button; the phone number WeChat vouches for signs in
     /// or registers its account.
     pub phone_code: Option<String>,
+}
+
+/// `oneClickLogin` input: the token a carrier one-click SDK gave the app, after the user confirmed on
+/// the SDK's authorisation page.
+#[derive(InputObject)]
+pub struct OneClickLoginInput {
+    /// The SDK that issued `token`.
+    pub provider: OneClickProvider,
+    /// The SDK's token (single use; 2 to 30 minutes, by carrier); at most 4096 characters.
+    pub token: String,
+    /// Create an account when the carrier's mobile has none (`created: true`); otherwise such a mobile
+    /// answers NO_BIND_USER with a `bindToken` that `register` or `login` can carry to attach it.
+    #[graphql(default = false)]
+    pub register: bool,
+    /// An invite code stored with a new account, as for `verifySms`.
+    pub invite_code: Option<String>,
+    /// A `bindToken` from an earlier NO_BIND_USER (say, of `thirdPartyLogin`): what it carries is attached to
+    /// the account this signs in to.
+    pub bind_token: Option<String>,
 }

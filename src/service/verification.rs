@@ -1,5 +1,6 @@
 //! The SMS and email code flows: sending, and `verifySms` for each purpose
-//! (login-or-register, bind, verify, rebind, reset password, reset pay password).
+//! (login-or-register, bind, verify, rebind, reset password, reset pay password);
+//! and `oneClickLogin`, where the carrier proves the mobile a LOGIN code would.
 
 use std::sync::Arc;
 
@@ -10,20 +11,23 @@ use super::accounts::AuthOutcome;
 use super::codes::{PresentedCode, Purpose};
 use super::notices::Notice;
 use super::rules::{AccountRules, own_mobile};
-use super::{Accounts, Codes, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
+use super::{Accounts, Codes, Limits, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
 use crate::error::{AppError, Field, InputProblem};
 use crate::metrics::{Metrics, SignInMethod};
+use crate::one_click::OneClickClients;
 use crate::store::{self, Db};
 
 mod command;
 mod login;
+mod one_click;
 mod pay;
 mod send;
 
 pub use command::{VerifyCommand, VerifyRequest};
+pub use one_click::OneClickRequest;
 
 use login::{MobileLogin, MobileProof};
 
@@ -47,6 +51,10 @@ pub struct Verification {
     pay_lockout: std::time::Duration,
     notices: Notices,
     metrics: Arc<Metrics>,
+    /// The carriers' one-click providers, for `oneClickLogin`.
+    one_click: Arc<OneClickClients>,
+    /// Charges one-click sign-ins to the client IP.
+    limits: Limits,
 }
 
 /// What a [`Verification`] is made of.
@@ -62,6 +70,8 @@ pub struct VerificationParts {
     pub pay_lockout: std::time::Duration,
     pub notices: Notices,
     pub metrics: Arc<Metrics>,
+    pub one_click: Arc<OneClickClients>,
+    pub limits: Limits,
 }
 
 /// What `verifySms` did.
@@ -98,6 +108,8 @@ impl Verification {
             pay_lockout: parts.pay_lockout,
             notices: parts.notices,
             metrics: parts.metrics,
+            one_click: parts.one_click,
+            limits: parts.limits,
         }
     }
 

@@ -17,6 +17,8 @@ use crate::store::{self, tickets::NewTicket, users::NewUser};
 pub(super) enum MobileProof<'a> {
     /// A LOGIN code sent to the mobile, spent in the transaction it authorises.
     SmsCode(&'a Code),
+    /// The carrier said whose SIM the request came from: nothing left to spend.
+    Carrier,
 }
 
 /// A sign-in by mobile, its inputs parsed.
@@ -67,6 +69,7 @@ impl Verification {
                 code,
                 client: meta.ip,
             }),
+            MobileProof::Carrier => None,
         };
         match existing {
             Some(user) => self.accounts.sign_in(user, ticket, meta, spend).await,
