@@ -56,6 +56,7 @@ pub struct Config {
     pub messaging: crate::messaging::MessagingSettings,
     pub platforms: crate::platforms::PlatformSettings,
     pub captcha: crate::captcha_providers::CaptchaSettings,
+    pub one_click: crate::one_click::OneClickSettings,
     pub cors_origins: CorsOrigins,
     pub graphiql: bool,
     pub metrics: MetricsAccess,
@@ -98,6 +99,7 @@ impl Config {
         s.platforms.platforms_config(s.listen).map_err(ConfigError)?;
         s.platforms.oauth_redirect_uris().map_err(ConfigError)?;
         s.captcha.provider_choice(&s.messaging).map_err(ConfigError)?;
+        s.one_click.one_click_config(&s.messaging).map_err(ConfigError)?;
         Ok(Config {
             listen: s.listen,
             database_url: s.database.database_url,
@@ -149,6 +151,7 @@ impl Config {
             messaging: s.messaging,
             platforms: s.platforms,
             captcha: s.captcha,
+            one_click: s.one_click,
             cors_origins: parse_cors_origins(s.cors_origins.as_deref(), production)?,
             graphiql: s.graphiql.unwrap_or(!production),
             metrics: match s.metrics_token.filter(|t| !t.is_empty()) {

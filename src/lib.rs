@@ -19,6 +19,7 @@ pub mod messaging;
 pub mod metrics;
 pub mod middleware;
 pub mod oauth_callback;
+pub mod one_click;
 pub mod platforms;
 pub mod request_log;
 pub mod rest;

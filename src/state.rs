@@ -19,6 +19,7 @@ use crate::domain::{Mobile, PasswordPolicy};
 use crate::error::AppError;
 use crate::messaging::{self, EmailSender, Outbox, SmsSender};
 use crate::metrics::Metrics;
+use crate::one_click::OneClickClients;
 use crate::platforms::{Platform, PlatformClients};
 use crate::service::accounts::AccountParts;
 use crate::service::codes::{CodeParts, CodeSettings};
@@ -73,6 +74,7 @@ struct Infrastructure {
     /// Present when any channel writes to the outbox; captcha answers go there too.
     outbox: Option<Arc<Outbox>>,
     platforms: Arc<PlatformClients>,
+    one_click: Arc<OneClickClients>,
     /// `None` when sends are gated with the built-in image captcha.
     captcha_provider: Option<Arc<dyn CaptchaProvider>>,
     review_numbers: Arc<HashMap<String, String>>,
@@ -164,6 +166,11 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
         .provider_choice(&config.messaging)
         .map_err(AppError::Internal)?;
     let captcha_provider = captcha_providers::build_provider(captcha_choice).map_err(AppError::Internal)?;
+    let one_click = config
+        .one_click
+        .one_click_config(&config.messaging)
+        .and_then(|c| OneClickClients::new(c, config.messaging.provider_timeout()))
+        .map_err(AppError::Internal)?;
     let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
     let keys = Arc::new(TokenKeys::new(&config.jwt_issuer, &config.jwt_audience));
     let signing_keys = SigningKeys::new(
@@ -184,6 +191,7 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
         email: overrides.email.unwrap_or(email),
         outbox: outbox_used.then_some(outbox),
         platforms: Arc::new(PlatformClients::new(platforms)),
+        one_click: Arc::new(one_click),
         captcha_provider,
         review_numbers: Arc::new(review_numbers),
         metrics: Arc::new(Metrics::default()),
@@ -225,7 +233,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         db: db.clone(),
         clock: clock.clone(),
         platforms: infra.platforms.clone(),
-        limits,
+        limits: limits.clone(),
         codes: codes.clone(),
         tokens: tokens.clone(),
         tickets: tickets.clone(),
@@ -246,6 +254,8 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         pay_lockout: config.lockout,
         notices,
         metrics: infra.metrics.clone(),
+        one_click: infra.one_click.clone(),
+        limits,
     });
     Services {
         accounts,

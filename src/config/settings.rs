@@ -323,6 +323,9 @@ pub struct Settings {
     /// Captcha provider settings (`ZHANGHAO_CAPTCHA_PROVIDER`).
     #[command(flatten)]
     pub captcha: crate::captcha_providers::CaptchaSettings,
+    /// Carrier one-click sign-in providers (`oneClickLogin`).
+    #[command(flatten)]
+    pub one_click: crate::one_click::OneClickSettings,
     /// Origins allowed to call from a browser: comma-separated exact origins
     /// (`https://app.example.com`), or `*`. Default: `*` in development, none in production.
     #[arg(long, help_heading = "HTTP", env = "ZHANGHAO_CORS_ORIGINS")]

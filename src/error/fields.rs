@@ -103,4 +103,6 @@ fields! {
     Scope { graphql: "scope", zh: "授权范围", en: "scope", discuz: ("data", "参数") }
     /// A Sign in with Apple nonce.
     Nonce { graphql: "nonce", zh: "随机串", en: "nonce", discuz: ("data", "参数") }
+    /// The carrier one-click token the provider's SDK gave the app.
+    Token { graphql: "token", zh: "一键登录凭证", en: "one-click token", discuz: ("data", "参数") }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{ID, InputObject};
 
-use super::types::{Platform, RegisterMethod, SmsPurpose};
+use super::types::{OneClickProvider, Platform, RegisterMethod, SmsPurpose};
 use crate::service::codes::SendCaptcha;
 
 /// `sendSmsCode` input; `mobile` is omitted for VERIFY and RESET_PAY_PASSWORD (the caller's own).
@@ -176,4 +176,23 @@ pub struct AuthorizeUrlInput {
     /// The platform's scope: WX_PUBLIC `snsapi_base` (default) or `snsapi_userinfo`; WX_WEB `snsapi_login`;
     /// QQ `get_user_info`; WB none or `email`; APPLE `name email` (default), `name` or `email`.
     pub scope: Option<String>,
+}
+
+/// `oneClickLogin` input: the token a carrier one-click SDK gave the app, after the user confirmed on
+/// the SDK's authorisation page.
+#[derive(InputObject)]
+pub struct OneClickLoginInput {
+    /// The SDK that issued `token`.
+    pub provider: OneClickProvider,
+    /// The SDK's token (single use; 2 to 30 minutes, by carrier); at most 4096 characters.
+    pub token: String,
+    /// Create an account when the carrier's mobile has none (`created: true`); otherwise such a mobile
+    /// answers NO_BIND_USER with a `bindToken` that `register` or `login` can carry to attach it.
+    #[graphql(default = false)]
+    pub register: bool,
+    /// An invite code stored with a new account, as for `verifySms`.
+    pub invite_code: Option<String>,
+    /// A `bindToken` from an earlier NO_BIND_USER (say, of `thirdPartyLogin`): what it carries is attached to
+    /// the account this signs in to.
+    pub bind_token: Option<String>,
 }

@@ -30,6 +30,7 @@ const CHECKING_FIELDS: &[&str] = &[
     "verifySms",
     "bindThirdParty",
     "thirdPartyLogin",
+    "oneClickLogin",
     "verifyPayPassword",
 ];
 

@@ -11,7 +11,7 @@ use crate::service::{self, accounts::AuthOutcome, tokens};
 use crate::state::AppState;
 
 mod enums;
-pub use enums::{Platform, RegisterMethod, Role, SmsPurpose, UserStatus};
+pub use enums::{OneClickProvider, Platform, RegisterMethod, Role, SmsPurpose, UserStatus};
 
 /// A user as a particular viewer may see them.
 pub struct User {

@@ -1,5 +1,6 @@
 //! The SMS and email code flows: sending, and `verifySms` for each purpose
-//! (login-or-register, bind, verify, rebind, reset password, reset pay password).
+//! (login-or-register, bind, verify, rebind, reset password, reset pay password);
+//! and `oneClickLogin`, where the carrier proves the mobile a LOGIN code would.
 
 use std::sync::Arc;
 
@@ -9,21 +10,26 @@ use chrono::Duration;
 use super::accounts::AuthOutcome;
 use super::codes::{PresentedCode, Purpose};
 use super::notices::Notice;
-use super::rules::{AccountRules, Entering, own_mobile};
-use super::tickets::LiveTicket;
-use super::{Accounts, Codes, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
+use super::rules::{AccountRules, own_mobile};
+use super::{Accounts, Codes, Limits, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
 use crate::error::{AppError, Field, InputProblem};
 use crate::metrics::{Metrics, SignInMethod};
-use crate::store::{self, Db, tickets::NewTicket, users::NewUser};
+use crate::one_click::OneClickClients;
+use crate::store::{self, Db};
 
 mod command;
+mod login;
+mod one_click;
 mod pay;
 mod send;
 
 pub use command::{VerifyCommand, VerifyRequest};
+pub use one_click::OneClickRequest;
+
+use login::{MobileLogin, MobileProof};
 
 /// How long a VERIFY code keeps the REBIND window open.
 const REBIND_WINDOW_SECONDS: i64 = 600;
@@ -45,6 +51,10 @@ pub struct Verification {
     pay_lockout: std::time::Duration,
     notices: Notices,
     metrics: Arc<Metrics>,
+    /// The carriers' one-click providers, for `oneClickLogin`.
+    one_click: Arc<OneClickClients>,
+    /// Charges one-click sign-ins to the client IP.
+    limits: Limits,
 }
 
 /// What a [`Verification`] is made of.
@@ -60,6 +70,8 @@ pub struct VerificationParts {
     pub pay_lockout: std::time::Duration,
     pub notices: Notices,
     pub metrics: Arc<Metrics>,
+    pub one_click: Arc<OneClickClients>,
+    pub limits: Limits,
 }
 
 /// What `verifySms` did.
@@ -96,6 +108,8 @@ impl Verification {
             pay_lockout: parts.pay_lockout,
             notices: parts.notices,
             metrics: parts.metrics,
+            one_click: parts.one_click,
+            limits: parts.limits,
         }
     }
 
@@ -135,16 +149,14 @@ impl Verification {
                 invite_code,
                 ticket,
             } => {
-                let signed_in = self
-                    .login_by_sms(
-                        &mobile,
-                        &code,
-                        register,
-                        invite_code.as_deref(),
-                        ticket.as_deref(),
-                        meta,
-                    )
-                    .await?;
+                let login = MobileLogin {
+                    mobile: &mobile,
+                    proof: MobileProof::SmsCode(&code),
+                    register,
+                    invite: self.accounts.parse_invite(invite_code.as_deref()).await?,
+                    ticket: ticket.as_deref(),
+                };
+                let signed_in = self.login_by_mobile(login, meta).await?;
                 Ok(VerifyOutcome::SignedIn(signed_in))
             }
             VerifyCommand::Bind { mobile, code } => self
@@ -167,62 +179,6 @@ impl Verification {
                 .reset_pay_password(viewer.require()?, &code, &pay_password, meta)
                 .await
                 .map(done(Purpose::ResetPayPassword)),
-        }
-    }
-
-    /// LOGIN: signs in the owner of the mobile; an unknown mobile registers
-    /// (with `register`, or when the bind ticket carries a platform identity) or
-    /// gets NO_BIND_USER with a ticket that a later register or login can redeem.
-    async fn login_by_sms(
-        &self,
-        mobile: &Mobile,
-        code: &Code,
-        register: bool,
-        invite_code: Option<&str>,
-        ticket: Option<&LiveTicket>,
-        meta: &RequestMeta,
-    ) -> Result<AuthOutcome, AppError> {
-        let (referrer_id, invite_code) = self.accounts.parse_invite(invite_code).await?;
-        let existing = store::users::by_mobile(&self.db, mobile.as_str()).await?;
-        let carries_identity = ticket.is_some_and(LiveTicket::carries_identity);
-        let will_register = existing.is_none() && (register || carries_identity);
-        if will_register {
-            self.rules.admit(Entering::NewAccount)?;
-        }
-        self.tickets
-            .ensure_attachable(ticket, existing.as_ref(), Some(mobile.as_str()))
-            .await?;
-        if let Some(user) = &existing {
-            self.rules.admit(Entering::Existing(user))?;
-        }
-        let spend = PresentedCode {
-            target: mobile.as_str(),
-            purpose: Purpose::Login,
-            code,
-            client: meta.ip,
-        };
-        match existing {
-            Some(user) => self.accounts.sign_in(user, ticket, meta, Some(spend)).await,
-            None if will_register => {
-                let new = NewUser {
-                    mobile: Some(mobile.as_str().to_string()),
-                    referrer_id,
-                    invite_code,
-                    register_ip: meta.ip_text(),
-                    ..Default::default()
-                };
-                self.accounts.create_and_sign_in(new, ticket, meta, Some(spend)).await
-            }
-            None => {
-                self.codes.consume(spend).await?;
-                let ticket = NewTicket {
-                    mobile: Some(mobile.as_str().to_string()),
-                    ..Default::default()
-                };
-                Err(AppError::NoBindUser {
-                    bind_token: self.tickets.issue(ticket).await?,
-                })
-            }
         }
     }
 

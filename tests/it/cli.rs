@@ -58,6 +58,7 @@ fn serve_help_is_a_grouped_manual_and_other_commands_show_only_theirs() {
         "Codes and limits:",
         "Messaging:",
         "Platforms:",
+        "One-click sign-in:",
         "Logging and metrics:",
     ] {
         assert!(serve.lines().any(|l| l == heading), "{heading} in: {serve}");
@@ -66,6 +67,7 @@ fn serve_help_is_a_grouped_manual_and_other_commands_show_only_theirs() {
         "--trust-client-openid",
         "--aliyun-endpoint",
         "--tencent-endpoint",
+        "--jiguang-private-key",
         "--listen",
     ] {
         assert!(serve.contains(flag), "{flag}");
@@ -149,6 +151,21 @@ fn production_without_a_secret_says_what_to_set() {
     let line = error_line(&output);
     assert!(line.contains("ZHANGHAO_JWT_SECRET"), "{line}");
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn half_a_jiguang_setup_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs = [
+        ("ZHANGHAO_JIGUANG_APP_KEY", "k"),
+        ("ZHANGHAO_JIGUANG_MASTER_SECRET", "m"),
+    ];
+    let output = zhanghao(&["--listen", "127.0.0.1:0"], &envs, dir.path());
+    let line = error_line(&output);
+    assert!(line.contains("ZHANGHAO_JIGUANG_PRIVATE_KEY"), "{line}");
+    let envs = [("ZHANGHAO_JIGUANG_PRIVATE_KEY", "not a key"), envs[0], envs[1]];
+    let line = error_line(&zhanghao(&["--listen", "127.0.0.1:0"], &envs, dir.path()));
+    assert!(line.contains("not an RSA private key"), "{line}");
 }
 
 #[test]

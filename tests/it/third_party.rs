@@ -3,7 +3,7 @@
 //! platform against its loopback stand-in, pending binds, mini-program
 //! extras and unionid joins — all through GraphQL.
 
-mod standins;
+pub mod standins;
 mod web;
 mod web_browser;
 mod web_standins;

@@ -1,16 +1,16 @@
-//! Third-party platforms: register-and-bind, verified sign-in, unbinding.
+//! Third-party platforms: register-and-bind, verified sign-in, unbinding; carrier one-click sign-in.
 
 use async_graphql::{Context, ErrorExtensions, Object, Result};
 
 use super::parts;
-use crate::graphql::inputs::{AuthorizeUrlInput, BindThirdPartyInput, ThirdPartyLoginInput};
+use crate::graphql::inputs::{AuthorizeUrlInput, BindThirdPartyInput, OneClickLoginInput, ThirdPartyLoginInput};
 use crate::graphql::types::{AuthPayload, AuthorizeUrl, Platform, User};
 use crate::service;
 
 #[derive(Default)]
 pub struct ThirdPartyMutation;
 
-/// WeChat, Apple, QQ and Weibo identities.
+/// WeChat, Apple, QQ and Weibo identities, and the carriers' one-click sign-in.
 #[Object]
 impl ThirdPartyMutation {
     /// Proves a mobile with a LOGIN code and binds a platform identity to its account.
@@ -88,6 +88,32 @@ impl ThirdPartyMutation {
             .await
             .map(AuthorizeUrl::from)
             .map_err(|e| e.extend())
+    }
+
+    /// Signs in with the mobile a carrier vouches for (本机号码一键登录): the server asks the provider for the
+    /// mobile behind `token`. A known mobile signs in; an unknown one registers with `register: true`, else
+    /// answers NO_BIND_USER with `extensions.bindToken`. A refused token is CODE_INVALID (fall back to SMS);
+    /// a provider the server does not offer is FORBIDDEN.
+    async fn one_click_login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The provider and the token its SDK gave the app.")] input: OneClickLoginInput,
+    ) -> Result<AuthPayload> {
+        let (state, _, meta) = parts(ctx)?;
+        let request = service::verification::OneClickRequest {
+            provider: input.provider.into(),
+            token: input.token,
+            register: input.register,
+            invite_code: input.invite_code,
+            bind_token: input.bind_token,
+        };
+        let outcome = state
+            .services
+            .verification
+            .one_click_login(request, meta)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(outcome.into())
     }
 
     /// Removes a platform from your account (never your last way to sign in).

@@ -57,6 +57,18 @@ pub enum Platform {
     WxWeb,
 }
 
+/// Who vouches for the mobile in `oneClickLogin` (本机号码一键登录).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::one_click::OneClickProvider")]
+pub enum OneClickProvider {
+    /// Aliyun 号码认证 in an app: `token` is the login token of the app SDK (`GetMobile`'s AccessToken).
+    Aliyun,
+    /// Aliyun 号码认证 on an H5 page: `token` is the JS SDK's `spToken` (`GetPhoneWithToken`).
+    AliyunH5,
+    /// JiGuang JVerify (极光认证): `token` is the SDK's `loginToken`.
+    Jiguang,
+}
+
 /// What a user may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "crate::domain::Role")]
