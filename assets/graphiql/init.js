@@ -7,6 +7,13 @@
     '#   {"Authorization": "Bearer <accessToken>"}',
     "{ me { id username } }",
     "",
+    "# Browser sign-in with WeChat (QR code), QQ, Weibo or Apple: ask",
+    "#   thirdPartyAuthorizeUrl(input: {platform: WX_WEB, redirectUri: \"<yours>\",",
+    "#                                  codeChallenge: \"<BASE64URL(SHA-256(verifier))>\"}) { url state }",
+    "# send the browser to `url`; back on redirectUri?code=…&state=…, finish with",
+    "#   thirdPartyLogin(input: {platform: WX_WEB, code, state, codeVerifier: \"<verifier>\"})",
+    "# (the README shows the page's code).",
+    "",
   ].join("\n");
   // Plain JSON POSTs to /graphql; headers typed into the Headers pane are
   // merged over these. No incremental delivery: it would add
