@@ -57,14 +57,20 @@ pub struct Config {
     pub platforms: crate::platforms::PlatformSettings,
     pub captcha: crate::captcha_providers::CaptchaSettings,
     pub one_click: crate::one_click::OneClickSettings,
+    /// The events webhook, when one is set.
+    pub events_webhook: Option<crate::service::events::WebhookSettings>,
+    /// How long a requested deletion waits before the account is anonymised.
+    pub deletion_grace: Duration,
     pub cors_origins: CorsOrigins,
     pub graphiql: bool,
     pub metrics: MetricsAccess,
     pub log_json: bool,
 }
 
+mod lifecycle;
 mod settings;
 mod values;
+pub use lifecycle::LifecycleSettings;
 pub use settings::{DatabaseSettings, EmailProvider, Environment, Settings, SmsProvider};
 pub use values::{CorsOrigins, MetricsAccess, SendCaptchaRule};
 use values::{
@@ -100,6 +106,7 @@ impl Config {
         s.platforms.oauth_redirect_uris().map_err(ConfigError)?;
         s.captcha.provider_choice(&s.messaging).map_err(ConfigError)?;
         s.one_click.one_click_config(&s.messaging).map_err(ConfigError)?;
+        let events_webhook = s.lifecycle.webhook(s.messaging.provider_timeout())?;
         Ok(Config {
             listen: s.listen,
             database_url: s.database.database_url,
@@ -152,6 +159,8 @@ impl Config {
             platforms: s.platforms,
             captcha: s.captcha,
             one_click: s.one_click,
+            events_webhook,
+            deletion_grace: Duration::from_secs(u64::from(s.lifecycle.deletion_grace_days) * 86_400),
             cors_origins: parse_cors_origins(s.cors_origins.as_deref(), production)?,
             graphiql: s.graphiql.unwrap_or(!production),
             metrics: match s.metrics_token.filter(|t| !t.is_empty()) {

@@ -270,6 +270,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         .map_err(|err| Failure::new(err.describe()))?;
     let sweeper = tokio::spawn(state.services.housekeeping.clone().sweep_forever());
     let key_refresher = tokio::spawn(state.services.keys.clone().refresh_forever());
+    let deliverer = tokio::spawn(state.services.events.clone().deliver_forever());
     if graphiql {
         tracing::info!(
             "zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql, REST docs at http://{listen}/docs"
@@ -282,6 +283,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         .await;
     sweeper.abort();
     key_refresher.abort();
+    deliverer.abort();
     served.map_err(|err| Failure::new(format!("the server stopped: {err}")))?;
     tracing::info!("zhanghao stopped");
     Ok(())

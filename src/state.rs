@@ -30,7 +30,7 @@ use crate::service::third_party::{BrowserSettings, PlatformApps, ThirdPartyParts
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
-    Accounts, Authenticator, Captchas, Codes, Housekeeping, Limits, Notices, Services, SigningKeys, ThirdParty,
+    Accounts, Authenticator, Captchas, Codes, Events, Housekeeping, Limits, Notices, Services, SigningKeys, ThirdParty,
     Tickets, Tokens, Verification,
 };
 use crate::store::{self, Db};
@@ -216,6 +216,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
     let tokens = tokens(config, infra);
     let tickets = Tickets::new(db.clone(), clock.clone());
     let notices = notices(config, infra);
+    let events = Events::new(db.clone(), clock.clone(), config.events_webhook.clone());
     let accounts = Accounts::new(AccountParts {
         db: db.clone(),
         clock: clock.clone(),
@@ -267,6 +268,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         auth: Authenticator::new(db.clone(), clock.clone(), infra.keys.clone(), keys.clone()),
         housekeeping: Housekeeping::new(db.clone(), clock.clone()),
         keys,
+        events,
     }
 }
 

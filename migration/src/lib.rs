@@ -15,6 +15,7 @@ mod m20261121_000010_add_session_token_version;
 mod m20261121_000011_add_user_mobile_verified_session;
 mod m20261121_000012_create_signing_keys;
 mod m20261121_000013_create_oauth_states;
+mod m20261121_000020_create_events;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000011_add_user_mobile_verified_session::Migration),
             Box::new(m20261121_000012_create_signing_keys::Migration),
             Box::new(m20261121_000013_create_oauth_states::Migration),
+            Box::new(m20261121_000020_create_events::Migration),
         ]
     }
 }

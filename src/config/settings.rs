@@ -326,6 +326,9 @@ pub struct Settings {
     /// Carrier one-click sign-in providers (`oneClickLogin`).
     #[command(flatten)]
     pub one_click: crate::one_click::OneClickSettings,
+    /// The events webhook and account deletion.
+    #[command(flatten)]
+    pub lifecycle: super::lifecycle::LifecycleSettings,
     /// Origins allowed to call from a browser: comma-separated exact origins
     /// (`https://app.example.com`), or `*`. Default: `*` in development, none in production.
     #[arg(long, help_heading = "HTTP", env = "ZHANGHAO_CORS_ORIGINS")]

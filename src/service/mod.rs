@@ -11,6 +11,7 @@ pub mod auth;
 mod bindings;
 pub mod captcha;
 pub mod codes;
+pub mod events;
 pub mod housekeeping;
 pub mod keys;
 pub mod limits;
@@ -29,6 +30,7 @@ pub use accounts::Accounts;
 pub use auth::Authenticator;
 pub use captcha::Captchas;
 pub use codes::Codes;
+pub use events::Events;
 pub use housekeeping::Housekeeping;
 pub use keys::SigningKeys;
 pub use limits::Limits;
@@ -67,4 +69,5 @@ pub struct Services {
     pub auth: Authenticator,
     pub housekeeping: Housekeeping,
     pub keys: SigningKeys,
+    pub events: Events,
 }
