@@ -4,6 +4,7 @@
 pub mod bind_ticket;
 pub mod captcha;
 pub mod code;
+pub mod login_event;
 pub mod rate_counter;
 pub mod session;
 pub mod setting;

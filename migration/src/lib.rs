@@ -14,6 +14,9 @@ mod m20261121_000009_add_binding_verified;
 mod m20261121_000010_add_session_token_version;
 mod m20261121_000011_add_user_mobile_verified_session;
 mod m20261121_000012_create_signing_keys;
+mod m20261121_000014_add_user_birthday;
+mod m20261121_000015_add_ticket_email;
+mod m20261121_000016_create_login_events;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -34,6 +37,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000010_add_session_token_version::Migration),
             Box::new(m20261121_000011_add_user_mobile_verified_session::Migration),
             Box::new(m20261121_000012_create_signing_keys::Migration),
+            Box::new(m20261121_000014_add_user_birthday::Migration),
+            Box::new(m20261121_000015_add_ticket_email::Migration),
+            Box::new(m20261121_000016_create_login_events::Migration),
         ]
     }
 }

@@ -1,8 +1,9 @@
 //! The GraphQL input objects: what clients send, before the service parses it.
 
-use async_graphql::{ID, InputObject};
+use async_graphql::{ID, InputObject, MaybeUndefined};
 
-use super::types::{Platform, RegisterMethod, SmsPurpose};
+use super::types::{Date, Gender, Platform, RegisterMethod, SmsPurpose};
+use crate::service::accounts::{Change, ProfileChange};
 use crate::service::codes::SendCaptcha;
 
 /// `sendSmsCode` input; `mobile` is omitted for VERIFY and RESET_PAY_PASSWORD (the caller's own).
@@ -153,4 +154,36 @@ pub struct ThirdPartyLoginInput {
     /// WX_SMALL only: the code from a `getPhoneNumber` button; the phone number WeChat vouches for signs in
     /// or registers its account.
     pub phone_code: Option<String>,
+}
+
+/// `updateProfile` input: a field left out stays as it is; null removes it.
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    /// The display name: 1 to 32 characters after trimming, no control characters; null removes it.
+    pub nickname: MaybeUndefined<String>,
+    /// An `https://` URL of the avatar image, at most 512 characters; null removes it.
+    pub avatar: MaybeUndefined<String>,
+    /// The gender; UNKNOWN unsets it.
+    pub gender: Option<Gender>,
+    /// The birthday, from 1900-01-01 to today; null removes it.
+    pub birthday: MaybeUndefined<Date>,
+}
+
+impl From<UpdateProfileInput> for ProfileChange {
+    fn from(input: UpdateProfileInput) -> Self {
+        ProfileChange {
+            nickname: change(input.nickname),
+            avatar: change(input.avatar),
+            gender: input.gender.map(Into::into),
+            birthday: change(input.birthday.map_value(|date| date.0)),
+        }
+    }
+}
+
+fn change<T>(value: MaybeUndefined<T>) -> Change<T> {
+    match value {
+        MaybeUndefined::Undefined => Change::Keep,
+        MaybeUndefined::Null => Change::Clear,
+        MaybeUndefined::Value(value) => Change::Set(value),
+    }
 }

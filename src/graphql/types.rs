@@ -10,8 +10,10 @@ use crate::service::privacy::{Audience, visible_email, visible_mobile};
 use crate::service::{self, accounts::AuthOutcome, tokens};
 use crate::state::AppState;
 
+mod date;
 mod enums;
-pub use enums::{Platform, RegisterMethod, Role, SmsPurpose, UserStatus};
+pub use date::Date;
+pub use enums::{Gender, Platform, RegisterMethod, Role, SmsPurpose, UserStatus};
 
 /// A user as a particular viewer may see them.
 pub struct User {
@@ -60,9 +62,17 @@ impl User {
     async fn email(&self) -> Option<String> {
         visible_email(self.audience, &self.row)
     }
-    /// The URL of the avatar image; null when the user has none.
+    /// The URL of the avatar image (`https://`); null when the user has none.
     async fn avatar(&self) -> Option<&str> {
         self.row.avatar.as_deref()
+    }
+    /// The gender the user gave; UNKNOWN until they give one.
+    async fn gender(&self) -> Gender {
+        self.row.gender.into()
+    }
+    /// The birthday the user gave; null when none.
+    async fn birthday(&self) -> Option<Date> {
+        self.row.birthday.map(Date)
     }
     /// What the user may do.
     async fn role(&self) -> Role {

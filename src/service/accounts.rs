@@ -15,7 +15,9 @@ use crate::metrics::{Metrics, SignInMethod};
 use crate::store::{self, Db, users::NewUser};
 
 mod password;
+mod profile;
 mod users;
+pub use profile::{Change, ProfileChange};
 pub use users::UserPage;
 
 /// Sign-up, sign-in and the user queries.
@@ -363,15 +365,25 @@ pub struct AuthOutcome {
     pub created: bool,
 }
 
+/// An optional nickname (sign-up): blank is none.
 fn parse_nickname(raw: Option<&str>) -> Result<Option<String>, AppError> {
-    let Some(nickname) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
+    match raw.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(nickname) => parse_given_nickname(nickname).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A nickname that was given: 1–32 characters after trimming, no control characters.
+fn parse_given_nickname(raw: &str) -> Result<String, AppError> {
+    let nickname = raw.trim();
+    if nickname.is_empty() {
+        return Err(AppError::bad(Field::Nickname, InputProblem::Missing));
+    }
     if nickname.chars().count() > 32 {
         return Err(AppError::bad(Field::Nickname, InputProblem::TooLong(32)));
     }
     if nickname.chars().any(char::is_control) {
         return Err(AppError::bad(Field::Nickname, InputProblem::Malformed));
     }
-    Ok(Some(nickname.to_string()))
+    Ok(nickname.to_string())
 }

@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use crate::domain::User;
-use chrono::Duration;
 
 use super::accounts::AuthOutcome;
 use super::codes::{PresentedCode, Purpose};
 use super::notices::Notice;
-use super::rules::{AccountRules, Entering, own_mobile};
+use super::rules::{self, AccountRules, Entering, own_mobile};
 use super::tickets::LiveTicket;
 use super::{Accounts, Codes, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
 use crate::clock::Clock;
@@ -25,8 +24,6 @@ mod send;
 
 pub use command::{VerifyCommand, VerifyRequest};
 
-/// How long a VERIFY code keeps the REBIND window open.
-const REBIND_WINDOW_SECONDS: i64 = 600;
 /// Wrong pay passwords before the pay password locks.
 const PAY_PASSWORD_MAX_FAILURES: i32 = 5;
 
@@ -251,7 +248,7 @@ impl Verification {
                 client: meta.ip,
             })
             .await?;
-        store::users::mark_mobile_verified(&self.db, me.id, session, self.clock.now()).await
+        store::users::open_verify_window(&self.db, me.id, session, self.clock.now()).await
     }
 
     async fn rebind_mobile(
@@ -352,18 +349,10 @@ impl Verification {
         }
     }
 
-    /// REBIND is open for ten minutes after VERIFY, and only to the session
-    /// that passed VERIFY: another token of the same user (a stolen one, say)
-    /// cannot use the window the owner just opened.
+    /// REBIND is open in the window VERIFY opened, to that session only.
     fn ensure_rebind_window(&self, viewer: &Viewer) -> Result<(), AppError> {
         let me = viewer.require()?;
-        let now = self.clock.now();
-        let same_session =
-            me.mobile_verified_session.is_some() && me.mobile_verified_session.as_deref() == viewer.session();
-        match me.mobile_verified_at {
-            Some(at) if same_session && now - at <= Duration::seconds(REBIND_WINDOW_SECONDS) && at <= now => Ok(()),
-            _ => Err(AppError::bad(Field::Mobile, InputProblem::NeedsVerify)),
-        }
+        rules::ensure_verify_window(me, viewer.session(), self.clock.now(), Field::Mobile)
     }
 
     async fn reload(&self, id: i64) -> Result<User, AppError> {

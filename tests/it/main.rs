@@ -22,6 +22,7 @@ mod legacy_sessions;
 mod lockout;
 mod notices;
 mod observability;
+mod profile;
 mod rest_chickenshop;
 mod rest_discuz;
 mod rest_docs;

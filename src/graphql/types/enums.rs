@@ -74,3 +74,13 @@ pub enum UserStatus {
     /// Banned: sign-in and refresh answer ACCOUNT_DISABLED and the user's access tokens are refused.
     Disabled,
 }
+
+/// A user's gender, as they chose to give it.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::domain::Gender")]
+pub enum Gender {
+    /// Not given (every account starts here); setting it again unsets the gender.
+    Unknown,
+    Male,
+    Female,
+}
