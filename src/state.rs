@@ -29,8 +29,8 @@ use crate::service::third_party::{PlatformApps, ThirdPartyParts};
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
-    Accounts, Authenticator, Captchas, Codes, Housekeeping, Limits, Notices, Services, SigningKeys, ThirdParty,
-    Tickets, Tokens, Verification,
+    Accounts, Authenticator, Captchas, Codes, Housekeeping, Limits, Notices, Services, SignIns, SigningKeys,
+    ThirdParty, Tickets, Tokens, Verification,
 };
 use crate::store::{self, Db};
 
@@ -205,6 +205,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
     let tokens = tokens(config, infra);
     let tickets = Tickets::new(db.clone(), clock.clone());
     let notices = notices(config, infra);
+    let sign_ins = SignIns::new(db.clone(), clock.clone(), infra.metrics.clone(), config.default_region);
     let accounts = Accounts::new(AccountParts {
         db: db.clone(),
         clock: clock.clone(),
@@ -215,7 +216,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         tokens: tokens.clone(),
         tickets: tickets.clone(),
         rules: rules.clone(),
-        metrics: infra.metrics.clone(),
+        sign_ins: sign_ins.clone(),
         notices: notices.clone(),
     });
     let third_party = ThirdParty::new(ThirdPartyParts {
@@ -229,7 +230,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         accounts: accounts.clone(),
         rules: rules.clone(),
         apps: platform_apps(config),
-        metrics: infra.metrics.clone(),
+        sign_ins: sign_ins.clone(),
     });
     let verification = Verification::new(VerificationParts {
         db: db.clone(),
@@ -242,7 +243,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         rules,
         pay_lockout: config.lockout,
         notices,
-        metrics: infra.metrics.clone(),
+        sign_ins: sign_ins.clone(),
     });
     Services {
         accounts,
@@ -252,8 +253,9 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         captchas,
         codes,
         auth: Authenticator::new(db.clone(), clock.clone(), infra.keys.clone(), keys.clone()),
-        housekeeping: Housekeeping::new(db.clone(), clock.clone()),
+        housekeeping: Housekeeping::new(db.clone(), clock.clone(), config.login_history),
         keys,
+        sign_ins,
     }
 }
 

@@ -22,9 +22,10 @@ pub struct SendSmsCodeInput {
 /// `sendEmailCode` input.
 #[derive(InputObject)]
 pub struct SendEmailCodeInput {
-    /// The email address to send to; it must not belong to an account yet.
+    /// The email address to send to: for REGISTER and BIND one no account has, for VERIFY your own.
     pub email: String,
-    /// Only REGISTER: email codes serve sign-up alone, and any other purpose is BAD_USER_INPUT.
+    /// REGISTER, LOGIN, BIND, VERIFY or RESET_PASSWORD (BIND and VERIFY need a signed-in caller); REBIND and
+    /// RESET_PAY_PASSWORD are SMS only and BAD_USER_INPUT here.
     pub purpose: SmsPurpose,
     /// The captcha, once one is required.
     #[graphql(flatten)]
@@ -119,6 +120,26 @@ pub struct VerifySmsInput {
     pub register: Option<bool>,
     /// LOGIN only: a NO_BIND_USER ticket (single use, 1 hour) whose mobile or platform identity is attached
     /// to the account; a ticket with a platform identity registers an unknown mobile even without `register`.
+    pub bind_token: Option<String>,
+}
+
+/// `verifyEmail` input.
+#[derive(InputObject)]
+pub struct VerifyEmailInput {
+    /// The email the code was sent to (your own for VERIFY).
+    pub email: String,
+    /// The 6-digit code that `sendEmailCode` sent for this purpose.
+    pub code: String,
+    /// LOGIN, BIND, VERIFY or RESET_PASSWORD.
+    pub purpose: SmsPurpose,
+    /// RESET_PASSWORD only: the new login password (8 to 128 characters by default, not the current one).
+    pub password: Option<String>,
+    /// LOGIN only: true registers an unknown email instead of answering NO_BIND_USER.
+    #[graphql(default_with = "Some(false)")]
+    pub register: Option<bool>,
+    /// LOGIN only: a NO_BIND_USER ticket (single use, 1 hour) whose mobile, email or platform identity is
+    /// attached to the account; a ticket with a platform identity registers an unknown email even without
+    /// `register`.
     pub bind_token: Option<String>,
 }
 

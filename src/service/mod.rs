@@ -17,7 +17,7 @@ pub mod limits;
 pub mod notices;
 pub mod privacy;
 pub mod rules;
-mod sign_ins;
+pub mod sign_ins;
 pub mod third_party;
 pub mod tickets;
 pub mod tokens;
@@ -33,6 +33,7 @@ pub use housekeeping::Housekeeping;
 pub use keys::SigningKeys;
 pub use limits::Limits;
 pub use notices::Notices;
+pub use sign_ins::SignIns;
 pub use third_party::ThirdParty;
 pub use tickets::Tickets;
 pub use tokens::Tokens;
@@ -67,4 +68,5 @@ pub struct Services {
     pub auth: Authenticator,
     pub housekeeping: Housekeeping,
     pub keys: SigningKeys,
+    pub sign_ins: SignIns,
 }

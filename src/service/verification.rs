@@ -1,28 +1,31 @@
-//! The SMS and email code flows: sending, and `verifySms` for each purpose
-//! (login-or-register, bind, verify, rebind, reset password, reset pay password).
+//! The SMS and email code flows: sending, and `verifySms` / `verifyEmail`
+//! for each purpose (login-or-register, bind, verify, rebind, reset
+//! password, reset pay password). One command shape serves both channels:
+//! its target is a mobile or an email.
 
 use std::sync::Arc;
 
 use crate::domain::User;
 
 use super::accounts::AuthOutcome;
-use super::codes::{PresentedCode, Purpose};
-use super::notices::Notice;
-use super::rules::{self, AccountRules, Entering, own_mobile};
-use super::tickets::LiveTicket;
-use super::{Accounts, Codes, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
+use super::codes::{Purpose, Target};
+use super::rules::{self, AccountRules};
+use super::{Accounts, Codes, Notices, RequestMeta, SignIns, Tickets, Tokens, auth::Viewer};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
-use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
-use crate::error::{AppError, Field, InputProblem};
-use crate::metrics::{Metrics, SignInMethod};
-use crate::store::{self, Db, tickets::NewTicket, users::NewUser};
+use crate::domain::Mobile;
+use crate::error::{AppError, Field};
+use crate::metrics::SignInMethod;
+use crate::store::{self, Db, Txn};
 
 mod command;
+mod flows;
+mod login;
 mod pay;
 mod send;
 
-pub use command::{VerifyCommand, VerifyRequest};
+pub use command::{VerifyCommand, VerifyEmailRequest, VerifyRequest};
+use login::LoginByCode;
 
 /// Wrong pay passwords before the pay password locks.
 const PAY_PASSWORD_MAX_FAILURES: i32 = 5;
@@ -41,7 +44,7 @@ pub struct Verification {
     /// How long five wrong pay passwords lock the pay password.
     pay_lockout: std::time::Duration,
     notices: Notices,
-    metrics: Arc<Metrics>,
+    sign_ins: SignIns,
 }
 
 /// What a [`Verification`] is made of.
@@ -56,7 +59,7 @@ pub struct VerificationParts {
     pub rules: AccountRules,
     pub pay_lockout: std::time::Duration,
     pub notices: Notices,
-    pub metrics: Arc<Metrics>,
+    pub sign_ins: SignIns,
 }
 
 /// What `verifySms` did.
@@ -92,7 +95,7 @@ impl Verification {
             rules: parts.rules,
             pay_lockout: parts.pay_lockout,
             notices: parts.notices,
-            metrics: parts.metrics,
+            sign_ins: parts.sign_ins,
         }
     }
 
@@ -111,7 +114,31 @@ impl Verification {
             Err(err) => Err(err),
         };
         if purpose == Purpose::Login {
-            sign_ins::record(&self.metrics, SignInMethod::Sms, mobile.as_deref(), &result);
+            self.sign_ins
+                .record(SignInMethod::Sms, mobile.as_deref(), meta, &result)
+                .await;
+        }
+        result
+    }
+
+    /// Parses and carries out `verifyEmail` (LOGIN, BIND, VERIFY,
+    /// RESET_PASSWORD): the flows of `verifySms` with an email as the target.
+    pub async fn verify_email(
+        &self,
+        viewer: &Viewer,
+        purpose: Purpose,
+        req: VerifyEmailRequest,
+        meta: &RequestMeta,
+    ) -> Result<VerifyOutcome, AppError> {
+        let email = req.email.clone();
+        let result = match self.parse_email(viewer, purpose, req).await {
+            Ok(command) => self.verify(viewer, command, meta).await,
+            Err(err) => Err(err),
+        };
+        if purpose == Purpose::Login {
+            self.sign_ins
+                .record(SignInMethod::Email, Some(&email), meta, &result)
+                .await;
         }
         result
     }
@@ -126,38 +153,35 @@ impl Verification {
         let done = |purpose| move |user| VerifyOutcome::Done { purpose, user };
         match command {
             VerifyCommand::Login {
-                mobile,
+                target,
                 code,
                 register,
                 invite_code,
                 ticket,
             } => {
-                let signed_in = self
-                    .login_by_sms(
-                        &mobile,
-                        &code,
-                        register,
-                        invite_code.as_deref(),
-                        ticket.as_deref(),
-                        meta,
-                    )
-                    .await?;
-                Ok(VerifyOutcome::SignedIn(signed_in))
+                let request = LoginByCode {
+                    target: &target,
+                    code: &code,
+                    register,
+                    invite_code: invite_code.as_deref(),
+                    ticket: ticket.as_deref(),
+                };
+                Ok(VerifyOutcome::SignedIn(self.login_by_code(request, meta).await?))
             }
-            VerifyCommand::Bind { mobile, code } => self
-                .bind_mobile(viewer.require()?, &mobile, &code, meta)
+            VerifyCommand::Bind { target, code } => self
+                .bind(viewer.require()?, &target, &code, meta)
                 .await
                 .map(done(Purpose::Bind)),
-            VerifyCommand::Verify { code } => self
-                .verify_current_mobile(viewer, &code, meta)
+            VerifyCommand::Verify { target, code } => self
+                .verify_own(viewer, &target, &code, meta)
                 .await
                 .map(done(Purpose::Verify)),
             VerifyCommand::Rebind { mobile, code } => self
                 .rebind_mobile(viewer, &mobile, &code, meta)
                 .await
                 .map(done(Purpose::Rebind)),
-            VerifyCommand::ResetPassword { mobile, code, password } => self
-                .reset_password(&mobile, &code, &password, meta)
+            VerifyCommand::ResetPassword { target, code, password } => self
+                .reset_password(&target, &code, &password, meta)
                 .await
                 .map(done(Purpose::ResetPassword)),
             VerifyCommand::ResetPayPassword { code, pay_password } => self
@@ -167,185 +191,25 @@ impl Verification {
         }
     }
 
-    /// LOGIN: signs in the owner of the mobile; an unknown mobile registers
-    /// (with `register`, or when the bind ticket carries a platform identity) or
-    /// gets NO_BIND_USER with a ticket that a later register or login can redeem.
-    async fn login_by_sms(
-        &self,
-        mobile: &Mobile,
-        code: &Code,
-        register: bool,
-        invite_code: Option<&str>,
-        ticket: Option<&LiveTicket>,
-        meta: &RequestMeta,
-    ) -> Result<AuthOutcome, AppError> {
-        let (referrer_id, invite_code) = self.accounts.parse_invite(invite_code).await?;
-        let existing = store::users::by_mobile(&self.db, mobile.as_str()).await?;
-        let carries_identity = ticket.is_some_and(LiveTicket::carries_identity);
-        let will_register = existing.is_none() && (register || carries_identity);
-        if will_register {
-            self.rules.admit(Entering::NewAccount)?;
-        }
-        self.tickets
-            .ensure_attachable(ticket, existing.as_ref(), Some(mobile.as_str()))
-            .await?;
-        if let Some(user) = &existing {
-            self.rules.admit(Entering::Existing(user))?;
-        }
-        let spend = PresentedCode {
-            target: mobile.as_str(),
-            purpose: Purpose::Login,
-            code,
-            client: meta.ip,
-        };
-        match existing {
-            Some(user) => self.accounts.sign_in(user, ticket, meta, Some(spend)).await,
-            None if will_register => {
-                let new = NewUser {
-                    mobile: Some(mobile.as_str().to_string()),
-                    referrer_id,
-                    invite_code,
-                    register_ip: meta.ip_text(),
-                    ..Default::default()
-                };
-                self.accounts.create_and_sign_in(new, ticket, meta, Some(spend)).await
-            }
-            None => {
-                self.codes.consume(spend).await?;
-                let ticket = NewTicket {
-                    mobile: Some(mobile.as_str().to_string()),
-                    ..Default::default()
-                };
-                Err(AppError::NoBindUser {
-                    bind_token: self.tickets.issue(ticket).await?,
-                })
-            }
-        }
-    }
-
-    async fn bind_mobile(&self, me: &User, mobile: &Mobile, code: &Code, meta: &RequestMeta) -> Result<User, AppError> {
-        self.ensure_mobile_free(mobile).await?;
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::Bind,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        store::users::set_mobile(&self.db, me.id, mobile.as_str(), self.clock.now()).await
-    }
-
-    async fn verify_current_mobile(&self, viewer: &Viewer, code: &Code, meta: &RequestMeta) -> Result<User, AppError> {
-        let me = viewer.require()?;
-        let session = viewer.session().unwrap_or_default();
-        let mobile = own_mobile(me)?;
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::Verify,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        store::users::open_verify_window(&self.db, me.id, session, self.clock.now()).await
-    }
-
-    async fn rebind_mobile(
-        &self,
-        viewer: &Viewer,
-        mobile: &Mobile,
-        code: &Code,
-        meta: &RequestMeta,
-    ) -> Result<User, AppError> {
-        let me = viewer.require()?;
-        self.ensure_rebind_window(viewer)?;
-        if me.mobile.as_ref() == Some(mobile) {
-            return Err(AppError::bad(Field::Mobile, InputProblem::SameAsBefore));
-        }
-        self.ensure_mobile_free(mobile).await?;
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::Rebind,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        // The new mobile and the end of every session land together, or neither.
-        let txn = store::begin(&self.db).await?;
-        let user = store::users::rebind_mobile(&txn, me.id, mobile.as_str(), self.clock.now()).await?;
-        // The session that rebinds stays signed in; every other one ends.
-        match viewer.session() {
-            Some(keep) => self.tokens.revoke_all_but(&txn, user.id, keep).await?,
-            None => self.tokens.revoke_everything(&txn, user.id).await?,
-        }
-        store::commit(txn).await?;
-        self.notices
-            .tell(me, Notice::MobileChanged { new: mobile.clone() })
-            .await;
-        self.reload(user.id).await
-    }
-
-    async fn reset_password(
-        &self,
-        mobile: &Mobile,
-        code: &Code,
-        password: &PlainPassword,
-        meta: &RequestMeta,
-    ) -> Result<User, AppError> {
-        let user = store::users::by_mobile(&self.db, mobile.as_str()).await?;
-        // The code is checked first, so an unknown mobile (to which no code was
-        // ever sent) answers CODE_INVALID like a wrong code to a known one.
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::ResetPassword,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        let user = user.ok_or(AppError::CodeInvalid)?;
-        let old_hash = store::users::password_hash(&self.db, user.id).await?;
-        if old_hash.is_some() && self.passwords.verify(old_hash.as_deref(), password.expose()).await? {
-            return Err(AppError::bad(Field::Password, InputProblem::SameAsBefore));
-        }
-        let hash = self.passwords.hash(password.expose()).await?;
-        let txn = store::begin(&self.db).await?;
-        // Whoever holds the phone owns the account again: end password lockouts.
-        limits::clear_failures(&txn, &user).await?;
-        let user = store::users::set_password_hash(&txn, user.id, &hash, self.clock.now()).await?;
-        self.tokens.revoke_everything(&txn, user.id).await?;
-        store::commit(txn).await?;
-        let user = self.reload(user.id).await?;
-        self.notices.tell(&user, Notice::PasswordReset).await;
-        Ok(user)
-    }
-
-    async fn reset_pay_password(
-        &self,
-        me: &User,
-        code: &Code,
-        pay_password: &PayPassword,
-        meta: &RequestMeta,
-    ) -> Result<User, AppError> {
-        let mobile = own_mobile(me)?;
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::ResetPayPassword,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        let hash = self.passwords.hash(pay_password.expose()).await?;
-        store::users::set_pay_password_hash(&self.db, me.id, &hash, self.clock.now()).await
-    }
-
     async fn ensure_mobile_free(&self, mobile: &Mobile) -> Result<(), AppError> {
-        match store::users::by_mobile(&self.db, mobile.as_str()).await? {
-            Some(_) => Err(AppError::AccountExists { field: Field::Mobile }),
+        self.ensure_free(&Target::Mobile(mobile.clone())).await
+    }
+
+    /// ACCOUNT_EXISTS when an account has this mobile or email.
+    async fn ensure_free(&self, target: &Target) -> Result<(), AppError> {
+        match self.owner_of(target).await? {
+            Some(_) => Err(AppError::AccountExists {
+                field: target_field(target),
+            }),
             None => Ok(()),
+        }
+    }
+
+    /// The account that has this mobile or email.
+    async fn owner_of(&self, target: &Target) -> Result<Option<User>, AppError> {
+        match target {
+            Target::Mobile(mobile) => store::users::by_mobile(&self.db, mobile.as_str()).await,
+            Target::Email(email) => store::users::by_email(&self.db, email.as_str()).await,
         }
     }
 
@@ -357,5 +221,34 @@ impl Verification {
 
     async fn reload(&self, id: i64) -> Result<User, AppError> {
         store::users::by_id(&self.db, id).await?.ok_or(AppError::NotFound)
+    }
+}
+
+/// The input a mobile or an email target came from.
+fn target_field(target: &Target) -> Field {
+    match target {
+        Target::Mobile(_) => Field::Mobile,
+        Target::Email(_) => Field::Email,
+    }
+}
+
+/// How a sign-in by a code to `target` is counted and recorded.
+fn sign_in_method(target: &Target) -> SignInMethod {
+    match target {
+        Target::Mobile(_) => SignInMethod::Sms,
+        Target::Email(_) => SignInMethod::Email,
+    }
+}
+
+/// Attaches a proven mobile or email to the user; a taken one is ACCOUNT_EXISTS.
+async fn attach_target(
+    txn: &Txn,
+    id: i64,
+    target: &Target,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User, AppError> {
+    match target {
+        Target::Mobile(mobile) => store::users::set_mobile(txn, id, mobile.as_str(), now).await,
+        Target::Email(email) => store::users::set_email(txn, id, email.as_str(), now).await,
     }
 }

@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod captchas;
 pub mod codes;
 pub mod counters;
+pub mod login_events;
 pub mod sessions;
 pub mod settings;
 pub mod signing_keys;

@@ -115,6 +115,11 @@ pub async fn for_password_sign_in<C: ConnectionTrait>(
     }))
 }
 
+/// The account `account` names.
+pub async fn by_account<C: ConnectionTrait>(db: &C, account: &Account) -> Result<Option<User>, AppError> {
+    Ok(for_password_sign_in(db, account).await?.map(|record| record.user))
+}
+
 /// The login password hash of a user, if they have one.
 pub async fn password_hash<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<String>, AppError> {
     Ok(Users::find_by_id(id).one(db).await?.and_then(|row| row.password_hash))

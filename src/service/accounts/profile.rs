@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Accounts, parse_given_nickname};
+use super::Accounts;
 use crate::domain::{Avatar, Gender, User, Username, parse_birthday};
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::auth::Viewer;
@@ -76,4 +76,27 @@ fn parse_change<T, U>(
         Change::Clear => Some(None),
         Change::Set(value) => Some(Some(parse(value)?)),
     })
+}
+
+/// An optional nickname (sign-up): blank is none.
+pub(super) fn parse_nickname(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    match raw.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(nickname) => parse_given_nickname(nickname).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A nickname that was given: 1–32 characters after trimming, no control characters.
+fn parse_given_nickname(raw: &str) -> Result<String, AppError> {
+    let nickname = raw.trim();
+    if nickname.is_empty() {
+        return Err(AppError::bad(Field::Nickname, InputProblem::Missing));
+    }
+    if nickname.chars().count() > 32 {
+        return Err(AppError::bad(Field::Nickname, InputProblem::TooLong(32)));
+    }
+    if nickname.chars().any(char::is_control) {
+        return Err(AppError::bad(Field::Nickname, InputProblem::Malformed));
+    }
+    Ok(nickname.to_string())
 }
