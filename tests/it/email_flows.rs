@@ -278,3 +278,51 @@ async fn verify_by_email_opens_the_window_for_set_password() {
     assert_eq!(body["data"]["setPassword"]["hasPassword"], true, "{body}");
     app.login("sms-first@example.cn", "a-first-password").await;
 }
+
+#[tokio::test]
+async fn tickets_carry_emails_and_mobiles_across_the_channels() {
+    let app = TestApp::new().await;
+    // An SMS ticket redeemed by an email sign-up: the account gets both.
+    let code = crate::sms::send_code(&app, None, Some("13800000302"), "LOGIN").await;
+    let sms = "mutation($input: VerifySmsInput!) { verifySms(input: $input) { created } }";
+    let (_, body) = app
+        .gql(
+            sms,
+            json!({"input": {"mobile": "13800000302", "code": code, "purpose": "LOGIN"}}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "NO_BIND_USER", "{body}");
+    let ticket = body["errors"][0]["extensions"]["bindToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = send_email(&app, None, "both@example.cn", "LOGIN").await;
+    let input =
+        json!({"email": "both@example.cn", "code": code, "purpose": "LOGIN", "register": true, "bindToken": ticket});
+    let body = verify_email(&app, None, input).await;
+    assert_eq!(payload(&body)["created"], true, "{body}");
+    let token = access(payload(&body));
+    assert_eq!(app.me_via_graphql(&token).await["mobile"], "13800000302");
+
+    // An email ticket cannot land on an account that has another email.
+    email_user(&app, "has-one@example.cn", "a-good-password").await;
+    let code = send_email(&app, None, "stray@example.cn", "LOGIN").await;
+    let body = verify_email(
+        &app,
+        None,
+        json!({"email": "stray@example.cn", "code": code, "purpose": "LOGIN"}),
+    )
+    .await;
+    let ticket = body["errors"][0]["extensions"]["bindToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let login = json!({"input": {"account": "has-one@example.cn", "password": "a-good-password", "bindToken": ticket}});
+    let (_, body) = app.gql(LOGIN, login).await;
+    assert_eq!(error_code(&body), "ALREADY_BOUND", "{body}");
+    // …but can on one without: the login carries it.
+    app.register_username("no_mail", "a-good-password").await;
+    let login = json!({"input": {"account": "no_mail", "password": "a-good-password", "bindToken": ticket}});
+    let (_, body) = app.gql(LOGIN, login).await;
+    assert_eq!(body["data"]["login"]["user"]["email"], "stray@example.cn", "{body}");
+}
