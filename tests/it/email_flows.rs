@@ -326,3 +326,23 @@ async fn tickets_carry_emails_and_mobiles_across_the_channels() {
     let (_, body) = app.gql(LOGIN, login).await;
     assert_eq!(body["data"]["login"]["user"]["email"], "stray@example.cn", "{body}");
 }
+
+#[tokio::test]
+async fn aliases_cannot_multiply_email_code_guesses() {
+    let app = TestApp::new().await;
+    send_email(&app, None, "guessed@example.cn", "LOGIN").await;
+    let query = r#"mutation {
+        a: verifyEmail(input: {email: "guessed@example.cn", code: "000001", purpose: LOGIN}) { created }
+        b: verifyEmail(input: {email: "guessed@example.cn", code: "000002", purpose: LOGIN}) { created }
+    }"#;
+    let (_, body) = app.gql(query, json!({})).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body["data"].is_null(), "{body}");
+    let token = access(&app.register_username("two_guesses", "a-good-password").await);
+    let query = r#"mutation {
+        a: changePassword(currentPassword: "guess-one-1", newPassword: "a-new-password-1") { created }
+        b: changePassword(currentPassword: "guess-two-2", newPassword: "a-new-password-1") { created }
+    }"#;
+    let (_, body) = app.gql_as(&token, query, json!({})).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+}
