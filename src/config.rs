@@ -51,6 +51,8 @@ pub struct Config {
     pub lockout: Duration,
     pub captcha_ttl: Duration,
     pub security_notices: bool,
+    /// How long `loginHistory` keeps an attempt.
+    pub login_history: chrono::Duration,
     pub registration_open: bool,
     pub trust_client_openid: Vec<String>,
     pub messaging: crate::messaging::MessagingSettings,
@@ -148,6 +150,7 @@ impl Config {
             lockout: Duration::from_secs(s.lockout),
             captcha_ttl: Duration::from_secs(s.captcha_ttl),
             security_notices: s.security_notices,
+            login_history: chrono::Duration::days(i64::from(s.login_history_days)),
             registration_open: s.registration_open,
             trust_client_openid: s
                 .trust_client_openid

@@ -86,7 +86,8 @@ pub enum InputProblem {
     /// `ZHANGHAO_SMS_REGIONS`, or a landline, premium or shared-cost number.
     NoSms,
     ExpiredOrUsed,
-    /// REBIND before VERIFY proved the current mobile.
+    /// REBIND or `setPassword` outside the window a VERIFY code (SMS or
+    /// email) opens.
     NeedsVerify,
     /// Unbinding would leave the account with no way to sign in.
     LastSignInMethod,

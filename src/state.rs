@@ -30,8 +30,8 @@ use crate::service::third_party::{BrowserSettings, PlatformApps, ThirdPartyParts
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
-    Accounts, Authenticator, Captchas, Codes, Events, Housekeeping, Limits, Notices, Services, SigningKeys, ThirdParty,
-    Tickets, Tokens, Verification,
+    Accounts, Authenticator, Captchas, Codes, Events, Housekeeping, Limits, Notices, Services, SignIns, SigningKeys,
+    ThirdParty, Tickets, Tokens, Verification,
 };
 use crate::store::{self, Db};
 
@@ -217,6 +217,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
     let tickets = Tickets::new(db.clone(), clock.clone());
     let notices = notices(config, infra);
     let events = Events::new(db.clone(), clock.clone(), config.events_webhook.clone());
+    let sign_ins = SignIns::new(db.clone(), clock.clone(), infra.metrics.clone(), config.default_region);
     let accounts = Accounts::new(AccountParts {
         db: db.clone(),
         clock: clock.clone(),
@@ -227,7 +228,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         tokens: tokens.clone(),
         tickets: tickets.clone(),
         rules: rules.clone(),
-        metrics: infra.metrics.clone(),
+        sign_ins: sign_ins.clone(),
         notices: notices.clone(),
     });
     let third_party = ThirdParty::new(ThirdPartyParts {
@@ -241,7 +242,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         accounts: accounts.clone(),
         rules: rules.clone(),
         apps: platform_apps(config),
-        metrics: infra.metrics.clone(),
+        sign_ins: sign_ins.clone(),
     });
     let verification = Verification::new(VerificationParts {
         db: db.clone(),
@@ -254,7 +255,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         rules,
         pay_lockout: config.lockout,
         notices,
-        metrics: infra.metrics.clone(),
+        sign_ins: sign_ins.clone(),
         one_click: infra.one_click.clone(),
         limits,
     });
@@ -266,9 +267,10 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         captchas,
         codes,
         auth: Authenticator::new(db.clone(), clock.clone(), infra.keys.clone(), keys.clone()),
-        housekeeping: Housekeeping::new(db.clone(), clock.clone()),
+        housekeeping: Housekeeping::new(db.clone(), clock.clone(), config.login_history),
         keys,
         events,
+        sign_ins,
     }
 }
 

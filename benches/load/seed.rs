@@ -118,7 +118,7 @@ pub async fn seed_users(database_url: &str, from: usize, to: usize, hash: &str) 
                 username_key: Set(Some(username(i))),
                 mobile: Set(Some(mobile(i))),
                 password_hash: Set(Some(hash.to_string())),
-                gender: Set(0),
+                gender: Set(entity::user::Gender::Unknown),
                 pay_password_failures: Set(0),
                 role: Set(entity::user::Role::User),
                 status: Set(entity::user::UserStatus::Active),

@@ -1,6 +1,6 @@
-//! A single-use, one-hour bind ticket (`bindToken`): either a mobile proven
-//! by SMS or a platform identity proven by the platform, waiting for an
-//! account to attach to.
+//! A single-use, one-hour bind ticket (`bindToken`): a mobile proven by SMS,
+//! an email proven by an email code, or a platform identity proven by the
+//! platform, waiting for an account to attach to.
 
 use sea_orm::entity::prelude::*;
 
@@ -18,6 +18,8 @@ pub struct Model {
     pub unionid: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// A normalised email proven by an email LOGIN code.
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

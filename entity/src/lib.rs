@@ -5,6 +5,7 @@ pub mod bind_ticket;
 pub mod captcha;
 pub mod code;
 pub mod event;
+pub mod login_event;
 pub mod oauth_state;
 pub mod rate_counter;
 pub mod session;

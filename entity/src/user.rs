@@ -21,8 +21,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: Option<String>,
     pub avatar: Option<String>,
-    /// 0 unknown, 1 female, 2 male (ShopXO's numbering).
-    pub gender: i32,
+    pub gender: Gender,
     pub password_hash: Option<String>,
     pub pay_password_hash: Option<String>,
     pub pay_password_failures: i32,
@@ -44,6 +43,19 @@ pub struct Model {
     pub last_login_at: Option<DateTimeUtc>,
     /// The session (refresh-token family) that set `mobile_verified_at`.
     pub mobile_verified_session: Option<String>,
+    pub birthday: Option<Date>,
+}
+
+/// Stored as ShopXO numbers it: 0 unknown, 1 female, 2 male.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "i32", db_type = "Integer")]
+pub enum Gender {
+    #[sea_orm(num_value = 0)]
+    Unknown,
+    #[sea_orm(num_value = 1)]
+    Female,
+    #[sea_orm(num_value = 2)]
+    Male,
 }
 
 /// What a user may do; stored as `USER` or `ADMIN`.

@@ -15,6 +15,9 @@ mod m20261121_000010_add_session_token_version;
 mod m20261121_000011_add_user_mobile_verified_session;
 mod m20261121_000012_create_signing_keys;
 mod m20261121_000013_create_oauth_states;
+mod m20261121_000014_add_user_birthday;
+mod m20261121_000015_add_ticket_email;
+mod m20261121_000016_create_login_events;
 mod m20261121_000020_create_events;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
@@ -37,6 +40,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000011_add_user_mobile_verified_session::Migration),
             Box::new(m20261121_000012_create_signing_keys::Migration),
             Box::new(m20261121_000013_create_oauth_states::Migration),
+            Box::new(m20261121_000014_add_user_birthday::Migration),
+            Box::new(m20261121_000015_add_ticket_email::Migration),
+            Box::new(m20261121_000016_create_login_events::Migration),
             Box::new(m20261121_000020_create_events::Migration),
         ]
     }

@@ -302,6 +302,15 @@ pub struct Settings {
     /// Tell the owner (old mobile, email) after a password reset or a change of mobile.
     #[arg(long, help_heading = "Accounts", env = "ZHANGHAO_SECURITY_NOTICES", default_value_t = true, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub security_notices: bool,
+    /// Days a sign-in attempt stays in `loginHistory` before it is pruned.
+    #[arg(
+        long,
+        help_heading = "Accounts",
+        env = "ZHANGHAO_LOGIN_HISTORY_DAYS",
+        default_value_t = 180,
+        value_parser = clap::value_parser!(u32).range(1..=3650)
+    )]
+    pub login_history_days: u32,
     /// Accept new accounts (`false` answers REGISTRATION_CLOSED).
     #[arg(long, help_heading = "Accounts", env = "ZHANGHAO_REGISTRATION_OPEN", default_value_t = true, value_parser = parse_flag, action = clap::ArgAction::Set)]
     pub registration_open: bool,

@@ -6,6 +6,7 @@ mod email;
 mod mobile;
 mod password;
 mod platform;
+mod profile;
 mod user;
 mod username;
 
@@ -14,6 +15,7 @@ pub use email::Email;
 pub use mobile::{Mobile, mask_mobile};
 pub use password::{PasswordPolicy, PayPassword, PlainPassword};
 pub use platform::{Platform, UnknownPlatform};
+pub use profile::{AVATAR_MAX_CHARS, Avatar, Gender, parse_birthday};
 pub use user::{Role, User, UserStatus};
 pub use username::Username;
 

@@ -1,9 +1,9 @@
 //! The account as the service layer and the front doors see it: no password
 //! hashes, only whether they exist.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Email, Mobile};
+use super::{Email, Gender, Mobile};
 
 pub use entity::user::{Role, UserStatus};
 
@@ -19,8 +19,8 @@ pub struct User {
     pub mobile: Option<Mobile>,
     pub email: Option<Email>,
     pub avatar: Option<String>,
-    /// 0 unknown, 1 female, 2 male (ShopXO's numbering).
-    pub gender: i32,
+    pub gender: Gender,
+    pub birthday: Option<NaiveDate>,
     pub role: Role,
     pub status: UserStatus,
     pub has_password: bool,

@@ -72,6 +72,9 @@ fields! {
     /// The typed captcha answer.
     Captcha { graphql: "captcha", zh: "图片验证码", en: "captcha", discuz: ("captcha", "图片验证码") }
     Nickname { graphql: "nickname", zh: "昵称", en: "nickname", discuz: ("data", "参数") }
+    /// `updateProfile`'s avatar URL.
+    Avatar { graphql: "avatar", zh: "头像地址", en: "avatar URL", discuz: ("data", "参数") }
+    Birthday { graphql: "birthday", zh: "生日", en: "birthday", discuz: ("data", "参数") }
     RefreshToken { graphql: "refreshToken", zh: "刷新令牌", en: "refresh token", discuz: ("refresh_token", "刷新令牌") }
     BindToken { graphql: "bindToken", zh: "绑定凭证", en: "bind token", discuz: ("token", "token") }
     Openid { graphql: "openid", zh: "openid", en: "openid", discuz: ("data", "参数") }

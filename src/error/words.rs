@@ -17,7 +17,7 @@ pub(super) fn input_message(field: Field, reason: InputProblem, lang: Lang) -> S
         (Lang::En, InputProblem::SameAsBefore) => format!("The new {name} must differ from the old one"),
         (Lang::En, InputProblem::NotAllowed) => format!("The {name} is not allowed here"),
         (Lang::En, InputProblem::NoSms) => format!("This {name} cannot receive SMS codes from this service"),
-        (Lang::En, InputProblem::NeedsVerify) => "Verify the current mobile first".to_string(),
+        (Lang::En, InputProblem::NeedsVerify) => "Verify your current mobile or email first".to_string(),
         (Lang::En, InputProblem::LastSignInMethod) => {
             "This is your only way to sign in; add a password or mobile first".to_string()
         }
@@ -32,7 +32,7 @@ pub(super) fn input_message(field: Field, reason: InputProblem, lang: Lang) -> S
         (Lang::Zh, InputProblem::SameAsBefore) => format!("新{name}与原{name}不能相同"),
         (Lang::Zh, InputProblem::NotAllowed) => format!("此处不允许使用{name}"),
         (Lang::Zh, InputProblem::NoSms) => format!("该{name}无法接收本服务的短信验证码"),
-        (Lang::Zh, InputProblem::NeedsVerify) => "请验证旧的手机号".to_string(),
+        (Lang::Zh, InputProblem::NeedsVerify) => "请先验证当前的手机号或邮箱".to_string(),
         (Lang::Zh, InputProblem::LastSignInMethod) => "这是唯一的登录方式，请先设置密码或绑定手机号".to_string(),
         (Lang::Zh, InputProblem::ExpiredOrUsed) => format!("{name}已失效"),
     }

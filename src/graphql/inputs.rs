@@ -1,8 +1,9 @@
 //! The GraphQL input objects: what clients send, before the service parses it.
 
-use async_graphql::{ID, InputObject};
+use async_graphql::{ID, InputObject, MaybeUndefined};
 
-use super::types::{OneClickProvider, Platform, RegisterMethod, SmsPurpose};
+use super::types::{Date, Gender, OneClickProvider, Platform, RegisterMethod, SmsPurpose};
+use crate::service::accounts::{Change, ProfileChange};
 use crate::service::codes::SendCaptcha;
 
 /// `sendSmsCode` input; `mobile` is omitted for VERIFY and RESET_PAY_PASSWORD (the caller's own).
@@ -21,9 +22,10 @@ pub struct SendSmsCodeInput {
 /// `sendEmailCode` input.
 #[derive(InputObject)]
 pub struct SendEmailCodeInput {
-    /// The email address to send to; it must not belong to an account yet.
+    /// The email address to send to: for REGISTER and BIND one no account has, for VERIFY your own.
     pub email: String,
-    /// Only REGISTER: email codes serve sign-up alone, and any other purpose is BAD_USER_INPUT.
+    /// REGISTER, LOGIN, BIND, VERIFY or RESET_PASSWORD (BIND and VERIFY need a signed-in caller); REBIND and
+    /// RESET_PAY_PASSWORD are SMS only and BAD_USER_INPUT here.
     pub purpose: SmsPurpose,
     /// The captcha, once one is required.
     #[graphql(flatten)]
@@ -121,6 +123,26 @@ pub struct VerifySmsInput {
     pub bind_token: Option<String>,
 }
 
+/// `verifyEmail` input.
+#[derive(InputObject)]
+pub struct VerifyEmailInput {
+    /// The email the code was sent to (your own for VERIFY).
+    pub email: String,
+    /// The 6-digit code that `sendEmailCode` sent for this purpose.
+    pub code: String,
+    /// LOGIN, BIND, VERIFY or RESET_PASSWORD.
+    pub purpose: SmsPurpose,
+    /// RESET_PASSWORD only: the new login password (8 to 128 characters by default, not the current one).
+    pub password: Option<String>,
+    /// LOGIN only: true registers an unknown email instead of answering NO_BIND_USER.
+    #[graphql(default_with = "Some(false)")]
+    pub register: Option<bool>,
+    /// LOGIN only: a NO_BIND_USER ticket (single use, 1 hour) whose mobile, email or platform identity is
+    /// attached to the account; a ticket with a platform identity registers an unknown email even without
+    /// `register`.
+    pub bind_token: Option<String>,
+}
+
 /// `bindThirdParty` input: a LOGIN code proves the mobile.
 #[derive(InputObject)]
 pub struct BindThirdPartyInput {
@@ -195,4 +217,36 @@ pub struct OneClickLoginInput {
     /// A `bindToken` from an earlier NO_BIND_USER (say, of `thirdPartyLogin`): what it carries is attached to
     /// the account this signs in to.
     pub bind_token: Option<String>,
+}
+
+/// `updateProfile` input: a field left out stays as it is; null removes it.
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    /// The display name: 1 to 32 characters after trimming, no control characters; null removes it.
+    pub nickname: MaybeUndefined<String>,
+    /// An `https://` URL of the avatar image, at most 512 characters; null removes it.
+    pub avatar: MaybeUndefined<String>,
+    /// The gender; UNKNOWN unsets it.
+    pub gender: Option<Gender>,
+    /// The birthday, from 1900-01-01 to today; null removes it.
+    pub birthday: MaybeUndefined<Date>,
+}
+
+impl From<UpdateProfileInput> for ProfileChange {
+    fn from(input: UpdateProfileInput) -> Self {
+        ProfileChange {
+            nickname: change(input.nickname),
+            avatar: change(input.avatar),
+            gender: input.gender.map(Into::into),
+            birthday: change(input.birthday.map_value(|date| date.0)),
+        }
+    }
+}
+
+fn change<T>(value: MaybeUndefined<T>) -> Change<T> {
+    match value {
+        MaybeUndefined::Undefined => Change::Keep,
+        MaybeUndefined::Null => Change::Clear,
+        MaybeUndefined::Value(value) => Change::Set(value),
+    }
 }

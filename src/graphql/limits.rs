@@ -28,6 +28,8 @@ const CHECKING_FIELDS: &[&str] = &[
     "register",
     "login",
     "verifySms",
+    "verifyEmail",
+    "changePassword",
     "bindThirdParty",
     "thirdPartyLogin",
     "oneClickLogin",

@@ -1,15 +1,18 @@
-//! The root query: the signed-in user, user lookups, sessions.
+//! The root query: the signed-in user, user lookups, sessions, login history.
 
 use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
-use super::types::{PageInfo, Session, User, UserConnection, UserEdge, cursor_of, parse_cursor, parse_user_id};
+use super::types::{
+    LOGIN_EVENT_CURSOR, LoginEventConnection, PageInfo, Session, User, UserConnection, UserEdge, cursor_of,
+    parse_cursor, parse_cursor_of, parse_user_id,
+};
 use crate::service::auth::Viewer;
 use crate::state::AppState;
 
 /// Root query type.
 pub struct Query;
 
-/// Reads: the signed-in user, user lookups and sessions.
+/// Reads: the signed-in user, user lookups, sessions and login history.
 #[Object]
 impl Query {
     /// The signed-in user; null without an access token. A token that is
@@ -96,5 +99,30 @@ impl Query {
                 user_agent: s.user_agent,
             })
             .collect())
+    }
+
+    /// Your own sign-in attempts, newest first: successes and failures (with their error code) of every sign-in
+    /// that named your account, kept `ZHANGHAO_LOGIN_HISTORY_DAYS` days (180 by default).
+    async fn login_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(20)", desc = "How many attempts to return, 1 to 100.")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor: the `endCursor` of the previous page; omit for the newest.")]
+        after: Option<String>,
+    ) -> Result<LoginEventConnection> {
+        let state = ctx.data::<AppState>()?;
+        let viewer = ctx.data::<Viewer>()?;
+        let after = after
+            .as_deref()
+            .map(|cursor| parse_cursor_of(LOGIN_EVENT_CURSOR, cursor))
+            .transpose()
+            .map_err(|e| e.extend())?;
+        let page = state
+            .services
+            .sign_ins
+            .history(viewer, i64::from(first.unwrap_or(20)), after)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(LoginEventConnection::from_page(page, after.is_some()))
     }
 }

@@ -7,11 +7,16 @@ use chrono::{DateTime, Utc};
 use crate::domain;
 use crate::error::{AppError, Field};
 use crate::service::privacy::{Audience, visible_email, visible_mobile};
+use crate::service::verification::VerifyOutcome;
 use crate::service::{self, accounts::AuthOutcome, tokens};
 use crate::state::AppState;
 
+mod date;
 mod enums;
-pub use enums::{OneClickProvider, Platform, RegisterMethod, Role, SmsPurpose, UserStatus};
+mod history;
+pub use date::Date;
+pub use enums::{Gender, OneClickProvider, Platform, RegisterMethod, Role, SmsPurpose, UserStatus};
+pub use history::{LOGIN_EVENT_CURSOR, LoginEvent, LoginEventConnection, LoginEventEdge};
 
 /// A user as a particular viewer may see them.
 pub struct User {
@@ -60,9 +65,17 @@ impl User {
     async fn email(&self) -> Option<String> {
         visible_email(self.audience, &self.row)
     }
-    /// The URL of the avatar image; null when the user has none.
+    /// The URL of the avatar image (`https://`); null when the user has none.
     async fn avatar(&self) -> Option<&str> {
         self.row.avatar.as_deref()
+    }
+    /// The gender the user gave; UNKNOWN until they give one.
+    async fn gender(&self) -> Gender {
+        self.row.gender.into()
+    }
+    /// The birthday the user gave; null when none.
+    async fn birthday(&self) -> Option<Date> {
+        self.row.birthday.map(Date)
     }
     /// What the user may do.
     async fn role(&self) -> Role {
@@ -270,7 +283,7 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// The result of `verifySms`.
+/// The result of `verifySms` and `verifyEmail`.
 #[derive(SimpleObject)]
 pub struct VerifySmsPayload {
     /// The purpose that was carried out, as given in the input.
@@ -283,6 +296,25 @@ pub struct VerifySmsPayload {
     pub created: bool,
 }
 
+impl From<VerifyOutcome> for VerifySmsPayload {
+    fn from(outcome: VerifyOutcome) -> Self {
+        match outcome {
+            VerifyOutcome::SignedIn(signed_in) => VerifySmsPayload {
+                purpose: service::codes::Purpose::Login.into(),
+                user: Some(User::owned(signed_in.user)),
+                tokens: Some(signed_in.tokens.into()),
+                created: signed_in.created,
+            },
+            VerifyOutcome::Done { purpose, user } => VerifySmsPayload {
+                purpose: purpose.into(),
+                user: Some(User::owned(user)),
+                tokens: None,
+                created: false,
+            },
+        }
+    }
+}
+
 /// Turns an ID argument into a user id, or BAD_USER_INPUT.
 pub fn parse_user_id(id: &ID) -> Result<i64, AppError> {
     id.parse::<i64>()
@@ -291,19 +323,30 @@ pub fn parse_user_id(id: &ID) -> Result<i64, AppError> {
 
 /// Opaque cursor of a user id.
 pub fn cursor_of(id: i64) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("user:{id}"))
+    cursor_with("user", id)
 }
 
 /// The user id in a cursor, or BAD_USER_INPUT.
 pub fn parse_cursor(cursor: &str) -> Result<i64, AppError> {
+    parse_cursor_of("user", cursor)
+}
+
+/// Opaque cursor of the row `id` of a `kind` of list.
+pub fn cursor_with(kind: &str, id: i64) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
+}
+
+/// The row id in a cursor of a `kind` of list, or BAD_USER_INPUT on `after`.
+pub fn parse_cursor_of(kind: &str, cursor: &str) -> Result<i64, AppError> {
     use base64::Engine as _;
     let bad = || AppError::bad(Field::After, crate::error::InputProblem::Malformed);
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor.trim())
         .map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    text.strip_prefix("user:")
+    text.strip_prefix(kind)
+        .and_then(|rest| rest.strip_prefix(':'))
         .and_then(|id| id.parse().ok())
         .ok_or_else(bad)
 }

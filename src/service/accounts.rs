@@ -6,16 +6,19 @@ use super::codes::{self, PresentedCode};
 use super::rules::{AccountRules, Entering};
 use super::tickets::LiveTicket;
 use super::tokens::TokenPair;
-use super::{Captchas, Codes, Limits, Notices, RequestMeta, Tickets, Tokens, limits, sign_ins};
+use super::{Captchas, Codes, Limits, Notices, RequestMeta, SignIns, Tickets, Tokens, limits};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Account, Code, Email, Mobile, User, Username};
 use crate::error::{AppError, Field, InputProblem};
-use crate::metrics::{Metrics, SignInMethod};
+use crate::metrics::SignInMethod;
 use crate::store::{self, Db, users::NewUser};
 
 mod password;
+mod profile;
 mod users;
+use profile::parse_nickname;
+pub use profile::{Change, ProfileChange};
 pub use users::UserPage;
 
 /// Sign-up, sign-in and the user queries.
@@ -30,7 +33,7 @@ pub struct Accounts {
     tokens: Tokens,
     tickets: Tickets,
     rules: AccountRules,
-    metrics: Arc<Metrics>,
+    sign_ins: SignIns,
     notices: Notices,
 }
 
@@ -45,7 +48,7 @@ pub struct AccountParts {
     pub tokens: Tokens,
     pub tickets: Tickets,
     pub rules: AccountRules,
-    pub metrics: Arc<Metrics>,
+    pub sign_ins: SignIns,
     pub notices: Notices,
 }
 
@@ -62,7 +65,7 @@ impl Accounts {
             tokens: parts.tokens,
             tickets: parts.tickets,
             rules: parts.rules,
-            metrics: parts.metrics,
+            sign_ins: parts.sign_ins,
             notices: parts.notices,
         }
     }
@@ -94,7 +97,7 @@ impl Accounts {
         // the transaction's rollback keeps the code), so the answer to a wrong
         // code never tells whether the account exists.
         self.tickets
-            .ensure_attachable(ticket.as_ref(), None, new.mobile.as_deref())
+            .ensure_attachable(ticket.as_ref(), None, Some(&new))
             .await?;
 
         // Inputs are well formed: now check the proof. A code is spent inside
@@ -107,7 +110,8 @@ impl Accounts {
             code,
             client: meta.ip,
         });
-        self.create_and_sign_in(new, ticket.as_ref(), meta, spend).await
+        // Sign-up is not a sign-in of the history: its session begins with the account.
+        self.create_and_sign_in(new, ticket.as_ref(), meta, spend, None).await
     }
 
     /// Discuz! Q's `/api/register`: a username and password whose proof is a
@@ -135,7 +139,7 @@ impl Accounts {
         };
         self.tickets.ensure_attachable(Some(&ticket), None, None).await?;
         new.password_hash = Some(self.passwords.hash(password.expose()).await?);
-        self.create_and_sign_in(new, Some(&ticket), meta, None).await
+        self.create_and_sign_in(new, Some(&ticket), meta, None, None).await
     }
 
     /// The account a registration creates, from its identifier (the input `field`).
@@ -200,13 +204,16 @@ impl Accounts {
     }
 
     /// Spends the code (when the sign-in rests on one), inserts the user,
-    /// redeems a bind ticket if given, and issues tokens, all in one transaction.
+    /// redeems a bind ticket if given, and issues tokens, all in one
+    /// transaction; a sign-in `method` (not a sign-up) is written to the
+    /// login history in it too.
     pub async fn create_and_sign_in(
         &self,
         new: NewUser,
         ticket: Option<&LiveTicket>,
         meta: &RequestMeta,
         spend: Option<PresentedCode<'_>>,
+        method: Option<SignInMethod>,
     ) -> Result<AuthOutcome, AppError> {
         let now = self.clock.now();
         let txn = self.codes.begin_spending(spend).await?;
@@ -216,6 +223,9 @@ impl Accounts {
             None => user,
         };
         store::users::touch_login(&txn, user.id, meta.ip_text(), now).await?;
+        if let Some(method) = method {
+            self.sign_ins.succeeded_in(&txn, method, user.id, meta).await?;
+        }
         let tokens = self.tokens.issue_in(&txn, &user, meta).await?;
         store::commit(txn).await?;
         tracing::info!(user_id = user.id, "account created");
@@ -236,7 +246,9 @@ impl Accounts {
         meta: &RequestMeta,
     ) -> Result<AuthOutcome, AppError> {
         let result = self.login_with_password(account, password, bind_token, meta).await;
-        sign_ins::record(&self.metrics, SignInMethod::Password, Some(account), &result);
+        self.sign_ins
+            .record(SignInMethod::Password, Some(account), meta, &result)
+            .await;
         result
     }
 
@@ -276,18 +288,20 @@ impl Accounts {
         self.tickets
             .ensure_attachable(ticket.as_ref(), Some(&user), None)
             .await?;
-        self.sign_in(user, ticket.as_ref(), meta, None).await
+        self.sign_in(user, ticket.as_ref(), meta, None, SignInMethod::Password)
+            .await
     }
 
     /// Issues tokens for a user who has proven who they are, redeeming a bind
-    /// ticket first when one is given; a code the proof rests on is spent in
-    /// the same transaction.
+    /// ticket first when one is given; a code the proof rests on is spent,
+    /// and the sign-in written to the login history, in the same transaction.
     pub async fn sign_in(
         &self,
         user: User,
         ticket: Option<&LiveTicket>,
         meta: &RequestMeta,
         spend: Option<PresentedCode<'_>>,
+        method: SignInMethod,
     ) -> Result<AuthOutcome, AppError> {
         self.rules.admit(Entering::Existing(&user))?;
         let now = self.clock.now();
@@ -300,6 +314,7 @@ impl Accounts {
         // time and the end of any failure streak together.
         limits::clear_failures(&txn, &user).await?;
         store::users::touch_login(&txn, user.id, meta.ip_text(), now).await?;
+        self.sign_ins.succeeded_in(&txn, method, user.id, meta).await?;
         let tokens = self.tokens.issue_in(&txn, &user, meta).await?;
         store::commit(txn).await?;
         Ok(AuthOutcome {
@@ -361,17 +376,4 @@ pub struct AuthOutcome {
     pub tokens: TokenPair,
     /// True when this call created the account.
     pub created: bool,
-}
-
-fn parse_nickname(raw: Option<&str>) -> Result<Option<String>, AppError> {
-    let Some(nickname) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
-    if nickname.chars().count() > 32 {
-        return Err(AppError::bad(Field::Nickname, InputProblem::TooLong(32)));
-    }
-    if nickname.chars().any(char::is_control) {
-        return Err(AppError::bad(Field::Nickname, InputProblem::Malformed));
-    }
-    Ok(Some(nickname.to_string()))
 }

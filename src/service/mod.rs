@@ -18,7 +18,7 @@ pub mod limits;
 pub mod notices;
 pub mod privacy;
 pub mod rules;
-mod sign_ins;
+pub mod sign_ins;
 pub mod third_party;
 pub mod tickets;
 pub mod tokens;
@@ -35,6 +35,7 @@ pub use housekeeping::Housekeeping;
 pub use keys::SigningKeys;
 pub use limits::Limits;
 pub use notices::Notices;
+pub use sign_ins::SignIns;
 pub use third_party::ThirdParty;
 pub use tickets::Tickets;
 pub use tokens::Tokens;
@@ -70,4 +71,5 @@ pub struct Services {
     pub housekeeping: Housekeeping,
     pub keys: SigningKeys,
     pub events: Events,
+    pub sign_ins: SignIns,
 }

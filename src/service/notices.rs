@@ -12,6 +12,10 @@ use crate::messaging::{EmailMessage, EmailSender, SmsMessage, SmsSender, SmsTemp
 pub enum Notice {
     /// The login password was reset with a code sent to the mobile.
     PasswordReset,
+    /// The login password was reset with a code sent to the email.
+    PasswordResetByEmail,
+    /// An account without a password was given one (`setPassword`).
+    PasswordSet,
     /// The signed-in owner changed the login password.
     PasswordChanged,
     /// The account's mobile was replaced by `new` (told to the old one).
@@ -21,7 +25,8 @@ pub enum Notice {
 impl Notice {
     fn purpose(&self) -> &'static str {
         match self {
-            Notice::PasswordReset => "notice_password_reset",
+            Notice::PasswordReset | Notice::PasswordResetByEmail => "notice_password_reset",
+            Notice::PasswordSet => "notice_password_set",
             Notice::PasswordChanged => "notice_password_changed",
             Notice::MobileChanged { .. } => "notice_mobile_changed",
         }
@@ -30,7 +35,8 @@ impl Notice {
     /// What a notice template's one parameter says (at most 6 characters).
     fn event(&self) -> &'static str {
         match self {
-            Notice::PasswordReset => "密码已重设",
+            Notice::PasswordReset | Notice::PasswordResetByEmail => "密码已重设",
+            Notice::PasswordSet => "密码已设置",
             Notice::PasswordChanged => "密码已修改",
             Notice::MobileChanged { .. } => "手机号已更换",
         }
@@ -39,6 +45,8 @@ impl Notice {
     fn text(&self) -> String {
         let what = match self {
             Notice::PasswordReset => "您的账号登录密码已通过短信验证码重设，其他设备均已退出登录。".to_string(),
+            Notice::PasswordResetByEmail => "您的账号登录密码已通过邮箱验证码重设，其他设备均已退出登录。".to_string(),
+            Notice::PasswordSet => "您的账号已设置登录密码。".to_string(),
             Notice::PasswordChanged => "您的账号登录密码已修改，其他设备均已退出登录。".to_string(),
             Notice::MobileChanged { new } => format!("您的账号绑定的手机号已更换为 {}。", new.masked()),
         };

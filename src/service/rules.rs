@@ -2,6 +2,7 @@
 //! and how raw inputs become domain values.
 
 use crate::domain::User;
+use chrono::{DateTime, Duration, Utc};
 use phonenumber::country::Id as Region;
 
 use crate::domain::{Code, Mobile, PasswordPolicy};
@@ -42,6 +43,26 @@ impl AccountRules {
             .filter(|m| !m.is_empty())
             .ok_or(AppError::bad(Field::Mobile, InputProblem::Missing))?;
         Mobile::parse(raw, self.region).ok_or(AppError::bad(Field::Mobile, InputProblem::Malformed))
+    }
+}
+
+/// How long a VERIFY code (SMS or email) keeps its window open.
+const VERIFY_WINDOW_SECONDS: i64 = 600;
+
+/// The window VERIFY opens (for REBIND and `setPassword`): ten minutes, and
+/// only to the session that passed VERIFY, so another token of the same user
+/// (a stolen one, say) cannot use the window the owner just opened. Closed,
+/// it is BAD_USER_INPUT NeedsVerify on `field`.
+pub fn ensure_verify_window(
+    me: &User,
+    session: Option<&str>,
+    now: DateTime<Utc>,
+    field: Field,
+) -> Result<(), AppError> {
+    let same_session = me.mobile_verified_session.is_some() && me.mobile_verified_session.as_deref() == session;
+    match me.mobile_verified_at {
+        Some(at) if same_session && now - at <= Duration::seconds(VERIFY_WINDOW_SECONDS) && at <= now => Ok(()),
+        _ => Err(AppError::bad(field, InputProblem::NeedsVerify)),
     }
 }
 

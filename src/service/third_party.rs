@@ -18,11 +18,11 @@ use super::accounts::AuthOutcome;
 use super::bindings::{self, Identity};
 use super::codes::{PresentedCode, Purpose};
 use super::rules::{AccountRules, Entering};
-use super::{Accounts, Codes, Limits, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
+use super::{Accounts, Codes, Limits, RequestMeta, SignIns, Tickets, Tokens, auth::Viewer, limits};
 use crate::clock::Clock;
 use crate::domain::Code;
 use crate::error::{AppError, Field, InputProblem};
-use crate::metrics::{Metrics, SignInMethod};
+use crate::metrics::SignInMethod;
 use crate::platforms::{Platform, PlatformClients};
 use crate::store::{self, Db, users::NewUser};
 
@@ -63,7 +63,7 @@ pub struct ThirdParty {
     accounts: Accounts,
     rules: AccountRules,
     apps: Arc<PlatformApps>,
-    metrics: Arc<Metrics>,
+    sign_ins: SignIns,
 }
 
 /// What a [`ThirdParty`] is made of.
@@ -78,7 +78,7 @@ pub struct ThirdPartyParts {
     pub accounts: Accounts,
     pub rules: AccountRules,
     pub apps: PlatformApps,
-    pub metrics: Arc<Metrics>,
+    pub sign_ins: SignIns,
 }
 
 /// The operator's apps on each platform.
@@ -116,7 +116,7 @@ impl ThirdParty {
             accounts: parts.accounts,
             rules: parts.rules,
             apps: Arc::new(parts.apps),
-            metrics: parts.metrics,
+            sign_ins: parts.sign_ins,
         }
     }
 
@@ -136,7 +136,9 @@ impl ThirdParty {
     pub async fn bind_with_sms(&self, req: BindRequest, meta: &RequestMeta) -> Result<AuthOutcome, AppError> {
         let mobile = req.mobile.clone();
         let result = self.register_and_bind(req, meta).await;
-        sign_ins::record(&self.metrics, SignInMethod::ThirdParty, Some(&mobile), &result);
+        self.sign_ins
+            .record(SignInMethod::ThirdParty, Some(&mobile), meta, &result)
+            .await;
         result
     }
 
@@ -198,6 +200,9 @@ impl ThirdParty {
         };
         bindings::attach(&txn, &user, identity, now).await?;
         store::users::touch_login(&txn, user.id, meta.ip_text(), now).await?;
+        self.sign_ins
+            .succeeded_in(&txn, SignInMethod::ThirdParty, user.id, meta)
+            .await?;
         let tokens = self.tokens.issue_in(&txn, &user, meta).await?;
         store::commit(txn).await?;
         if created {

@@ -1,6 +1,7 @@
-//! Bind tickets (`bindToken`): single use, one hour. A ticket carries either
-//! a mobile proven by SMS or a platform identity proven by the platform, and
-//! attaches it to the account that later registers or signs in with it.
+//! Bind tickets (`bindToken`): single use, one hour. A ticket carries a
+//! mobile proven by SMS, an email proven by an email code, or a platform
+//! identity proven by the platform, and attaches it to the account that
+//! later registers or signs in with it.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -11,10 +12,11 @@ use chrono::Duration;
 use super::bindings::{self, Identity};
 use crate::clock::Clock;
 use crate::crypto::{hash_opaque, new_opaque_token};
-use crate::domain::Mobile;
+use crate::domain::{Email, Mobile};
 use crate::error::{AppError, Field, InputProblem};
 use crate::platforms::Platform;
 use crate::store::tickets::{NewTicket, Ticket as TicketRow};
+use crate::store::users::NewUser;
 use crate::store::{self, Db, Txn};
 
 const TICKET_LIFETIME_SECONDS: i64 = 3600;
@@ -45,6 +47,7 @@ impl LiveTicket {
 /// What a ticket proves, decoded from its row.
 enum Proof {
     Mobile(String),
+    Email(String),
     Identity(Identity),
 }
 
@@ -52,6 +55,9 @@ fn proofs(row: &TicketRow) -> Result<Vec<Proof>, AppError> {
     let mut proofs = Vec::new();
     if let Some(mobile) = &row.mobile {
         proofs.push(Proof::Mobile(mobile.clone()));
+    }
+    if let Some(email) = &row.email {
+        proofs.push(Proof::Email(email.clone()));
     }
     if let (Some(platform), Some(app_id), Some(openid)) = (&row.platform, &row.app_id, &row.openid) {
         let platform = Platform::from_str(platform)
@@ -98,23 +104,38 @@ impl Tickets {
     }
 
     /// Checks, without using the ticket up, that what it carries could be
-    /// attached to `user` (or to a new account with `new_account_mobile`),
-    /// so that a code is not spent on a request that must end in ALREADY_BOUND.
+    /// attached to `user` (or to the account `new_account` is about to
+    /// create), so that a code is not spent on a request that must end in
+    /// ALREADY_BOUND.
     pub async fn ensure_attachable(
         &self,
         ticket: Option<&LiveTicket>,
         user: Option<&User>,
-        new_account_mobile: Option<&str>,
+        new_account: Option<&NewUser>,
     ) -> Result<(), AppError> {
         let Some(ticket) = ticket else {
             return Ok(());
         };
-        // The mobile the account has, or the one it is about to be created with.
-        let account_mobile = user.map_or(new_account_mobile, |u| u.mobile.as_ref().map(Mobile::as_str));
+        // The mobile and email the account has, or is about to be created with.
+        let (account_mobile, account_email) = match user {
+            Some(user) => (
+                user.mobile.as_ref().map(Mobile::as_str),
+                user.email.as_ref().map(Email::as_str),
+            ),
+            None => (
+                new_account.and_then(|new| new.mobile.as_deref()),
+                new_account.and_then(|new| new.email.as_deref()),
+            ),
+        };
         for proof in proofs(&ticket.row)? {
             match proof {
                 Proof::Mobile(mobile) => {
                     if account_mobile.is_some_and(|current| current != mobile) {
+                        return Err(AppError::AlreadyBound);
+                    }
+                }
+                Proof::Email(email) => {
+                    if account_email.is_some_and(|current| current != email) {
                         return Err(AppError::AlreadyBound);
                     }
                 }
@@ -135,6 +156,7 @@ impl Tickets {
         for proof in proofs(&row)? {
             match proof {
                 Proof::Mobile(mobile) => user = attach_mobile(txn, user, &mobile, now).await?,
+                Proof::Email(email) => user = attach_email(txn, user, &email, now).await?,
                 Proof::Identity(identity) => bindings::attach(txn, &user, &identity, now).await?,
             }
         }
@@ -152,5 +174,18 @@ async fn attach_mobile(
         Some(current) if current == mobile => Ok(user),
         Some(_) => Err(AppError::AlreadyBound),
         None => store::users::set_mobile(txn, user.id, mobile, now).await,
+    }
+}
+
+async fn attach_email(
+    txn: &Txn,
+    user: User,
+    email: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User, AppError> {
+    match user.email.as_ref().map(Email::as_str) {
+        Some(current) if current == email => Ok(user),
+        Some(_) => Err(AppError::AlreadyBound),
+        None => store::users::set_email(txn, user.id, email, now).await,
     }
 }

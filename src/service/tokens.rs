@@ -120,7 +120,7 @@ impl Tokens {
     /// rotated is a sign of theft: the whole family is revoked.
     pub async fn refresh(&self, refresh_token: &str, meta: &RequestMeta) -> Result<(User, TokenPair), AppError> {
         let result = self.rotate(refresh_token, meta).await;
-        sign_ins::record(&self.metrics, SignInMethod::Refresh, None, &result);
+        sign_ins::count(&self.metrics, SignInMethod::Refresh, None, &result);
         result
     }
 

@@ -1,38 +1,37 @@
-//! The SMS and email code flows: sending, and `verifySms` for each purpose
-//! (login-or-register, bind, verify, rebind, reset password, reset pay password);
-//! and `oneClickLogin`, where the carrier proves the mobile a LOGIN code would.
+//! The SMS and email code flows: sending, and `verifySms` / `verifyEmail`
+//! for each purpose (login-or-register, bind, verify, rebind, reset
+//! password, reset pay password). One command shape serves both channels:
+//! its target is a mobile or an email. And `oneClickLogin`, where the
+//! carrier proves the mobile a LOGIN code would.
 
 use std::sync::Arc;
 
 use crate::domain::User;
-use chrono::Duration;
 
 use super::accounts::AuthOutcome;
-use super::codes::{PresentedCode, Purpose};
-use super::notices::Notice;
-use super::rules::{AccountRules, own_mobile};
-use super::{Accounts, Codes, Limits, Notices, RequestMeta, Tickets, Tokens, auth::Viewer, limits, sign_ins};
+use super::codes::{Purpose, Target};
+use super::rules::{self, AccountRules};
+use super::{Accounts, Codes, Limits, Notices, RequestMeta, SignIns, Tickets, Tokens, auth::Viewer};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
-use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
-use crate::error::{AppError, Field, InputProblem};
-use crate::metrics::{Metrics, SignInMethod};
+use crate::domain::Mobile;
+use crate::error::{AppError, Field};
+use crate::metrics::SignInMethod;
 use crate::one_click::OneClickClients;
-use crate::store::{self, Db};
+use crate::store::{self, Db, Txn};
 
 mod command;
+mod flows;
 mod login;
 mod one_click;
 mod pay;
 mod send;
 
-pub use command::{VerifyCommand, VerifyRequest};
+pub use command::{VerifyCommand, VerifyEmailRequest, VerifyRequest};
 pub use one_click::OneClickRequest;
 
-use login::{MobileLogin, MobileProof};
+use login::{LoginProof, TargetLogin};
 
-/// How long a VERIFY code keeps the REBIND window open.
-const REBIND_WINDOW_SECONDS: i64 = 600;
 /// Wrong pay passwords before the pay password locks.
 const PAY_PASSWORD_MAX_FAILURES: i32 = 5;
 
@@ -50,7 +49,7 @@ pub struct Verification {
     /// How long five wrong pay passwords lock the pay password.
     pay_lockout: std::time::Duration,
     notices: Notices,
-    metrics: Arc<Metrics>,
+    sign_ins: SignIns,
     /// The carriers' one-click providers, for `oneClickLogin`.
     one_click: Arc<OneClickClients>,
     /// Charges one-click sign-ins to the client IP.
@@ -69,7 +68,7 @@ pub struct VerificationParts {
     pub rules: AccountRules,
     pub pay_lockout: std::time::Duration,
     pub notices: Notices,
-    pub metrics: Arc<Metrics>,
+    pub sign_ins: SignIns,
     pub one_click: Arc<OneClickClients>,
     pub limits: Limits,
 }
@@ -107,7 +106,7 @@ impl Verification {
             rules: parts.rules,
             pay_lockout: parts.pay_lockout,
             notices: parts.notices,
-            metrics: parts.metrics,
+            sign_ins: parts.sign_ins,
             one_click: parts.one_click,
             limits: parts.limits,
         }
@@ -128,7 +127,31 @@ impl Verification {
             Err(err) => Err(err),
         };
         if purpose == Purpose::Login {
-            sign_ins::record(&self.metrics, SignInMethod::Sms, mobile.as_deref(), &result);
+            self.sign_ins
+                .record(SignInMethod::Sms, mobile.as_deref(), meta, &result)
+                .await;
+        }
+        result
+    }
+
+    /// Parses and carries out `verifyEmail` (LOGIN, BIND, VERIFY,
+    /// RESET_PASSWORD): the flows of `verifySms` with an email as the target.
+    pub async fn verify_email(
+        &self,
+        viewer: &Viewer,
+        purpose: Purpose,
+        req: VerifyEmailRequest,
+        meta: &RequestMeta,
+    ) -> Result<VerifyOutcome, AppError> {
+        let email = req.email.clone();
+        let result = match self.parse_email(viewer, purpose, req).await {
+            Ok(command) => self.verify(viewer, command, meta).await,
+            Err(err) => Err(err),
+        };
+        if purpose == Purpose::Login {
+            self.sign_ins
+                .record(SignInMethod::Email, Some(&email), meta, &result)
+                .await;
         }
         result
     }
@@ -143,36 +166,35 @@ impl Verification {
         let done = |purpose| move |user| VerifyOutcome::Done { purpose, user };
         match command {
             VerifyCommand::Login {
-                mobile,
+                target,
                 code,
                 register,
                 invite_code,
                 ticket,
             } => {
-                let login = MobileLogin {
-                    mobile: &mobile,
-                    proof: MobileProof::SmsCode(&code),
+                let request = TargetLogin {
+                    target: &target,
+                    proof: LoginProof::Code(&code),
                     register,
                     invite: self.accounts.parse_invite(invite_code.as_deref()).await?,
                     ticket: ticket.as_deref(),
                 };
-                let signed_in = self.login_by_mobile(login, meta).await?;
-                Ok(VerifyOutcome::SignedIn(signed_in))
+                Ok(VerifyOutcome::SignedIn(self.login_by_target(request, meta).await?))
             }
-            VerifyCommand::Bind { mobile, code } => self
-                .bind_mobile(viewer.require()?, &mobile, &code, meta)
+            VerifyCommand::Bind { target, code } => self
+                .bind(viewer.require()?, &target, &code, meta)
                 .await
                 .map(done(Purpose::Bind)),
-            VerifyCommand::Verify { code } => self
-                .verify_current_mobile(viewer, &code, meta)
+            VerifyCommand::Verify { target, code } => self
+                .verify_own(viewer, &target, &code, meta)
                 .await
                 .map(done(Purpose::Verify)),
             VerifyCommand::Rebind { mobile, code } => self
                 .rebind_mobile(viewer, &mobile, &code, meta)
                 .await
                 .map(done(Purpose::Rebind)),
-            VerifyCommand::ResetPassword { mobile, code, password } => self
-                .reset_password(&mobile, &code, &password, meta)
+            VerifyCommand::ResetPassword { target, code, password } => self
+                .reset_password(&target, &code, &password, meta)
                 .await
                 .map(done(Purpose::ResetPassword)),
             VerifyCommand::ResetPayPassword { code, pay_password } => self
@@ -182,147 +204,64 @@ impl Verification {
         }
     }
 
-    async fn bind_mobile(&self, me: &User, mobile: &Mobile, code: &Code, meta: &RequestMeta) -> Result<User, AppError> {
-        self.ensure_mobile_free(mobile).await?;
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::Bind,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        store::users::set_mobile(&self.db, me.id, mobile.as_str(), self.clock.now()).await
-    }
-
-    async fn verify_current_mobile(&self, viewer: &Viewer, code: &Code, meta: &RequestMeta) -> Result<User, AppError> {
-        let me = viewer.require()?;
-        let session = viewer.session().unwrap_or_default();
-        let mobile = own_mobile(me)?;
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::Verify,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        store::users::mark_mobile_verified(&self.db, me.id, session, self.clock.now()).await
-    }
-
-    async fn rebind_mobile(
-        &self,
-        viewer: &Viewer,
-        mobile: &Mobile,
-        code: &Code,
-        meta: &RequestMeta,
-    ) -> Result<User, AppError> {
-        let me = viewer.require()?;
-        self.ensure_rebind_window(viewer)?;
-        if me.mobile.as_ref() == Some(mobile) {
-            return Err(AppError::bad(Field::Mobile, InputProblem::SameAsBefore));
-        }
-        self.ensure_mobile_free(mobile).await?;
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::Rebind,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        // The new mobile and the end of every session land together, or neither.
-        let txn = store::begin(&self.db).await?;
-        let user = store::users::rebind_mobile(&txn, me.id, mobile.as_str(), self.clock.now()).await?;
-        // The session that rebinds stays signed in; every other one ends.
-        match viewer.session() {
-            Some(keep) => self.tokens.revoke_all_but(&txn, user.id, keep).await?,
-            None => self.tokens.revoke_everything(&txn, user.id).await?,
-        }
-        store::commit(txn).await?;
-        self.notices
-            .tell(me, Notice::MobileChanged { new: mobile.clone() })
-            .await;
-        self.reload(user.id).await
-    }
-
-    async fn reset_password(
-        &self,
-        mobile: &Mobile,
-        code: &Code,
-        password: &PlainPassword,
-        meta: &RequestMeta,
-    ) -> Result<User, AppError> {
-        let user = store::users::by_mobile(&self.db, mobile.as_str()).await?;
-        // The code is checked first, so an unknown mobile (to which no code was
-        // ever sent) answers CODE_INVALID like a wrong code to a known one.
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::ResetPassword,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        let user = user.ok_or(AppError::CodeInvalid)?;
-        let old_hash = store::users::password_hash(&self.db, user.id).await?;
-        if old_hash.is_some() && self.passwords.verify(old_hash.as_deref(), password.expose()).await? {
-            return Err(AppError::bad(Field::Password, InputProblem::SameAsBefore));
-        }
-        let hash = self.passwords.hash(password.expose()).await?;
-        let txn = store::begin(&self.db).await?;
-        // Whoever holds the phone owns the account again: end password lockouts.
-        limits::clear_failures(&txn, &user).await?;
-        let user = store::users::set_password_hash(&txn, user.id, &hash, self.clock.now()).await?;
-        self.tokens.revoke_everything(&txn, user.id).await?;
-        store::commit(txn).await?;
-        let user = self.reload(user.id).await?;
-        self.notices.tell(&user, Notice::PasswordReset).await;
-        Ok(user)
-    }
-
-    async fn reset_pay_password(
-        &self,
-        me: &User,
-        code: &Code,
-        pay_password: &PayPassword,
-        meta: &RequestMeta,
-    ) -> Result<User, AppError> {
-        let mobile = own_mobile(me)?;
-        self.codes
-            .consume(PresentedCode {
-                target: mobile.as_str(),
-                purpose: Purpose::ResetPayPassword,
-                code,
-                client: meta.ip,
-            })
-            .await?;
-        let hash = self.passwords.hash(pay_password.expose()).await?;
-        store::users::set_pay_password_hash(&self.db, me.id, &hash, self.clock.now()).await
-    }
-
     async fn ensure_mobile_free(&self, mobile: &Mobile) -> Result<(), AppError> {
-        match store::users::by_mobile(&self.db, mobile.as_str()).await? {
-            Some(_) => Err(AppError::AccountExists { field: Field::Mobile }),
+        self.ensure_free(&Target::Mobile(mobile.clone())).await
+    }
+
+    /// ACCOUNT_EXISTS when an account has this mobile or email.
+    async fn ensure_free(&self, target: &Target) -> Result<(), AppError> {
+        match self.owner_of(target).await? {
+            Some(_) => Err(AppError::AccountExists {
+                field: target_field(target),
+            }),
             None => Ok(()),
         }
     }
 
-    /// REBIND is open for ten minutes after VERIFY, and only to the session
-    /// that passed VERIFY: another token of the same user (a stolen one, say)
-    /// cannot use the window the owner just opened.
+    /// The account that has this mobile or email.
+    async fn owner_of(&self, target: &Target) -> Result<Option<User>, AppError> {
+        match target {
+            Target::Mobile(mobile) => store::users::by_mobile(&self.db, mobile.as_str()).await,
+            Target::Email(email) => store::users::by_email(&self.db, email.as_str()).await,
+        }
+    }
+
+    /// REBIND is open in the window VERIFY opened, to that session only.
     fn ensure_rebind_window(&self, viewer: &Viewer) -> Result<(), AppError> {
         let me = viewer.require()?;
-        let now = self.clock.now();
-        let same_session =
-            me.mobile_verified_session.is_some() && me.mobile_verified_session.as_deref() == viewer.session();
-        match me.mobile_verified_at {
-            Some(at) if same_session && now - at <= Duration::seconds(REBIND_WINDOW_SECONDS) && at <= now => Ok(()),
-            _ => Err(AppError::bad(Field::Mobile, InputProblem::NeedsVerify)),
-        }
+        rules::ensure_verify_window(me, viewer.session(), self.clock.now(), Field::Mobile)
     }
 
     async fn reload(&self, id: i64) -> Result<User, AppError> {
         store::users::by_id(&self.db, id).await?.ok_or(AppError::NotFound)
+    }
+}
+
+/// The input a mobile or an email target came from.
+fn target_field(target: &Target) -> Field {
+    match target {
+        Target::Mobile(_) => Field::Mobile,
+        Target::Email(_) => Field::Email,
+    }
+}
+
+/// How a sign-in by a code to `target` is counted and recorded.
+fn sign_in_method(target: &Target) -> SignInMethod {
+    match target {
+        Target::Mobile(_) => SignInMethod::Sms,
+        Target::Email(_) => SignInMethod::Email,
+    }
+}
+
+/// Attaches a proven mobile or email to the user; a taken one is ACCOUNT_EXISTS.
+async fn attach_target(
+    txn: &Txn,
+    id: i64,
+    target: &Target,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User, AppError> {
+    match target {
+        Target::Mobile(mobile) => store::users::set_mobile(txn, id, mobile.as_str(), now).await,
+        Target::Email(email) => store::users::set_email(txn, id, email.as_str(), now).await,
     }
 }

@@ -6,6 +6,7 @@ pub mod captchas;
 pub mod codes;
 pub mod counters;
 pub mod events;
+pub mod login_events;
 pub mod oauth_states;
 pub mod sessions;
 pub mod settings;

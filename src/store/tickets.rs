@@ -9,10 +9,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::error::AppError;
 
-/// What a ticket proves: a mobile, or a platform identity.
+/// What a ticket proves: a mobile, an email, or a platform identity.
 #[derive(Debug, Clone, Default)]
 pub struct NewTicket {
     pub mobile: Option<String>,
+    pub email: Option<String>,
     pub platform: Option<String>,
     pub app_id: Option<String>,
     pub openid: Option<String>,
@@ -30,6 +31,7 @@ pub async fn insert<C: ConnectionTrait>(
     let row = ActiveModel {
         id: Set(id.to_string()),
         mobile: Set(new.mobile),
+        email: Set(new.email),
         platform: Set(new.platform),
         app_id: Set(new.app_id),
         openid: Set(new.openid),

@@ -9,8 +9,13 @@ use sea_orm::{
 };
 
 use super::account_conflict;
-use crate::domain::{Account, Email, Mobile, Role, User, UserStatus};
+
+mod pay;
+mod profile;
+use crate::domain::{Account, Email, Gender, Mobile, Role, User, UserStatus};
 use crate::error::AppError;
+pub use pay::*;
+pub use profile::*;
 
 /// What a new account starts with; every identifier is optional.
 #[derive(Debug, Default, Clone)]
@@ -35,7 +40,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser, now: DateTime<Utc>
         mobile: Set(new.mobile),
         email: Set(new.email),
         avatar: Set(None),
-        gender: Set(0),
+        gender: Set(Gender::Unknown),
+        birthday: Set(None),
         password_hash: Set(new.password_hash),
         pay_password_hash: Set(None),
         pay_password_failures: Set(0),
@@ -69,6 +75,7 @@ fn into_user(row: UserRow) -> User {
         email: row.email.map(Email::from_stored),
         avatar: row.avatar,
         gender: row.gender,
+        birthday: row.birthday,
         role: row.role,
         status: row.status,
         has_password: row.password_hash.is_some(),
@@ -108,25 +115,14 @@ pub async fn for_password_sign_in<C: ConnectionTrait>(
     }))
 }
 
+/// The account `account` names.
+pub async fn by_account<C: ConnectionTrait>(db: &C, account: &Account) -> Result<Option<User>, AppError> {
+    Ok(for_password_sign_in(db, account).await?.map(|record| record.user))
+}
+
 /// The login password hash of a user, if they have one.
 pub async fn password_hash<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<String>, AppError> {
     Ok(Users::find_by_id(id).one(db).await?.and_then(|row| row.password_hash))
-}
-
-/// The pay password of a user and its lockout state.
-pub struct PayPasswordState {
-    pub hash: Option<String>,
-    pub failures: i32,
-    pub locked_until: Option<DateTime<Utc>>,
-}
-
-/// The pay password state of a user (`None`: no such user).
-pub async fn pay_password<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<PayPasswordState>, AppError> {
-    Ok(Users::find_by_id(id).one(db).await?.map(|row| PayPasswordState {
-        hash: row.pay_password_hash,
-        failures: row.pay_password_failures,
-        locked_until: row.pay_password_locked_until,
-    }))
 }
 
 /// The user with this id.
@@ -188,8 +184,15 @@ pub async fn set_mobile<C: ConnectionTrait>(
     update_columns(db, id, changes, now).await
 }
 
-/// Opens the REBIND window: the current mobile proven now, by `session`.
-pub async fn mark_mobile_verified<C: ConnectionTrait>(
+/// Attaches an email proven by a code; a taken one is ACCOUNT_EXISTS.
+pub async fn set_email<C: ConnectionTrait>(db: &C, id: i64, email: &str, now: DateTime<Utc>) -> Result<User, AppError> {
+    let changes = [(Column::Email, Expr::value(email))];
+    update_columns(db, id, changes, now).await
+}
+
+/// Opens the VERIFY window (REBIND, `setPassword`): the current mobile or
+/// email proven now, by `session`.
+pub async fn open_verify_window<C: ConnectionTrait>(
     db: &C,
     id: i64,
     session: &str,
@@ -228,30 +231,33 @@ pub async fn set_password_hash<C: ConnectionTrait>(
     update_columns(db, id, changes, now).await
 }
 
-/// Stores a new pay password hash and ends its lockout.
-pub async fn set_pay_password_hash<C: ConnectionTrait>(
+/// Stores the first login password hash of a user who has none; `None`
+/// when they had one by then.
+pub async fn set_first_password_hash<C: ConnectionTrait>(
     db: &C,
     id: i64,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<User, AppError> {
-    let changes = [
-        (Column::PayPasswordHash, Expr::value(hash)),
-        (Column::PayPasswordFailures, Expr::value(0)),
-        (
-            Column::PayPasswordLockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        ),
-    ];
-    update_columns(db, id, changes, now).await
+) -> Result<Option<User>, AppError> {
+    let result = Users::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::PasswordHash.is_null())
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    by_id(db, id).await
 }
 
 /// Sets columns of one user, bumps `updated_at` and reads the row back;
 /// unique violations become ACCOUNT_EXISTS.
-async fn update_columns<C: ConnectionTrait, const N: usize>(
+async fn update_columns<C: ConnectionTrait>(
     db: &C,
     id: i64,
-    changes: [(Column, Expr); N],
+    changes: impl IntoIterator<Item = (Column, Expr)>,
     now: DateTime<Utc>,
 ) -> Result<User, AppError> {
     let mut update = Users::update_many().col_expr(Column::UpdatedAt, Expr::value(now));
@@ -321,45 +327,4 @@ pub async fn page<C: ConnectionTrait>(
 
 fn escape_like(term: &str) -> String {
     term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
-/// Takes one pay-password try if the pay password is not locked and tries
-/// remain; one statement decides, so concurrent guesses cannot share a try.
-pub async fn reserve_pay_password_try<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    max_tries: i32,
-    now: DateTime<Utc>,
-) -> Result<bool, AppError> {
-    let result = Users::update_many()
-        .col_expr(
-            Column::PayPasswordFailures,
-            Expr::col(Column::PayPasswordFailures).add(1),
-        )
-        .filter(Column::Id.eq(id))
-        .filter(Column::PayPasswordFailures.lt(max_tries))
-        .filter(
-            Condition::any()
-                .add(Column::PayPasswordLockedUntil.is_null())
-                .add(Column::PayPasswordLockedUntil.lte(now)),
-        )
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
-/// Used by the pay-password lockout.
-pub async fn set_pay_password_failures<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    failures: i32,
-    locked_until: Option<DateTime<Utc>>,
-) -> Result<(), AppError> {
-    Users::update_many()
-        .col_expr(Column::PayPasswordFailures, Expr::value(failures))
-        .col_expr(Column::PayPasswordLockedUntil, Expr::value(locked_until))
-        .filter(Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
 }

@@ -148,7 +148,7 @@ async fn unbind_never_removes_the_last_way_to_sign_in() {
         .state
         .services
         .accounts
-        .sign_in(user, None, &meta, None)
+        .sign_in(user, None, &meta, None, zhanghao::metrics::SignInMethod::ThirdParty)
         .await
         .unwrap();
     let token = signed.tokens.access_token;

@@ -1,9 +1,10 @@
-//! The signed-in user's own account: pay password, password, sessions.
+//! The signed-in user's own account: profile, username, pay password, password, sessions.
 
 use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
 use super::parts;
-use crate::graphql::types::AuthPayload;
+use crate::graphql::inputs::UpdateProfileInput;
+use crate::graphql::types::{AuthPayload, User};
 
 #[derive(Default)]
 pub struct AccountMutation;
@@ -11,6 +12,57 @@ pub struct AccountMutation;
 /// The account page: what a signed-in user changes about their own account.
 #[Object]
 impl AccountMutation {
+    /// Changes your nickname, avatar, gender or birthday: fields left out stay, null removes one.
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The fields to change.")] input: UpdateProfileInput,
+    ) -> Result<User> {
+        let (state, viewer, _) = parts(ctx)?;
+        let user = state
+            .services
+            .accounts
+            .update_profile(viewer, input.into())
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(User::owned(user))
+    }
+
+    /// Sets or changes your username. One another account has in any letter case is ACCOUNT_EXISTS; your
+    /// own in another letter case changes its case.
+    async fn change_username(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "2 to 18 letters, digits or underscores, not a phone number.")] username: String,
+    ) -> Result<User> {
+        let (state, viewer, _) = parts(ctx)?;
+        let user = state
+            .services
+            .accounts
+            .change_username(viewer, &username)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(User::owned(user))
+    }
+
+    /// Gives an account without a password (made by SMS, email or a platform) its first one, within 10
+    /// minutes of a VERIFY code (`verifySms` or `verifyEmail`) in this session; outside that window, or
+    /// when the account has a password already (use `changePassword`), BAD_USER_INPUT on `password`.
+    async fn set_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The password, under the same rules as at sign-up.")] password: String,
+    ) -> Result<User> {
+        let (state, viewer, _) = parts(ctx)?;
+        let user = state
+            .services
+            .accounts
+            .set_password(viewer, &password)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(User::owned(user))
+    }
+
     /// Checks your pay password before a payment: true when right, false when wrong; five wrong tries lock it
     /// (TOO_MANY_ATTEMPTS), and NOT_FOUND means no pay password is set.
     async fn verify_pay_password(

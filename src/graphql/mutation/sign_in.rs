@@ -4,11 +4,11 @@ use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
 use super::parts;
 use crate::domain::CodeDigits;
-use crate::graphql::inputs::{LoginInput, RegisterInput, SendEmailCodeInput, SendSmsCodeInput, VerifySmsInput};
+use crate::graphql::inputs::{
+    LoginInput, RegisterInput, SendEmailCodeInput, SendSmsCodeInput, VerifyEmailInput, VerifySmsInput,
+};
 use crate::graphql::types::{AuthPayload, Captcha, CodeSent, User, VerifySmsPayload};
 use crate::service;
-use crate::service::codes::Purpose;
-use crate::service::verification::VerifyOutcome;
 
 #[derive(Default)]
 pub struct SignInMutation;
@@ -145,20 +145,33 @@ impl SignInMutation {
             .verify_sms(viewer, input.purpose.into(), request, meta)
             .await
             .map_err(|e| e.extend())?;
-        Ok(match outcome {
-            VerifyOutcome::SignedIn(signed_in) => VerifySmsPayload {
-                purpose: Purpose::Login.into(),
-                user: Some(User::owned(signed_in.user)),
-                tokens: Some(signed_in.tokens.into()),
-                created: signed_in.created,
-            },
-            VerifyOutcome::Done { purpose, user } => VerifySmsPayload {
-                purpose: purpose.into(),
-                user: Some(User::owned(user)),
-                tokens: None,
-                created: false,
-            },
-        })
+        Ok(outcome.into())
+    }
+
+    /// Checks an email code and does what its purpose says: LOGIN signs in (an unknown email registers with
+    /// `register: true`, else NO_BIND_USER with `extensions.bindToken`), BIND sets the email of an account
+    /// without one, VERIFY proves your email and opens the 10-minute window (REBIND, `setPassword`) for this
+    /// session, RESET_PASSWORD sets `password` and ends every session. Other purposes are BAD_USER_INPUT.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The email, the code, its purpose and what that purpose needs.")] input: VerifyEmailInput,
+    ) -> Result<VerifySmsPayload> {
+        let (state, viewer, meta) = parts(ctx)?;
+        let request = service::verification::VerifyEmailRequest {
+            email: input.email,
+            code: input.code,
+            password: input.password,
+            register: input.register.unwrap_or(false),
+            bind_token: input.bind_token,
+        };
+        let outcome = state
+            .services
+            .verification
+            .verify_email(viewer, input.purpose.into(), request, meta)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(outcome.into())
     }
 
     /// Exchanges a refresh token for a new pair (the old one stops working).

@@ -22,18 +22,22 @@ pub enum RegisterMethod {
 pub enum SmsPurpose {
     /// Sign-up with `register` (method SMS or EMAIL); the mobile or email must not belong to an account yet.
     Register,
-    /// Sign-in by `verifySms` or `bindThirdParty`; an unknown mobile registers or gets NO_BIND_USER.
+    /// Sign-in by `verifySms`, `verifyEmail` or `bindThirdParty`; an unknown mobile or email registers or gets
+    /// NO_BIND_USER.
     Login,
-    /// Signed in without a mobile: `verifySms` sets this mobile, which must not belong to another account.
+    /// Signed in without a mobile (or email): `verifySms` (`verifyEmail`) sets it; it must not belong to another
+    /// account.
     Bind,
     /// Signed in: moves the account to a new, unused mobile within 10 minutes of VERIFY in the same
     /// session, and ends every session of the account.
     Rebind,
-    /// Signed out: `verifySms` sets a new login password for the account of this mobile and ends every session.
+    /// Signed out: `verifySms` (`verifyEmail`) sets a new login password for the account of this mobile (email)
+    /// and ends every session.
     ResetPassword,
     /// Signed in: `verifySms` sets a new 6-digit pay password; the code goes to the caller's own mobile.
     ResetPayPassword,
-    /// Signed in: proves the caller's current mobile and opens a 10-minute REBIND window for this session.
+    /// Signed in: proves the caller's current mobile (or email, by `verifyEmail`) and opens a 10-minute window
+    /// for REBIND and `setPassword` in this session.
     Verify,
 }
 
@@ -87,4 +91,16 @@ pub enum UserStatus {
     Active,
     /// Banned: sign-in and refresh answer ACCOUNT_DISABLED and the user's access tokens are refused.
     Disabled,
+}
+
+/// A user's gender, as they chose to give it.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::domain::Gender")]
+pub enum Gender {
+    /// Not given (every account starts here); setting it again unsets the gender.
+    Unknown,
+    /// Male (男).
+    Male,
+    /// Female (女).
+    Female,
 }

@@ -1,7 +1,7 @@
 //! ShopXO's user object, the `data` of a successful `user/reg`: built
 //! field by field from our user row, never the row itself.
 
-use crate::domain::User;
+use crate::domain::{Gender, User};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -97,10 +97,10 @@ impl ShopxoUser {
             .find(|v| !v.is_empty())
             .cloned()
             .unwrap_or_default();
-        let gender_text = match user.gender {
-            1 => "女",
-            2 => "男",
-            _ => "保密",
+        let (gender, gender_text) = match user.gender {
+            Gender::Female => (1, "女"),
+            Gender::Male => (2, "男"),
+            Gender::Unknown => (0, "保密"),
         };
         ShopxoUser {
             id: user.id.to_string(),
@@ -114,7 +114,7 @@ impl ShopxoUser {
             nickname,
             mobile,
             email,
-            gender: user.gender.to_string(),
+            gender: gender.to_string(),
             avatar: user
                 .avatar
                 .clone()

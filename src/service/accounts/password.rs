@@ -1,11 +1,14 @@
-//! `changePassword`: the signed-in user replaces their password.
+//! `changePassword`: the signed-in user replaces their password;
+//! `setPassword`: an account without one gets its first.
 
 use super::{Accounts, AuthOutcome};
+use crate::domain::User;
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::RequestMeta;
 use crate::service::auth::Viewer;
 use crate::service::limits::PasswordFactor;
 use crate::service::notices::Notice;
+use crate::service::rules;
 use crate::store;
 
 impl Accounts {
@@ -51,5 +54,29 @@ impl Accounts {
             tokens,
             created: false,
         })
+    }
+
+    /// Gives an account made by SMS, email or a platform its first password,
+    /// within the window a VERIFY code opened for this session (so a token
+    /// alone, stolen say, cannot add a password to sign in with). An account
+    /// that has a password is refused as BAD_USER_INPUT on `password`: its
+    /// state, not the caller's rights, is what is wrong, and `changePassword`
+    /// (or a reset by code) is the way to replace one.
+    pub async fn set_password(&self, viewer: &Viewer, password: &str) -> Result<User, AppError> {
+        let me = viewer.require()?;
+        let refused = || AppError::bad(Field::Password, InputProblem::NotAllowed);
+        if me.has_password {
+            return Err(refused());
+        }
+        let now = self.clock.now();
+        rules::ensure_verify_window(me, viewer.session(), now, Field::Password)?;
+        let password = self.rules.password.parse_new(password, Field::Password)?;
+        let hash = self.passwords.hash(password.expose()).await?;
+        // Only where there is still none: of two racing calls, one sets it.
+        let user = store::users::set_first_password_hash(&self.db, me.id, &hash, now)
+            .await?
+            .ok_or_else(refused)?;
+        self.notices.tell(&user, Notice::PasswordSet).await;
+        Ok(user)
     }
 }

@@ -19,7 +19,7 @@ use crate::platforms::{Platform, PlatformCredential, PlatformError, VerifiedIden
 use crate::service::accounts::AuthOutcome;
 use crate::service::bindings::{self, Identity};
 use crate::service::rules::Entering;
-use crate::service::{RequestMeta, limits, sign_ins};
+use crate::service::{RequestMeta, limits};
 use crate::store::{self, tickets::NewTicket, users::NewUser};
 
 /// Verified sign-ins per client IP per hour. Each one costs a call to the
@@ -42,7 +42,9 @@ impl ThirdParty {
         meta: &RequestMeta,
     ) -> Result<AuthOutcome, AppError> {
         let result = self.sign_in_with_platform(req, meta).await;
-        sign_ins::record(&self.metrics, SignInMethod::ThirdParty, None, &result);
+        self.sign_ins
+            .record(SignInMethod::ThirdParty, None, meta, &result)
+            .await;
         result
     }
 
@@ -77,7 +79,10 @@ impl ThirdParty {
         // Only a verified binding signs in: a claimed one (seed flow) may be
         // someone else's squat on this openid, so the phone decides instead.
         if let Some(user) = self.verified_owner(&identity).await? {
-            return self.accounts.sign_in(user, None, meta, None).await;
+            return self
+                .accounts
+                .sign_in(user, None, meta, None, SignInMethod::ThirdParty)
+                .await;
         }
         if let Some(user) = self.unionid_owner(platform, identity.unionid.as_deref()).await? {
             return self

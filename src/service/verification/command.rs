@@ -1,11 +1,12 @@
-//! `verifySms` requests: as sent, and parsed per purpose.
+//! `verifySms` and `verifyEmail` requests: as sent, and parsed per purpose
+//! into one [`VerifyCommand`] whose target is a mobile or an email.
 
 use super::Verification;
-use crate::domain::{Code, Mobile, PayPassword, PlainPassword};
+use crate::domain::{Code, Email, Mobile, PayPassword, PlainPassword, User};
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::auth::Viewer;
-use crate::service::codes::Purpose;
-use crate::service::rules::parse_code;
+use crate::service::codes::{Purpose, Target};
+use crate::service::rules::{own_mobile, parse_code};
 use crate::service::tickets::LiveTicket;
 
 /// `verifySms` as the client sent it: every field any purpose takes.
@@ -24,23 +25,37 @@ pub struct VerifyRequest {
     pub malformed_code_is_wrong: bool,
 }
 
-/// A `verifySms` request parsed for its purpose: each variant carries
-/// exactly the checked inputs its flow needs. Not `Debug`: it holds passwords.
+/// `verifyEmail` as the client sent it.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyEmailRequest {
+    pub email: String,
+    pub code: String,
+    pub password: Option<String>,
+    pub register: bool,
+    pub bind_token: Option<String>,
+}
+
+/// A `verifySms` or `verifyEmail` request parsed for its purpose: each
+/// variant carries exactly the checked inputs its flow needs; `target` is
+/// where the code went. Not `Debug`: it holds passwords.
 pub enum VerifyCommand {
-    /// Sign in by mobile; unknown mobiles register (`register`, or a ticket
-    /// carrying a platform identity) or get a bind ticket.
+    /// Sign in by mobile or email; unknown ones register (`register`, or a
+    /// ticket carrying a platform identity) or get a bind ticket.
     Login {
-        mobile: Mobile,
+        target: Target,
         code: Code,
         register: bool,
         invite_code: Option<String>,
         ticket: Option<Box<LiveTicket>>,
     },
+    /// Signed in without one: attach this mobile or email.
     Bind {
-        mobile: Mobile,
+        target: Target,
         code: Code,
     },
+    /// Signed in: prove the account's own mobile or email.
     Verify {
+        target: Target,
         code: Code,
     },
     Rebind {
@@ -48,7 +63,7 @@ pub enum VerifyCommand {
         code: Code,
     },
     ResetPassword {
-        mobile: Mobile,
+        target: Target,
         code: Code,
         password: PlainPassword,
     },
@@ -71,7 +86,7 @@ impl Verification {
         let mobile = req.mobile.as_deref();
         Ok(match purpose {
             Purpose::Login => VerifyCommand::Login {
-                mobile: self.rules.parse_mobile(mobile)?,
+                target: Target::Mobile(self.rules.parse_mobile(mobile)?),
                 register: req.register,
                 ticket: self.tickets.load(req.bind_token.as_deref()).await?.map(Box::new),
                 invite_code: req.invite_code,
@@ -83,13 +98,16 @@ impl Verification {
                     return Err(AppError::AlreadyBound);
                 }
                 VerifyCommand::Bind {
-                    mobile: self.rules.parse_mobile(mobile)?,
+                    target: Target::Mobile(self.rules.parse_mobile(mobile)?),
                     code: code?,
                 }
             }
             Purpose::Verify => {
-                viewer.require()?;
-                VerifyCommand::Verify { code: code? }
+                let me = viewer.require()?;
+                VerifyCommand::Verify {
+                    code: code?,
+                    target: Target::Mobile(own_mobile(me)?),
+                }
             }
             Purpose::Rebind => {
                 viewer.require()?;
@@ -99,11 +117,8 @@ impl Verification {
                 }
             }
             Purpose::ResetPassword => VerifyCommand::ResetPassword {
-                mobile: self.rules.parse_mobile(mobile)?,
-                password: self
-                    .rules
-                    .password
-                    .parse_new(req.password.as_deref().unwrap_or(""), Field::Password)?,
+                target: Target::Mobile(self.rules.parse_mobile(mobile)?),
+                password: self.new_password(req.password.as_deref())?,
                 code: code?,
             },
             Purpose::ResetPayPassword => {
@@ -117,6 +132,71 @@ impl Verification {
             Purpose::Register => return Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed)),
         })
     }
+
+    /// Parses `verifyEmail` for `purpose` in the same order as [`parse`]:
+    /// email codes serve LOGIN, BIND, VERIFY and RESET_PASSWORD.
+    pub async fn parse_email(
+        &self,
+        viewer: &Viewer,
+        purpose: Purpose,
+        req: VerifyEmailRequest,
+    ) -> Result<VerifyCommand, AppError> {
+        let code = parse_code(&req.code)?;
+        let email = || parse_email(&req.email).map(Target::Email);
+        Ok(match purpose {
+            Purpose::Login => VerifyCommand::Login {
+                target: email()?,
+                register: req.register,
+                ticket: self.tickets.load(req.bind_token.as_deref()).await?.map(Box::new),
+                invite_code: None,
+                code,
+            },
+            Purpose::Bind => {
+                if viewer.require()?.email.is_some() {
+                    return Err(AppError::AlreadyBound);
+                }
+                VerifyCommand::Bind { target: email()?, code }
+            }
+            Purpose::Verify => VerifyCommand::Verify {
+                target: Target::Email(own_email(viewer.require()?, &req.email)?),
+                code,
+            },
+            Purpose::ResetPassword => VerifyCommand::ResetPassword {
+                target: email()?,
+                password: self.new_password(req.password.as_deref())?,
+                code,
+            },
+            Purpose::Register | Purpose::Rebind | Purpose::ResetPayPassword => {
+                return Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed));
+            }
+        })
+    }
+
+    /// RESET_PASSWORD's new password, under sign-up's rules.
+    fn new_password(&self, raw: Option<&str>) -> Result<PlainPassword, AppError> {
+        self.rules.password.parse_new(raw.unwrap_or(""), Field::Password)
+    }
+}
+
+/// Parses the `email` input, or BAD_USER_INPUT naming it.
+pub(super) fn parse_email(raw: &str) -> Result<Email, AppError> {
+    if raw.trim().is_empty() {
+        return Err(AppError::bad(Field::Email, InputProblem::Missing));
+    }
+    Email::parse(raw).ok_or(AppError::bad(Field::Email, InputProblem::Malformed))
+}
+
+/// The caller's own email, which `raw` must name (VERIFY proves the email
+/// the account has, not any other).
+pub(super) fn own_email(me: &User, raw: &str) -> Result<Email, AppError> {
+    let own = me
+        .email
+        .clone()
+        .ok_or(AppError::bad(Field::Email, InputProblem::Missing))?;
+    if parse_email(raw)? != own {
+        return Err(AppError::bad(Field::Email, InputProblem::NotAllowed));
+    }
+    Ok(own)
 }
 
 /// The code as presented: a code of the wrong shape is refused at once,

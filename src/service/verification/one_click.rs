@@ -7,13 +7,14 @@ use std::fmt;
 use phonenumber::country::Id as Region;
 
 use super::Verification;
-use super::login::{MobileLogin, MobileProof};
+use super::login::{LoginProof, TargetLogin};
 use crate::domain::Mobile;
 use crate::error::{AppError, Field, InputProblem};
 use crate::metrics::SignInMethod;
 use crate::one_click::{CarrierToken, OneClickError, OneClickProvider};
 use crate::service::accounts::AuthOutcome;
-use crate::service::{RequestMeta, limits, sign_ins};
+use crate::service::codes::Target;
+use crate::service::{RequestMeta, limits};
 
 /// One-click sign-ins per client IP per hour: each costs a call the provider
 /// bills and rate-limits our account for; generous, because many mobile
@@ -48,7 +49,7 @@ impl Verification {
     /// Signs in with the mobile the carrier vouches for.
     pub async fn one_click_login(&self, req: OneClickRequest, meta: &RequestMeta) -> Result<AuthOutcome, AppError> {
         let result = self.sign_in_by_carrier(req, meta).await;
-        sign_ins::record(&self.metrics, SignInMethod::OneClick, None, &result);
+        self.sign_ins.record(SignInMethod::OneClick, None, meta, &result).await;
         result
     }
 
@@ -73,14 +74,15 @@ impl Verification {
                 phone.len()
             ))
         })?;
-        let login = MobileLogin {
-            mobile: &mobile,
-            proof: MobileProof::Carrier,
+        let target = Target::Mobile(mobile);
+        let login = TargetLogin {
+            target: &target,
+            proof: LoginProof::Carrier,
             register: req.register,
             invite,
             ticket: ticket.as_ref(),
         };
-        self.login_by_mobile(login, meta).await
+        self.login_by_target(login, meta).await
     }
 
     /// Charges a one-click sign-in to the client IP, before the provider is called.

@@ -2,7 +2,8 @@
 //! the target first, so no code is sent that could never be used.
 
 use super::Verification;
-use crate::domain::{CodeDigits, Email};
+use super::command::{own_email, parse_email};
+use crate::domain::CodeDigits;
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::RequestMeta;
 use crate::service::auth::Viewer;
@@ -60,28 +61,46 @@ impl Verification {
             .await
     }
 
-    /// Sends an email code; email codes serve registration only.
+    /// Sends an email code (REGISTER, LOGIN, BIND, VERIFY, RESET_PASSWORD)
+    /// under the limits and the captcha gate of SMS codes, with the same
+    /// checks per purpose.
     pub async fn send_email_code(
         &self,
-        _viewer: &Viewer,
+        viewer: &Viewer,
         email: &str,
         purpose: Purpose,
         digits: CodeDigits,
         captcha: SendCaptcha<'_>,
         meta: &RequestMeta,
     ) -> Result<CodeSent, AppError> {
-        let email = Email::parse(email).ok_or(AppError::bad(Field::Email, InputProblem::Malformed))?;
-        if purpose != Purpose::Register {
-            return Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed));
-        }
+        let email = match purpose {
+            Purpose::Verify => own_email(viewer.require()?, email)?,
+            Purpose::Register | Purpose::Login | Purpose::Bind | Purpose::ResetPassword => parse_email(email)?,
+            Purpose::Rebind | Purpose::ResetPayPassword => {
+                return Err(AppError::bad(Field::Purpose, InputProblem::NotAllowed));
+            }
+        };
         self.ensure_registration_open(purpose)?;
         self.codes.charge_client_ip(email.as_str(), captcha, meta).await?;
-        if store::users::by_email(&self.db, email.as_str()).await?.is_some() {
-            return Err(AppError::AccountExists { field: Field::Email });
+        let target = Target::Email(email);
+        let mut mode = SendMode::Deliver;
+        match purpose {
+            Purpose::Register => self.ensure_free(&target).await?,
+            Purpose::Bind => {
+                if viewer.require()?.email.is_some() {
+                    return Err(AppError::AlreadyBound);
+                }
+                self.ensure_free(&target).await?;
+            }
+            Purpose::ResetPassword => {
+                // As for SMS: an unknown address hears the same and gets nothing.
+                if self.owner_of(&target).await?.is_none() {
+                    mode = SendMode::Pretend;
+                }
+            }
+            Purpose::Login | Purpose::Verify | Purpose::Rebind | Purpose::ResetPayPassword => {}
         }
-        self.codes
-            .send_for(&Target::Email(email), purpose, SendMode::Deliver, digits, meta)
-            .await
+        self.codes.send_for(&target, purpose, mode, digits, meta).await
     }
 
     /// No REGISTER code is sent while registration is closed: it could never be used.
