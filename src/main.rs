@@ -271,6 +271,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let sweeper = tokio::spawn(state.services.housekeeping.clone().sweep_forever());
     let key_refresher = tokio::spawn(state.services.keys.clone().refresh_forever());
     let deliverer = tokio::spawn(state.services.events.clone().deliver_forever());
+    let eraser = tokio::spawn(state.services.erasure.clone().erase_forever());
     if graphiql {
         tracing::info!(
             "zhanghao listening on http://{listen} — GraphiQL at http://{listen}/graphql, REST docs at http://{listen}/docs"
@@ -284,6 +285,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     sweeper.abort();
     key_refresher.abort();
     deliverer.abort();
+    eraser.abort();
     served.map_err(|err| Failure::new(format!("the server stopped: {err}")))?;
     tracing::info!("zhanghao stopped");
     Ok(())

@@ -30,8 +30,8 @@ use crate::service::third_party::{BrowserSettings, PlatformApps, ThirdPartyParts
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
-    Accounts, Authenticator, Captchas, Codes, Events, Housekeeping, Limits, Notices, Services, SignIns, SigningKeys,
-    ThirdParty, Tickets, Tokens, Verification,
+    Accounts, Authenticator, Captchas, Codes, Erasure, Events, Housekeeping, Limits, Notices, Services, SignIns,
+    SigningKeys, ThirdParty, Tickets, Tokens, Verification,
 };
 use crate::store::{self, Db};
 
@@ -217,7 +217,14 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
     let tickets = Tickets::new(db.clone(), clock.clone());
     let notices = notices(config, infra);
     let events = Events::new(db.clone(), clock.clone(), config.events_webhook.clone());
-    let sign_ins = SignIns::new(db.clone(), clock.clone(), infra.metrics.clone(), config.default_region);
+    let erasure = Erasure::new(db.clone(), clock.clone(), events.clone());
+    let sign_ins = SignIns::new(
+        db.clone(),
+        clock.clone(),
+        infra.metrics.clone(),
+        config.default_region,
+        events.clone(),
+    );
     let accounts = Accounts::new(AccountParts {
         db: db.clone(),
         clock: clock.clone(),
@@ -230,6 +237,9 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         rules: rules.clone(),
         sign_ins: sign_ins.clone(),
         notices: notices.clone(),
+        events: events.clone(),
+        erasure: erasure.clone(),
+        deletion_grace: config.deletion_grace,
     });
     let third_party = ThirdParty::new(ThirdPartyParts {
         db: db.clone(),
@@ -258,6 +268,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         sign_ins: sign_ins.clone(),
         one_click: infra.one_click.clone(),
         limits,
+        events: events.clone(),
     });
     Services {
         accounts,
@@ -270,6 +281,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         housekeeping: Housekeeping::new(db.clone(), clock.clone(), config.login_history),
         keys,
         events,
+        erasure,
         sign_ins,
     }
 }

@@ -44,6 +44,8 @@ pub struct Model {
     /// The session (refresh-token family) that set `mobile_verified_at`.
     pub mobile_verified_session: Option<String>,
     pub birthday: Option<Date>,
+    /// PENDING_DELETION: when the account is anonymised.
+    pub deletion_scheduled_at: Option<DateTimeUtc>,
 }
 
 /// Stored as ShopXO numbers it: 0 unknown, 1 female, 2 male.
@@ -68,7 +70,8 @@ pub enum Role {
     Admin,
 }
 
-/// Whether a user may sign in; stored as `ACTIVE` or `DISABLED`.
+/// Whether a user may sign in; stored as `ACTIVE`, `DISABLED`, `PENDING_DELETION`
+/// (signs in, so the owner can cancel) or `DELETED` (a tombstone: the id and nothing else).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum UserStatus {
@@ -76,6 +79,10 @@ pub enum UserStatus {
     Active,
     #[sea_orm(string_value = "DISABLED")]
     Disabled,
+    #[sea_orm(string_value = "PENDING_DELETION")]
+    PendingDeletion,
+    #[sea_orm(string_value = "DELETED")]
+    Deleted,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

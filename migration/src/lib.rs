@@ -19,6 +19,7 @@ mod m20261121_000014_add_user_birthday;
 mod m20261121_000015_add_ticket_email;
 mod m20261121_000016_create_login_events;
 mod m20261121_000020_create_events;
+mod m20261121_000021_add_user_deletion;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000015_add_ticket_email::Migration),
             Box::new(m20261121_000016_create_login_events::Migration),
             Box::new(m20261121_000020_create_events::Migration),
+            Box::new(m20261121_000021_add_user_deletion::Migration),
         ]
     }
 }

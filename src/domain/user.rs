@@ -21,6 +21,8 @@ pub struct User {
     pub avatar: Option<String>,
     pub gender: Gender,
     pub birthday: Option<NaiveDate>,
+    /// PENDING_DELETION: when the account is anonymised.
+    pub deletion_scheduled_at: Option<DateTime<Utc>>,
     pub role: Role,
     pub status: UserStatus,
     pub has_password: bool,
@@ -45,8 +47,9 @@ impl User {
         self.role == Role::Admin
     }
 
-    /// True unless the account is banned.
-    pub fn is_active(&self) -> bool {
-        self.status == UserStatus::Active
+    /// True when the account may sign in: active, or waiting for its
+    /// deletion (so that its owner can still cancel it).
+    pub fn may_sign_in(&self) -> bool {
+        matches!(self.status, UserStatus::Active | UserStatus::PendingDeletion)
     }
 }

@@ -30,6 +30,7 @@ const CHECKING_FIELDS: &[&str] = &[
     "verifySms",
     "verifyEmail",
     "changePassword",
+    "requestAccountDeletion",
     "bindThirdParty",
     "thirdPartyLogin",
     "oneClickLogin",

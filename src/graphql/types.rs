@@ -81,7 +81,7 @@ impl User {
     async fn role(&self) -> Role {
         self.row.role.into()
     }
-    /// Whether the user may sign in.
+    /// Whether the user may sign in (ACTIVE, PENDING_DELETION), is banned, or was deleted.
     async fn status(&self) -> UserStatus {
         self.row.status.into()
     }
@@ -122,6 +122,10 @@ impl User {
     /// When the user last signed in (refreshing tokens does not count); null if they never have.
     async fn last_login_at(&self) -> Option<DateTime<Utc>> {
         self.row.last_login_at
+    }
+    /// PENDING_DELETION: when the account will be anonymised unless `cancelAccountDeletion` comes first.
+    async fn deletion_scheduled_at(&self) -> Option<DateTime<Utc>> {
+        self.row.deletion_scheduled_at
     }
 }
 

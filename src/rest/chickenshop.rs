@@ -126,7 +126,7 @@ impl ChickenshopUser {
             r#type: "member",
             phone_active: i32::from(mobile.is_some()),
             email_active: i32::from(user.email.is_some()),
-            status: i32::from(user.is_active()),
+            status: i32::from(user.may_sign_in()),
             create_at: beijing_text(user.created_at),
             update_at: beijing_text(user.updated_at),
             wx_openid: openids.wx,

@@ -3,17 +3,20 @@
 use std::sync::Arc;
 
 use super::codes::{self, PresentedCode};
+use super::events::EventType;
 use super::rules::{AccountRules, Entering};
 use super::tickets::LiveTicket;
 use super::tokens::TokenPair;
-use super::{Captchas, Codes, Limits, Notices, RequestMeta, SignIns, Tickets, Tokens, limits};
+use super::{Captchas, Codes, Erasure, Events, Limits, Notices, RequestMeta, SignIns, Tickets, Tokens, limits};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::{Account, Code, Email, Mobile, User, Username};
 use crate::error::{AppError, Field, InputProblem};
 use crate::metrics::SignInMethod;
-use crate::store::{self, Db, users::NewUser};
+use crate::store::{self, Db, Txn, users::NewUser};
 
+mod deletion;
+mod invite;
 mod password;
 mod profile;
 mod users;
@@ -35,6 +38,10 @@ pub struct Accounts {
     rules: AccountRules,
     sign_ins: SignIns,
     notices: Notices,
+    events: Events,
+    erasure: Erasure,
+    /// `ZHANGHAO_DELETION_GRACE_DAYS`.
+    deletion_grace: std::time::Duration,
 }
 
 /// What an [`Accounts`] is made of.
@@ -50,6 +57,9 @@ pub struct AccountParts {
     pub rules: AccountRules,
     pub sign_ins: SignIns,
     pub notices: Notices,
+    pub events: Events,
+    pub erasure: Erasure,
+    pub deletion_grace: std::time::Duration,
 }
 
 impl Accounts {
@@ -67,6 +77,9 @@ impl Accounts {
             rules: parts.rules,
             sign_ins: parts.sign_ins,
             notices: parts.notices,
+            events: parts.events,
+            erasure: parts.erasure,
+            deletion_grace: parts.deletion_grace,
         }
     }
 
@@ -217,7 +230,7 @@ impl Accounts {
     ) -> Result<AuthOutcome, AppError> {
         let now = self.clock.now();
         let txn = self.codes.begin_spending(spend).await?;
-        let user = store::users::insert(&txn, new, now).await?;
+        let user = self.insert_in(&txn, new).await?;
         let user = match ticket {
             Some(ticket) => self.tickets.redeem(&txn, user, ticket).await?,
             None => user,
@@ -234,6 +247,16 @@ impl Accounts {
             tokens,
             created: true,
         })
+    }
+
+    /// Creates an account in `txn`: the one place accounts are made, so
+    /// each has its `user.created` event.
+    pub async fn insert_in(&self, txn: &Txn, new: NewUser) -> Result<User, AppError> {
+        let user = store::users::insert(txn, new, self.clock.now()).await?;
+        self.events
+            .record(txn, user.id, EventType::UserCreated, serde_json::json!({}))
+            .await?;
+        Ok(user)
     }
 
     /// Signs in by username, mobile or email plus password. Unknown accounts
@@ -322,22 +345,6 @@ impl Accounts {
             tokens,
             created: false,
         })
-    }
-
-    /// An invite code is the inviter's user id (Discuz! Q); anything else is kept
-    /// as given for the operator, without a referrer.
-    pub async fn parse_invite(&self, raw: Option<&str>) -> Result<(Option<i64>, Option<String>), AppError> {
-        let Some(code) = raw.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Ok((None, None));
-        };
-        if code.chars().count() > 64 {
-            return Err(AppError::bad(Field::InviteCode, InputProblem::TooLong(64)));
-        }
-        let referrer = match code.parse::<i64>() {
-            Ok(id) => store::users::by_id(&self.db, id).await?.map(|u| u.id),
-            Err(_) => None,
-        };
-        Ok((referrer, Some(code.to_string())))
     }
 }
 

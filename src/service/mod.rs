@@ -11,6 +11,7 @@ pub mod auth;
 mod bindings;
 pub mod captcha;
 pub mod codes;
+pub mod erasure;
 pub mod events;
 pub mod housekeeping;
 pub mod keys;
@@ -30,6 +31,7 @@ pub use accounts::Accounts;
 pub use auth::Authenticator;
 pub use captcha::Captchas;
 pub use codes::Codes;
+pub use erasure::Erasure;
 pub use events::Events;
 pub use housekeeping::Housekeeping;
 pub use keys::SigningKeys;
@@ -71,5 +73,6 @@ pub struct Services {
     pub housekeeping: Housekeeping,
     pub keys: SigningKeys,
     pub events: Events,
+    pub erasure: Erasure,
     pub sign_ins: SignIns,
 }

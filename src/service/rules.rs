@@ -68,7 +68,7 @@ pub fn ensure_verify_window(
 
 /// ACCOUNT_DISABLED for banned users.
 pub fn ensure_active(user: &User) -> Result<(), AppError> {
-    if user.is_active() {
+    if user.may_sign_in() {
         Ok(())
     } else {
         Err(AppError::AccountDisabled)

@@ -18,6 +18,7 @@ use phonenumber::country::Id as Region;
 
 use super::RequestMeta;
 use super::auth::Viewer;
+use super::events::{EventType, Events};
 use crate::clock::Clock;
 use crate::domain::{Account, Email, Mobile, mask_mobile};
 use crate::error::{AppError, Field, InputProblem};
@@ -34,6 +35,8 @@ pub struct SignIns {
     metrics: Arc<Metrics>,
     /// How national mobiles in a failed attempt are read.
     region: Region,
+    /// Each success is a `user.signed_in` event too.
+    events: Events,
 }
 
 /// A page of `loginHistory`, newest first.
@@ -44,12 +47,13 @@ pub struct LoginEventPage {
 
 impl SignIns {
     /// Sign-ins counted on `metrics` and written to `db`.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, metrics: Arc<Metrics>, region: Region) -> Self {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, metrics: Arc<Metrics>, region: Region, events: Events) -> Self {
         SignIns {
             db,
             clock,
             metrics,
             region,
+            events,
         }
     }
 
@@ -62,7 +66,9 @@ impl SignIns {
         user_id: i64,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
-        store::login_events::insert(txn, event(method, user_id, None, meta), self.clock.now()).await
+        store::login_events::insert(txn, event(method, user_id, None, meta), self.clock.now()).await?;
+        let data = serde_json::json!({ "method": method.as_str() });
+        self.events.record(txn, user_id, EventType::SignedIn, data).await
     }
 
     /// Ends one sign-in: counts it, and when it failed logs it and writes

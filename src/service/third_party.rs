@@ -196,7 +196,7 @@ impl ThirdParty {
                 limits::clear_failures(&txn, &user).await?;
                 (*user, false)
             }
-            Owner::New(new) => (store::users::insert(&txn, *new, now).await?, true),
+            Owner::New(new) => (self.accounts.insert_in(&txn, *new).await?, true),
         };
         bindings::attach(&txn, &user, identity, now).await?;
         store::users::touch_login(&txn, user.id, meta.ip_text(), now).await?;

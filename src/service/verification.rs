@@ -11,7 +11,7 @@ use crate::domain::User;
 use super::accounts::AuthOutcome;
 use super::codes::{Purpose, Target};
 use super::rules::{self, AccountRules};
-use super::{Accounts, Codes, Limits, Notices, RequestMeta, SignIns, Tickets, Tokens, auth::Viewer};
+use super::{Accounts, Codes, Events, Limits, Notices, RequestMeta, SignIns, Tickets, Tokens, auth::Viewer};
 use crate::clock::Clock;
 use crate::crypto::PasswordHasher;
 use crate::domain::Mobile;
@@ -54,6 +54,7 @@ pub struct Verification {
     one_click: Arc<OneClickClients>,
     /// Charges one-click sign-ins to the client IP.
     limits: Limits,
+    events: Events,
 }
 
 /// What a [`Verification`] is made of.
@@ -71,6 +72,7 @@ pub struct VerificationParts {
     pub sign_ins: SignIns,
     pub one_click: Arc<OneClickClients>,
     pub limits: Limits,
+    pub events: Events,
 }
 
 /// What `verifySms` did.
@@ -109,6 +111,7 @@ impl Verification {
             sign_ins: parts.sign_ins,
             one_click: parts.one_click,
             limits: parts.limits,
+            events: parts.events,
         }
     }
 

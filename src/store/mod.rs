@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod captchas;
 pub mod codes;
 pub mod counters;
+pub mod erasure;
 pub mod events;
 pub mod login_events;
 pub mod oauth_states;

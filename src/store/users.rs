@@ -10,10 +10,12 @@ use sea_orm::{
 
 use super::account_conflict;
 
+mod deletion;
 mod pay;
 mod profile;
 use crate::domain::{Account, Email, Gender, Mobile, Role, User, UserStatus};
 use crate::error::AppError;
+pub use deletion::*;
 pub use pay::*;
 pub use profile::*;
 
@@ -42,6 +44,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser, now: DateTime<Utc>
         avatar: Set(None),
         gender: Set(Gender::Unknown),
         birthday: Set(None),
+        deletion_scheduled_at: Set(None),
         password_hash: Set(new.password_hash),
         pay_password_hash: Set(None),
         pay_password_failures: Set(0),
@@ -76,6 +79,7 @@ fn into_user(row: UserRow) -> User {
         avatar: row.avatar,
         gender: row.gender,
         birthday: row.birthday,
+        deletion_scheduled_at: row.deletion_scheduled_at,
         role: row.role,
         status: row.status,
         has_password: row.password_hash.is_some(),

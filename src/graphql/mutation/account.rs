@@ -1,4 +1,4 @@
-//! The signed-in user's own account: profile, username, pay password, password, sessions.
+//! The signed-in user's own account: profile, username, pay password, password, sessions, deletion.
 
 use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
@@ -108,5 +108,41 @@ impl AccountMutation {
             .revoke_session(viewer, &id)
             .await
             .map_err(|e| e.extend())
+    }
+
+    /// Deletes your account (注销) after a grace of `ZHANGHAO_DELETION_GRACE_DAYS` (15 by default): prove it is
+    /// you with your password or a VERIFY code (sent to your mobile, or to your email when the account has no
+    /// mobile). The account becomes PENDING_DELETION until `deletionScheduledAt`, every other session ends at
+    /// once, and signing in still works so you can `cancelAccountDeletion`. Then everything personal is removed
+    /// and only the id stays, DELETED; the mobile, email and username can be registered again.
+    async fn request_account_deletion(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your password; or give `code` instead.")] password: Option<String>,
+        #[graphql(desc = "A VERIFY code sent to your mobile (or email); or give `password` instead.")] code: Option<
+            String,
+        >,
+    ) -> Result<User> {
+        let (state, viewer, meta) = parts(ctx)?;
+        let user = state
+            .services
+            .accounts
+            .request_deletion(viewer, password.as_deref(), code.as_deref(), meta)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(User::owned(user))
+    }
+
+    /// Keeps your account: ends a pending deletion while its grace lasts (FORBIDDEN once it is over, NOT_FOUND
+    /// when no deletion is pending).
+    async fn cancel_account_deletion(&self, ctx: &Context<'_>) -> Result<User> {
+        let (state, viewer, _) = parts(ctx)?;
+        let user = state
+            .services
+            .accounts
+            .cancel_deletion(viewer)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(User::owned(user))
     }
 }

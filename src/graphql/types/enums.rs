@@ -91,6 +91,10 @@ pub enum UserStatus {
     Active,
     /// Banned: sign-in and refresh answer ACCOUNT_DISABLED and the user's access tokens are refused.
     Disabled,
+    /// Deletion requested: the account is anonymised at `deletionScheduledAt` unless its owner cancels.
+    PendingDeletion,
+    /// Deleted: only the id remains, so ids kept elsewhere never point at someone else.
+    Deleted,
 }
 
 /// A user's gender, as they chose to give it.

@@ -234,7 +234,7 @@ pub fn users_document(user: &User, viewer: Option<&User>) -> UsersDocument {
                 follow_count: 0,
                 fans_count: 0,
                 follow: None,
-                status: if user.is_active() { 0 } else { 1 },
+                status: if user.may_sign_in() { 0 } else { 1 },
                 login_at: user.last_login_at.map(iso),
                 joined_at: iso(user.created_at),
                 expired_at: None,

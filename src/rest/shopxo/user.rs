@@ -106,7 +106,7 @@ impl ShopxoUser {
             id: user.id.to_string(),
             number_code: format!("8888{:010}", user.id),
             system_type: "default".into(),
-            status: if user.is_active() { "0" } else { "2" }.into(),
+            status: if user.may_sign_in() { "0" } else { "2" }.into(),
             token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
             expires_in: tokens.expires_in,

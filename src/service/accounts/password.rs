@@ -6,10 +6,12 @@ use crate::domain::User;
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::RequestMeta;
 use crate::service::auth::Viewer;
+use crate::service::events::EventType;
 use crate::service::limits::PasswordFactor;
 use crate::service::notices::Notice;
 use crate::service::rules;
 use crate::store;
+use serde_json::json;
 
 impl Accounts {
     /// Replaces the caller's password after checking the current one. Wrong
@@ -47,6 +49,10 @@ impl Accounts {
         self.tokens.revoke_all_but(&txn, me.id, session).await?;
         let user = store::users::by_id(&txn, me.id).await?.ok_or(AppError::NotFound)?;
         let tokens = self.tokens.reissue_in(&txn, &user, meta, session).await?;
+        let data = json!({ "reason": "changed" });
+        self.events
+            .record(&txn, me.id, EventType::PasswordChanged, data)
+            .await?;
         store::commit(txn).await?;
         self.notices.tell(&user, Notice::PasswordChanged).await;
         Ok(AuthOutcome {
@@ -73,9 +79,15 @@ impl Accounts {
         let password = self.rules.password.parse_new(password, Field::Password)?;
         let hash = self.passwords.hash(password.expose()).await?;
         // Only where there is still none: of two racing calls, one sets it.
-        let user = store::users::set_first_password_hash(&self.db, me.id, &hash, now)
+        let txn = store::begin(&self.db).await?;
+        let user = store::users::set_first_password_hash(&txn, me.id, &hash, now)
             .await?
             .ok_or_else(refused)?;
+        let data = json!({ "reason": "set" });
+        self.events
+            .record(&txn, me.id, EventType::PasswordChanged, data)
+            .await?;
+        store::commit(txn).await?;
         self.notices.tell(&user, Notice::PasswordSet).await;
         Ok(user)
     }

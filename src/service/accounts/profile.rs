@@ -6,6 +6,7 @@ use super::Accounts;
 use crate::domain::{Avatar, Gender, User, Username, parse_birthday};
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::auth::Viewer;
+use crate::service::events::EventType;
 use crate::store::{self, users::ProfileUpdate};
 
 /// What to do with one optional profile field.
@@ -50,7 +51,21 @@ impl Accounts {
                 parse_birthday(date, today).map_err(|problem| AppError::bad(Field::Birthday, problem))
             })?,
         };
-        store::users::update_profile(&self.db, me.id, update, now).await
+        let fields: Vec<&str> = [
+            ("nickname", update.nickname.is_some()),
+            ("avatar", update.avatar.is_some()),
+            ("gender", update.gender.is_some()),
+            ("birthday", update.birthday.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
+        let txn = store::begin(&self.db).await?;
+        let user = store::users::update_profile(&txn, me.id, update, now).await?;
+        let data = serde_json::json!({ "fields": fields });
+        self.events.record(&txn, me.id, EventType::UserUpdated, data).await?;
+        store::commit(txn).await?;
+        Ok(user)
     }
 
     /// Renames the caller. A name another account has in any letter case is
@@ -62,7 +77,13 @@ impl Accounts {
         }
         let username =
             Username::parse(raw, self.rules.region).ok_or(AppError::bad(Field::Username, InputProblem::Malformed))?;
-        store::users::set_username(&self.db, me.id, username.as_str(), &username.key(), self.clock.now()).await
+        let txn = store::begin(&self.db).await?;
+        let user =
+            store::users::set_username(&txn, me.id, username.as_str(), &username.key(), self.clock.now()).await?;
+        let data = serde_json::json!({ "fields": ["username"] });
+        self.events.record(&txn, me.id, EventType::UserUpdated, data).await?;
+        store::commit(txn).await?;
+        Ok(user)
     }
 }
 

@@ -1,12 +1,15 @@
 //! The signed-in and reset flows of a code: BIND and VERIFY (mobile or
 //! email), REBIND, RESET_PASSWORD (mobile or email), RESET_PAY_PASSWORD.
 
+use serde_json::json;
+
 use super::{Verification, attach_target};
 use crate::domain::{Code, Mobile, PayPassword, PlainPassword, User};
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::RequestMeta;
 use crate::service::auth::Viewer;
 use crate::service::codes::{PresentedCode, Purpose, Target};
+use crate::service::events::EventType;
 use crate::service::limits;
 use crate::service::notices::Notice;
 use crate::service::rules::own_mobile;
@@ -30,6 +33,11 @@ impl Verification {
         };
         let txn = self.codes.begin_spending(Some(spend)).await?;
         let user = attach_target(&txn, me.id, target, self.clock.now()).await?;
+        let (event, data) = match target {
+            Target::Mobile(_) => (EventType::MobileChanged, json!({})),
+            Target::Email(_) => (EventType::UserUpdated, json!({ "fields": ["email"] })),
+        };
+        self.events.record(&txn, me.id, event, data).await?;
         store::commit(txn).await?;
         Ok(user)
     }
@@ -85,6 +93,9 @@ impl Verification {
             Some(keep) => self.tokens.revoke_all_but(&txn, user.id, keep).await?,
             None => self.tokens.revoke_everything(&txn, user.id).await?,
         }
+        self.events
+            .record(&txn, user.id, EventType::MobileChanged, json!({}))
+            .await?;
         store::commit(txn).await?;
         self.notices
             .tell(me, Notice::MobileChanged { new: mobile.clone() })
@@ -123,6 +134,9 @@ impl Verification {
         limits::clear_failures(&txn, &user).await?;
         let user = store::users::set_password_hash(&txn, user.id, &hash, self.clock.now()).await?;
         self.tokens.revoke_everything(&txn, user.id).await?;
+        self.events
+            .record(&txn, user.id, EventType::PasswordChanged, json!({ "reason": "reset" }))
+            .await?;
         store::commit(txn).await?;
         let user = self.reload(user.id).await?;
         let notice = match target {

@@ -1,0 +1,75 @@
+//! Anonymising accounts whose deletion grace is over (DESIGN §10): every node
+//! runs it with the housekeeping sweep, and the database decides who does
+//! each account (`store::users::erase` claims it with a conditional update,
+//! first in the transaction), so one node does it, once. Everything lands in
+//! that one transaction, so a node killed halfway leaves the account pending
+//! for the next sweep, never half anonymised.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::events::{EventType, Events};
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::store::{self, Db, erasure::Traces};
+
+/// Accounts anonymised per sweep; the rest wait for the next one.
+const PER_SWEEP: u64 = 100;
+
+/// The anonymiser.
+#[derive(Clone)]
+pub struct Erasure {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    events: Events,
+}
+
+impl Erasure {
+    /// Erases in `db`, telling `events`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, events: Events) -> Self {
+        Erasure { db, clock, events }
+    }
+
+    /// Erases what is due every 30 seconds (DESIGN §10) until the task is aborted.
+    pub async fn erase_forever(self) {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            interval.tick().await;
+            if let Err(err) = self.erase_due().await {
+                tracing::warn!(err = err.describe(), "account anonymisation round failed");
+            }
+        }
+    }
+
+    /// Anonymises the accounts whose grace is over; answers how many this node did.
+    pub async fn erase_due(&self) -> Result<usize, AppError> {
+        let due = store::users::due_for_erasure(&self.db, self.clock.now(), PER_SWEEP).await?;
+        let mut erased = 0;
+        for id in due {
+            erased += usize::from(self.erase(id).await?);
+        }
+        Ok(erased)
+    }
+
+    /// Anonymises one account if it is due and nobody else is doing it.
+    pub async fn erase(&self, id: i64) -> Result<bool, AppError> {
+        let now = self.clock.now();
+        let txn = store::begin(&self.db).await?;
+        let Some(before) = store::users::erase(&txn, id, now).await? else {
+            // Cancelled, or another node got it first: nothing to do.
+            return Ok(false);
+        };
+        let traces = Traces {
+            user_id: id,
+            mobile: before.mobile.map(|m| m.as_str().to_string()),
+            email: before.email.map(|e| e.as_str().to_string()),
+            username_key: before.username_key,
+        };
+        store::erasure::erase_traces(&txn, &traces).await?;
+        self.events.record(&txn, id, EventType::Deleted, json!({})).await?;
+        store::commit(txn).await?;
+        tracing::info!(user_id = id, "account anonymised");
+        Ok(true)
+    }
+}
