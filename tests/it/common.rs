@@ -25,6 +25,15 @@ struct TestCli {
     settings: Settings,
 }
 
+/// The start-up error `argv` (without the program name) gives.
+pub fn config_error(argv: Vec<String>) -> String {
+    let settings = TestCli::try_parse_from(argv).expect("settings parse").settings;
+    match Config::from_settings(settings) {
+        Ok(_) => panic!("the settings were accepted"),
+        Err(err) => err.0,
+    }
+}
+
 /// Codes from a fixed list: the next is popped, the last one repeats.
 struct SequenceCodes(std::sync::Mutex<Vec<&'static str>>);
 

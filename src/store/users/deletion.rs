@@ -61,18 +61,26 @@ pub async fn due_for_erasure<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, lim
 }
 
 /// Turns a due account into its tombstone: every personal column nulled,
-/// every token dead. The conditional update is the claim: of two nodes (or
-/// a cancel) racing for one account, one changes the row and the others
-/// find nothing, so the anonymisation happens once. Answers the user as it
-/// was, for the traces elsewhere, or `None` when someone else got it.
+/// every token dead. Its first statement is the claim, a conditional update:
+/// of two nodes (or a cancel) racing for one account, one changes the row and
+/// the others find nothing, so the anonymisation happens once; and being a
+/// write, it takes SQLite's write lock before anything is read. Answers the
+/// user as it was, for the traces elsewhere, or `None` when someone else got it.
 pub async fn erase<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<Option<User>, AppError> {
-    let Some(before) = super::by_id(db, id).await? else {
+    let claimed = Users::update_many()
+        .col_expr(Column::Status, Expr::value(UserStatus::Deleted))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(UserStatus::PendingDeletion))
+        .filter(Column::DeletionScheduledAt.lte(now))
+        .exec(db)
+        .await?;
+    if claimed.rows_affected != 1 {
         return Ok(None);
-    };
+    }
+    let before = super::by_id(db, id).await?;
     let none = || Expr::value(Option::<String>::None);
     let no_time = || Expr::value(Option::<DateTime<Utc>>::None);
-    let erased = Users::update_many()
-        .col_expr(Column::Status, Expr::value(UserStatus::Deleted))
+    Users::update_many()
         .col_expr(Column::Username, none())
         .col_expr(Column::UsernameKey, none())
         .col_expr(Column::Nickname, none())
@@ -96,9 +104,7 @@ pub async fn erase<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> R
         .col_expr(Column::TokenVersion, Expr::col(Column::TokenVersion).add(1))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.eq(UserStatus::PendingDeletion))
-        .filter(Column::DeletionScheduledAt.lte(now))
         .exec(db)
         .await?;
-    Ok((erased.rows_affected == 1).then_some(before))
+    Ok(before)
 }
