@@ -388,3 +388,32 @@ async fn a_native_apple_nonce_must_be_the_token_s() {
         "NO_BIND_USER"
     );
 }
+
+#[tokio::test]
+async fn a_wechat_qr_sign_in_joins_the_account_of_the_same_wechat_person() {
+    let app = app_with_platforms(&[]).await;
+    // kate signs in with WeChat in the mobile app and proves her phone.
+    let input = json!({"platform": "WX_APP", "code": "wxapp0001:kate#1"});
+    let ticket = bind_token(&app.gql(TPL, json!({ "input": input })).await.1);
+    let code = login_code(&app, "13900000777").await;
+    let joined = verify_login(
+        &app,
+        json!({"mobile": "13900000777", "code": code, "purpose": "LOGIN", "bindToken": ticket}),
+    )
+    .await;
+    let id = joined["data"]["verifySms"]["user"]["id"].clone();
+    // On a PC she scans the website app's QR code: the same unionid, the same account.
+    let flow = authorize(&app, "WX_WEB", 1).await;
+    let landed = consent(&app, &flow, "kate").await;
+    let body = finish(&app, "WX_WEB", &flow, &landed).await;
+    let user = &body["data"]["thirdPartyLogin"]["user"];
+    assert_eq!(user["id"], id, "{body}");
+    let mut bound: Vec<&str> = user["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["platform"].as_str().unwrap())
+        .collect();
+    bound.sort();
+    assert_eq!(bound, ["WX_APP", "WX_WEB"]);
+}
