@@ -390,11 +390,12 @@ async fn a_native_apple_nonce_must_be_the_token_s() {
 }
 
 #[tokio::test]
-async fn a_wechat_qr_sign_in_joins_the_account_of_the_same_wechat_person() {
+async fn wechat_qr_and_app_sign_ins_of_one_person_share_an_account() {
     let app = app_with_platforms(&[]).await;
-    // kate signs in with WeChat in the mobile app and proves her phone.
-    let input = json!({"platform": "WX_APP", "code": "wxapp0001:kate#1"});
-    let ticket = bind_token(&app.gql(TPL, json!({ "input": input })).await.1);
+    // kate first scans the website app's QR code on a PC and proves her phone.
+    let flow = authorize(&app, "WX_WEB", 1).await;
+    let landed = consent(&app, &flow, "kate").await;
+    let ticket = bind_token(&finish(&app, "WX_WEB", &flow, &landed).await);
     let code = login_code(&app, "13900000777").await;
     let joined = verify_login(
         &app,
@@ -402,10 +403,10 @@ async fn a_wechat_qr_sign_in_joins_the_account_of_the_same_wechat_person() {
     )
     .await;
     let id = joined["data"]["verifySms"]["user"]["id"].clone();
-    // On a PC she scans the website app's QR code: the same unionid, the same account.
-    let flow = authorize(&app, "WX_WEB", 1).await;
-    let landed = consent(&app, &flow, "kate").await;
-    let body = finish(&app, "WX_WEB", &flow, &landed).await;
+    assert!(id.is_string(), "{joined}");
+    // Then WeChat in the mobile app: the same unionid, the same account, no phone asked.
+    let input = json!({"platform": "WX_APP", "code": "wxapp0001:kate#1"});
+    let body = app.gql(TPL, json!({ "input": input })).await.1;
     let user = &body["data"]["thirdPartyLogin"]["user"];
     assert_eq!(user["id"], id, "{body}");
     let mut bound: Vec<&str> = user["bindings"]
