@@ -190,7 +190,7 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
         sms: overrides.sms.unwrap_or(sms),
         email: overrides.email.unwrap_or(email),
         outbox: outbox_used.then_some(outbox),
-        platforms: Arc::new(PlatformClients::new(platforms)),
+        platforms: Arc::new(PlatformClients::new(platforms).keep_revocation_tokens(&secret)),
         one_click: Arc::new(one_click),
         captcha_provider,
         review_numbers: Arc::new(review_numbers),
@@ -217,7 +217,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
     let tickets = Tickets::new(db.clone(), clock.clone());
     let notices = notices(config, infra);
     let events = Events::new(db.clone(), clock.clone(), config.events_webhook.clone());
-    let erasure = Erasure::new(db.clone(), clock.clone(), events.clone());
+    let erasure = Erasure::new(db.clone(), clock.clone(), events.clone(), infra.platforms.clone());
     let sign_ins = SignIns::new(
         db.clone(),
         clock.clone(),

@@ -20,6 +20,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// A normalised email proven by an email LOGIN code.
     pub email: Option<String>,
+    /// Sealed: the platform identity's revocation token, for the binding it becomes.
+    pub revocation: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     /// True when the platform proved the identity; false for an openid the
     /// client only claimed (seed flow), which never captures a verified sign-in.
     pub verified: bool,
+    /// Sealed: what revokes the authorisation at the platform on deletion (Apple).
+    pub revocation: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m20261121_000015_add_ticket_email;
 mod m20261121_000016_create_login_events;
 mod m20261121_000020_create_events;
 mod m20261121_000021_add_user_deletion;
+mod m20261121_000022_add_revocation_tokens;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000016_create_login_events::Migration),
             Box::new(m20261121_000020_create_events::Migration),
             Box::new(m20261121_000021_add_user_deletion::Migration),
+            Box::new(m20261121_000022_add_revocation_tokens::Migration),
         ]
     }
 }

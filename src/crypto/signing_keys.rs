@@ -186,46 +186,59 @@ const SEAL_VERSION: &str = "v1.";
 impl KeySeal {
     /// The seal of `master` (the resolved ZHANGHAO_JWT_SECRET).
     pub fn new(master: &SecretString) -> KeySeal {
-        let key = hmac_sha256(master.expose_secret().as_bytes(), b"zhanghao signing key seal v1");
+        KeySeal::for_purpose(master, b"zhanghao signing key seal v1")
+    }
+
+    /// A seal of `master` for one purpose: each purpose derives its own key.
+    pub fn for_purpose(master: &SecretString, purpose: &[u8]) -> KeySeal {
+        let key = hmac_sha256(master.expose_secret().as_bytes(), purpose);
         let cipher = Aes256Gcm::new_from_slice(&key).unwrap_or_else(|_| unreachable!("HMAC-SHA256 gives 32 bytes"));
         KeySeal { cipher }
     }
 
     /// `v1.` + base64(nonce ‖ ciphertext ‖ tag).
     pub fn seal(&self, kid: &str, algorithm: JwtAlgorithm, plain: &[u8]) -> Result<String, String> {
+        self.seal_for(&format!("{kid}|{}", algorithm.as_str()), plain)
+    }
+
+    /// The private key sealed by [`KeySeal::seal`], or `None` when it was sealed
+    /// under another secret (or for another key id) or is damaged.
+    pub fn open(&self, kid: &str, algorithm: JwtAlgorithm, sealed: &str) -> Option<Vec<u8>> {
+        self.open_for(&format!("{kid}|{}", algorithm.as_str()), sealed)
+    }
+
+    /// Seals `plain` bound to `context` (authenticated, not encrypted).
+    pub fn seal_for(&self, context: &str, plain: &[u8]) -> Result<String, String> {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
-        let aad = format!("{kid}|{}", algorithm.as_str());
         let sealed = self
             .cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
                     msg: plain,
-                    aad: aad.as_bytes(),
+                    aad: context.as_bytes(),
                 },
             )
-            .map_err(|_| "sealing the private key failed".to_string())?;
+            .map_err(|_| "sealing failed".to_string())?;
         let mut out = nonce.to_vec();
         out.extend(sealed);
         Ok(format!("{SEAL_VERSION}{}", STANDARD.encode(out)))
     }
 
-    /// The private key sealed by [`KeySeal::seal`], or `None` when it was sealed
-    /// under another secret (or for another key id) or is damaged.
-    pub fn open(&self, kid: &str, algorithm: JwtAlgorithm, sealed: &str) -> Option<Vec<u8>> {
+    /// What [`KeySeal::seal_for`] sealed for `context`, or `None`.
+    pub fn open_for(&self, context: &str, sealed: &str) -> Option<Vec<u8>> {
         let bytes = STANDARD.decode(sealed.strip_prefix(SEAL_VERSION)?).ok()?;
         if bytes.len() < 12 {
             return None;
         }
         let (nonce, body) = bytes.split_at(12);
-        let aad = format!("{kid}|{}", algorithm.as_str());
         self.cipher
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
                     msg: body,
-                    aad: aad.as_bytes(),
+                    aad: context.as_bytes(),
                 },
             )
             .ok()

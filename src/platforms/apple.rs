@@ -133,6 +133,7 @@ impl AppleVerifier {
             openid: claims.sub,
             unionid: None,
             session_key: None,
+            revocation: None,
         })
     }
 

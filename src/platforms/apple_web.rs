@@ -26,13 +26,22 @@ struct ClientSecretClaims<'a> {
 #[derive(Deserialize)]
 struct TokenResponse {
     id_token: Option<String>,
+    refresh_token: Option<String>,
     error: Option<String>,
+}
+
+/// What a code exchange gives: the identity token, and the refresh token
+/// that can later revoke the user's authorisation (account deletion).
+pub(super) struct AppleTokens {
+    pub id_token: String,
+    pub refresh_token: Option<String>,
 }
 
 /// Exchanges web authorization codes at Apple.
 pub(super) struct AppleWebClient {
     http: Http,
     token_url: String,
+    revoke_url: String,
     cfg: AppleWebConfig,
     /// `None` when the configured key does not parse: every exchange is then unavailable (and logged).
     key: Option<EncodingKey>,
@@ -46,13 +55,14 @@ impl AppleWebClient {
         AppleWebClient {
             http,
             token_url: format!("{}/auth/token", auth_base.trim_end_matches('/')),
+            revoke_url: format!("{}/auth/revoke", auth_base.trim_end_matches('/')),
             cfg: cfg.clone(),
             key,
         }
     }
 
     /// The identity token for `code`, which Apple issued for `redirect_uri` (our callback).
-    pub(super) async fn exchange(&self, code: &str, redirect_uri: &str) -> Result<String, PlatformError> {
+    pub(super) async fn exchange(&self, code: &str, redirect_uri: &str) -> Result<AppleTokens, PlatformError> {
         let platform = Platform::Apple;
         let secret = self.client_secret()?;
         let request = self.http.client.post(&self.token_url).form(&[
@@ -64,7 +74,10 @@ impl AppleWebClient {
         ]);
         let response: TokenResponse = self.http.send_json(platform, request).await?;
         match (response.id_token, response.error.as_deref()) {
-            (Some(token), None) => Ok(token),
+            (Some(id_token), None) => Ok(AppleTokens {
+                id_token,
+                refresh_token: response.refresh_token,
+            }),
             // Used, expired or foreign codes: the user starts again.
             (_, Some("invalid_grant")) => Err(PlatformError::rejected(platform, "invalid_grant")),
             (_, Some(error)) => {
@@ -72,6 +85,31 @@ impl AppleWebClient {
                 Err(PlatformError::unavailable(platform, error.to_string()))
             }
             (None, None) => Err(PlatformError::unavailable(platform, "response has no id_token")),
+        }
+    }
+
+    /// Revokes the user's authorisation of our app (`POST /auth/revoke`, Apple's
+    /// "Revoke tokens"), as Apple asks of apps that delete accounts.
+    pub(super) async fn revoke(&self, refresh_token: &str) -> Result<(), PlatformError> {
+        let platform = Platform::Apple;
+        let secret = self.client_secret()?;
+        let request = self.http.client.post(&self.revoke_url).form(&[
+            ("client_id", self.cfg.services_id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ]);
+        let answer = request
+            .send()
+            .await
+            .map_err(|err| PlatformError::unavailable(platform, super::http::transport_error(err)))?;
+        if answer.status().is_success() {
+            Ok(())
+        } else {
+            Err(PlatformError::unavailable(
+                platform,
+                format!("revoke: HTTP {}", answer.status()),
+            ))
         }
     }
 

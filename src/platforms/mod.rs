@@ -20,6 +20,8 @@ use std::fmt;
 
 use secrecy::SecretString;
 
+use crate::crypto::signing_keys::KeySeal;
+
 pub use authorize::{AuthorizeRefusal, AuthorizeRequest};
 pub use config::{AppleConfig, AppleWebConfig, OAuthWebAppConfig, PlatformsConfig, WeChatAppConfig};
 pub use crypto::decrypt_mini_program_data;
@@ -42,6 +44,9 @@ pub struct VerifiedIdentity {
     pub unionid: Option<String>,
     /// Mini-program only: needed later to decrypt `encryptedData`.
     pub session_key: Option<SecretString>,
+    /// Apple on the web: the refresh token that revokes the authorisation, sealed
+    /// (only [`PlatformClients::revoke`] opens it), to be kept with the binding.
+    pub revocation: Option<String>,
 }
 
 /// What the client app sends us to prove who the user is on a platform.
@@ -115,6 +120,8 @@ pub struct PlatformClients {
     apple: Option<apple::AppleVerifier>,
     apple_web: Option<apple_web::AppleWebClient>,
     authorize: authorize::Authorizer,
+    /// Seals the tokens kept for revocation; without one none are kept.
+    revocation_seal: Option<KeySeal>,
     qq: Option<qq::QqClient>,
     weibo: Option<weibo::WeiboClient>,
 }
@@ -124,6 +131,7 @@ impl PlatformClients {
     pub fn new(cfg: PlatformsConfig) -> Self {
         let http = Http::new(cfg.timeout);
         PlatformClients {
+            revocation_seal: None,
             authorize: authorize::Authorizer::new(&cfg),
             apple_web: cfg
                 .apple_web
@@ -183,8 +191,10 @@ impl PlatformClients {
                 } => {
                     let web = self.apple_web.as_ref().ok_or_else(not_configured)?;
                     check_code(platform, code)?;
-                    let token = web.exchange(code, redirect_uri).await?;
-                    apple.verify(&token, nonce.as_deref()).await
+                    let tokens = web.exchange(code, redirect_uri).await?;
+                    let mut identity = apple.verify(&tokens.id_token, nonce.as_deref()).await?;
+                    identity.revocation = tokens.refresh_token.and_then(|token| self.seal_revocation(&token));
+                    Ok(identity)
                 }
                 PlatformCredential::Code(_) => Err(PlatformError::rejected(
                     platform,
@@ -214,6 +224,34 @@ impl PlatformClients {
             }
             Platform::Apple => Err(not_configured()),
         }
+    }
+
+    /// Keeps the tokens that revoke a user's authorisation (Apple's), sealed
+    /// under a key derived from `secret`.
+    pub fn keep_revocation_tokens(mut self, secret: &SecretString) -> Self {
+        self.revocation_seal = Some(KeySeal::for_purpose(secret, b"zhanghao platform revocation seal v1"));
+        self
+    }
+
+    fn seal_revocation(&self, token: &str) -> Option<String> {
+        let seal = self.revocation_seal.as_ref()?;
+        seal.seal_for("apple refresh token", token.as_bytes())
+            .map_err(|err| tracing::warn!(%err, "an Apple refresh token could not be sealed; it is not kept"))
+            .ok()
+    }
+
+    /// Revokes an authorisation kept as `sealed` (account deletion). Best
+    /// effort: the account is gone either way, and a failure is logged.
+    pub async fn revoke(&self, platform: Platform, sealed: &str) -> Result<(), PlatformError> {
+        let web = self.apple_web.as_ref().filter(|_| platform == Platform::Apple);
+        let (Some(web), Some(seal)) = (web, self.revocation_seal.as_ref()) else {
+            return Err(PlatformError::NotConfigured(platform));
+        };
+        let token = seal
+            .open_for("apple refresh token", sealed)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| PlatformError::InvalidData("the kept Apple token does not open".into()))?;
+        web.revoke(&token).await
     }
 
     /// The URL that starts a browser sign-in with `platform`: see [`authorize`].

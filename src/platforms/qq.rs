@@ -89,6 +89,7 @@ impl QqClient {
             openid,
             unionid: me.unionid.filter(|u| !u.is_empty()),
             session_key: None,
+            revocation: None,
         })
     }
 }

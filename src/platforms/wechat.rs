@@ -91,6 +91,7 @@ impl WeChatClient {
             openid,
             unionid: non_empty(response.unionid),
             session_key: None,
+            revocation: None,
         })
     }
 
@@ -118,6 +119,7 @@ impl WeChatClient {
             openid,
             unionid: non_empty(response.unionid),
             session_key: non_empty(response.session_key).map(SecretString::from),
+            revocation: None,
         })
     }
 }

@@ -70,6 +70,7 @@ impl WeiboClient {
             openid,
             unionid: None,
             session_key: None,
+            revocation: None,
         })
     }
 }

@@ -21,6 +21,9 @@ pub(crate) struct Identity {
     pub unionid: Option<String>,
     /// Proven by the platform, or only claimed by the client (seed flow).
     pub verified: bool,
+    /// Sealed token that revokes the authorisation at the platform when the
+    /// account is deleted (Apple on the web), if the platform gave one.
+    pub revocation: Option<String>,
 }
 
 /// What the database holds about an identity and a user's bindings.
@@ -101,6 +104,7 @@ pub(crate) async fn attach(txn: &Txn, user: &User, identity: &Identity, now: Dat
         openid: openid.to_string(),
         unionid: identity.unionid.clone(),
         verified: identity.verified,
+        revocation: identity.revocation.clone(),
     };
     store::bindings::insert(txn, binding, now).await
 }

@@ -3,7 +3,9 @@
 //! each account (`store::users::erase` claims it with a conditional update,
 //! first in the transaction), so one node does it, once. Everything lands in
 //! that one transaction, so a node killed halfway leaves the account pending
-//! for the next sweep, never half anonymised.
+//! for the next sweep, never half anonymised. Once it has committed, the
+//! authorisations kept with the bindings are revoked at the platform (Sign
+//! in with Apple's `/auth/revoke`, which Apple asks of apps that delete accounts).
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use serde_json::json;
 use super::events::{EventType, Events};
 use crate::clock::Clock;
 use crate::error::AppError;
+use crate::platforms::{Platform, PlatformClients};
 use crate::store::{self, Db, erasure::Traces};
 
 /// Accounts anonymised per sweep; the rest wait for the next one.
@@ -23,12 +26,19 @@ pub struct Erasure {
     db: Db,
     clock: Arc<dyn Clock>,
     events: Events,
+    /// Where authorisations kept with bindings are revoked (Apple).
+    platforms: Arc<PlatformClients>,
 }
 
 impl Erasure {
-    /// Erases in `db`, telling `events`.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, events: Events) -> Self {
-        Erasure { db, clock, events }
+    /// Erases in `db`, telling `events` and revoking at `platforms`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, events: Events, platforms: Arc<PlatformClients>) -> Self {
+        Erasure {
+            db,
+            clock,
+            events,
+            platforms,
+        }
     }
 
     /// Erases what is due every 30 seconds (DESIGN §10) until the task is aborted.
@@ -66,10 +76,32 @@ impl Erasure {
             email: before.email.map(|e| e.as_str().to_string()),
             username_key: before.username_key,
         };
+        // Read before the bindings go; revoked once the erasure has committed.
+        let revocations: Vec<(String, String)> = store::bindings::for_user(&txn, id)
+            .await?
+            .into_iter()
+            .filter_map(|b| Some((b.platform, b.revocation?)))
+            .collect();
         store::erasure::erase_traces(&txn, &traces).await?;
         self.events.record(&txn, id, EventType::Deleted, json!({})).await?;
         store::commit(txn).await?;
         tracing::info!(user_id = id, "account anonymised");
+        self.revoke(id, revocations).await;
         Ok(true)
+    }
+
+    /// Tells the platforms (Apple: `/auth/revoke`) that the user's
+    /// authorisation of this app ends. Best effort: the account is already
+    /// gone, so a failure is logged for the operator, never retried forever.
+    async fn revoke(&self, id: i64, revocations: Vec<(String, String)>) {
+        for (platform, sealed) in revocations {
+            let Ok(platform) = platform.parse::<Platform>() else {
+                continue;
+            };
+            match self.platforms.revoke(platform, &sealed).await {
+                Ok(()) => tracing::info!(user_id = id, %platform, "platform authorisation revoked"),
+                Err(err) => tracing::warn!(user_id = id, %platform, %err, "platform authorisation not revoked"),
+            }
+        }
     }
 }

@@ -154,6 +154,7 @@ impl ThirdParty {
             openid: parse_openid(&req.openid)?,
             unionid: None,
             verified: false,
+            revocation: None,
         };
         let existing = store::users::by_mobile(&self.db, mobile.as_str()).await?;
         // Whether the openid is bound already is decided by `attach`, inside the

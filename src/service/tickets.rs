@@ -69,6 +69,7 @@ fn proofs(row: &TicketRow) -> Result<Vec<Proof>, AppError> {
             openid: openid.clone(),
             unionid: row.unionid.clone(),
             verified: true,
+            revocation: row.revocation.clone(),
         }));
     }
     Ok(proofs)

@@ -20,6 +20,8 @@ pub struct NewBinding {
     pub unionid: Option<String>,
     /// Proven by the platform (true) or claimed by the client (false).
     pub verified: bool,
+    /// Sealed token that revokes the authorisation at the platform (Apple).
+    pub revocation: Option<String>,
 }
 
 /// Binds; an identity already bound, or a second one of the same platform
@@ -32,6 +34,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewBinding, now: DateTime<U
         openid: Set(new.openid),
         unionid: Set(new.unionid),
         verified: Set(new.verified),
+        revocation: Set(new.revocation),
         created_at: Set(now),
         ..Default::default()
     };

@@ -18,6 +18,8 @@ pub struct NewTicket {
     pub app_id: Option<String>,
     pub openid: Option<String>,
     pub unionid: Option<String>,
+    /// Sealed revocation token of the identity (Apple on the web).
+    pub revocation: Option<String>,
 }
 
 /// Stores a ticket under the hash of the token handed out.
@@ -36,6 +38,7 @@ pub async fn insert<C: ConnectionTrait>(
         app_id: Set(new.app_id),
         openid: Set(new.openid),
         unionid: Set(new.unionid),
+        revocation: Set(new.revocation),
         created_at: Set(now),
         expires_at: Set(expires_at),
     };

@@ -138,6 +138,7 @@ async fn unbind_never_removes_the_last_way_to_sign_in() {
             openid: format!("{platform}-only"),
             unionid: None,
             verified: true,
+            revocation: None,
         };
         zhanghao::store::bindings::insert(&app.state.db, binding, now)
             .await

@@ -68,6 +68,7 @@ impl ThirdParty {
             openid: verified.openid.clone(),
             unionid: verified.unionid.clone(),
             verified: true,
+            revocation: verified.revocation.clone(),
         };
         let mut verified_phone = None;
         if let Some((data, iv)) = &extras.encrypted {
@@ -162,6 +163,7 @@ impl ThirdParty {
             app_id: Some(identity.app_id),
             openid: Some(identity.openid),
             unionid: identity.unionid,
+            revocation: identity.revocation,
             ..Default::default()
         };
         Ok(AppError::NoBindUser {

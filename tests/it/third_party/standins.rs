@@ -302,6 +302,7 @@ pub async fn app_with_platforms_at(redirect_uris: &str, public_url: &str, extra:
             .route("/auth/keys", get(apple_keys))
             .route("/auth/authorize", get(web::apple_authorize))
             .route("/auth/token", post(web::apple_token_endpoint))
+            .route("/auth/revoke", post(web::apple_revoke))
             .with_state(Arc::new(web::AppleWeb::new(public_url))),
     )
     .await;

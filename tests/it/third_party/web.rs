@@ -418,3 +418,40 @@ async fn wechat_qr_and_app_sign_ins_of_one_person_share_an_account() {
     bound.sort();
     assert_eq!(bound, ["WX_APP", "WX_WEB"]);
 }
+
+#[tokio::test]
+async fn deleting_an_account_revokes_its_apple_authorisation() {
+    let app = app_with_platforms(&["--deletion-grace-days", "0"]).await;
+    let flow = authorize(&app, "APPLE", 1).await;
+    let landed = consent(&app, &flow, "lena").await;
+    let ticket = bind_token(&finish(&app, "APPLE", &flow, &landed).await);
+    let code = login_code(&app, "13900000888").await;
+    let input = json!({"mobile": "13900000888", "code": code, "purpose": "LOGIN", "bindToken": ticket});
+    let joined = app
+        .gql(
+            "mutation($input: VerifySmsInput!) { verifySms(input: $input) { user { id } tokens { accessToken } } }",
+            json!({ "input": input }),
+        )
+        .await
+        .1;
+    let id: i64 = joined["data"]["verifySms"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Kept sealed with the binding, never as Apple gave it.
+    let bindings = zhanghao::store::bindings::for_user(&app.state.db, id).await.unwrap();
+    let kept = bindings[0].revocation.clone().expect("the refresh token is kept");
+    assert!(!kept.contains("r.apple"), "{kept}");
+
+    let token = joined["data"]["verifySms"]["tokens"]["accessToken"].as_str().unwrap();
+    app.clock.advance(61);
+    let send = r#"mutation { sendSmsCode(input: {purpose: VERIFY}) { expiresIn } }"#;
+    assert!(app.gql_as(token, send, json!({})).await.1["errors"].is_null());
+    let verify = app.last_code("+8613900000888", "verify");
+    let delete = format!(r#"mutation {{ requestAccountDeletion(code: "{verify}") {{ status }} }}"#);
+    let (_, body) = app.gql_as(token, &delete, json!({})).await;
+    assert_eq!(body["data"]["requestAccountDeletion"]["status"], "DELETED", "{body}");
+    let revoked = super::web_standins::REVOKED.lock().unwrap().clone();
+    assert!(revoked.iter().any(|t| t == "r.apple.lena"), "{revoked:?}");
+}

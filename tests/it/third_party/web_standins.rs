@@ -46,6 +46,9 @@ pub static APPLE_CLIENT_KEY: LazyLock<(String, DecodingKey)> = LazyLock::new(|| 
 
 static ISSUED: AtomicU32 = AtomicU32::new(0);
 
+/// Refresh tokens `/auth/revoke` was given (with a valid client secret), across tests.
+pub static REVOKED: LazyLock<Mutex<Vec<String>>> = LazyLock::new(Mutex::default);
+
 /// The authorize page of WeChat (qrconnect, oauth2/authorize), QQ and Weibo:
 /// checks the app and the parameters as the platform does, then sends the
 /// browser back with a fresh code for the user and the state unchanged.
@@ -125,6 +128,33 @@ pub async fn apple_authorize(State(apple): State<Arc<AppleWeb>>, Query(q): Query
     .into_response()
 }
 
+/// The client id and ES256 client secret of our Services ID, as Apple checks them.
+fn our_client(form: &HashMap<String, String>) -> bool {
+    let get = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_audience(&["https://appleid.apple.com"]);
+    validation.set_issuer(&[APPLE_TEAM_ID]);
+    validation.sub = Some(APPLE_SERVICES_ID.to_string());
+    let secret = get("client_secret");
+    get("client_id") == APPLE_SERVICES_ID
+        && jsonwebtoken::decode_header(secret).is_ok_and(|h| h.kid.as_deref() == Some(APPLE_KEY_ID))
+        && jsonwebtoken::decode::<serde_json::Value>(secret, &APPLE_CLIENT_KEY.1, &validation).is_ok()
+}
+
+/// `POST /auth/revoke`: 200 for our client, whatever the token (as Apple does).
+pub async fn apple_revoke(Form(form): Form<HashMap<String, String>>) -> Response {
+    if !our_client(&form) {
+        return apple_error("invalid_client");
+    }
+    if form.get("token_type_hint").map(String::as_str) == Some("refresh_token") {
+        REVOKED
+            .lock()
+            .unwrap()
+            .push(form.get("token").cloned().unwrap_or_default());
+    }
+    StatusCode::OK.into_response()
+}
+
 fn apple_error(error: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response()
 }
@@ -162,7 +192,7 @@ pub async fn apple_token_endpoint(
     claims["aud"] = json!(APPLE_SERVICES_ID);
     claims["nonce"] = json!(nonce);
     Json(json!({
-        "access_token": "a.apple", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "r.apple",
+        "access_token": "a.apple", "token_type": "Bearer", "expires_in": 3600, "refresh_token": format!("r.apple.{user}"),
         "id_token": apple_token(&claims, false),
     }))
     .into_response()
