@@ -30,8 +30,8 @@ use crate::service::third_party::{BrowserSettings, PlatformApps, ThirdPartyParts
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
-    Accounts, Authenticator, Captchas, Codes, Events, Housekeeping, Limits, Notices, Services, SignIns, SigningKeys,
-    ThirdParty, Tickets, Tokens, Verification,
+    Accounts, Admin, Authenticator, Captchas, Codes, Events, Housekeeping, Limits, Notices, Services, SignIns,
+    SigningKeys, ThirdParty, Tickets, Tokens, Verification,
 };
 use crate::store::{self, Db};
 
@@ -202,7 +202,7 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
 fn services(config: &Config, infra: &Infrastructure) -> Services {
     let (db, clock) = (&infra.db, &infra.clock);
     let keys = infra.signing_keys.clone();
-    let rules = account_rules(config);
+    let rules = account_rules(config, clock);
     let limits = limits(config, infra);
     let captchas = Captchas::new(
         db.clone(),
@@ -244,6 +244,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         apps: platform_apps(config),
         sign_ins: sign_ins.clone(),
     });
+    let admin = Admin::new(db.clone(), clock.clone(), tokens.clone(), events.clone(), rules.clone());
     let verification = Verification::new(VerificationParts {
         db: db.clone(),
         clock: clock.clone(),
@@ -271,11 +272,13 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         keys,
         events,
         sign_ins,
+        admin,
     }
 }
 
-fn account_rules(config: &Config) -> AccountRules {
+fn account_rules(config: &Config, clock: &Arc<dyn Clock>) -> AccountRules {
     AccountRules {
+        clock: clock.clone(),
         registration_open: config.registration_open,
         region: config.default_region,
         password: PasswordPolicy {

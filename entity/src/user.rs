@@ -44,6 +44,10 @@ pub struct Model {
     /// The session (refresh-token family) that set `mobile_verified_at`.
     pub mobile_verified_session: Option<String>,
     pub birthday: Option<Date>,
+    /// The operator's words when disabling the account.
+    pub disabled_reason: Option<String>,
+    /// A disabled account signs in again from then on; null: until enabled.
+    pub disabled_until: Option<DateTimeUtc>,
 }
 
 /// Stored as ShopXO numbers it: 0 unknown, 1 female, 2 male.

@@ -19,6 +19,8 @@ mod m20261121_000014_add_user_birthday;
 mod m20261121_000015_add_ticket_email;
 mod m20261121_000016_create_login_events;
 mod m20261121_000020_create_events;
+mod m20261121_000030_add_user_disabled;
+mod m20261121_000031_create_audit_events;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000015_add_ticket_email::Migration),
             Box::new(m20261121_000016_create_login_events::Migration),
             Box::new(m20261121_000020_create_events::Migration),
+            Box::new(m20261121_000030_add_user_disabled::Migration),
+            Box::new(m20261121_000031_create_audit_events::Migration),
         ]
     }
 }

@@ -37,6 +37,10 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The operator's words when disabling the account.
+    pub disabled_reason: Option<String>,
+    /// A disabled account is active again from this time on; `None`: until enabled.
+    pub disabled_until: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -48,5 +52,19 @@ impl User {
     /// True unless the account is banned.
     pub fn is_active(&self) -> bool {
         self.status == UserStatus::Active
+    }
+
+    /// True unless the account is banned at `now`: a ban with an end is over
+    /// once the end has passed, without anyone writing the row.
+    pub fn is_active_at(&self, now: DateTime<Utc>) -> bool {
+        self.status_at(now) == UserStatus::Active
+    }
+
+    /// The status as of `now`, a passed `disabled_until` read as ACTIVE.
+    pub fn status_at(&self, now: DateTime<Utc>) -> UserStatus {
+        match (self.status, self.disabled_until) {
+            (UserStatus::Disabled, Some(until)) if until <= now => UserStatus::Active,
+            (status, _) => status,
+        }
     }
 }

@@ -7,6 +7,8 @@
 //! then `accounts`, which `third_party` and `verification` build on.
 
 pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod auth;
 mod bindings;
 pub mod captcha;
@@ -27,6 +29,7 @@ pub mod verification;
 use std::net::IpAddr;
 
 pub use accounts::Accounts;
+pub use admin::Admin;
 pub use auth::Authenticator;
 pub use captcha::Captchas;
 pub use codes::Codes;
@@ -72,4 +75,5 @@ pub struct Services {
     pub keys: SigningKeys,
     pub events: Events,
     pub sign_ins: SignIns,
+    pub admin: Admin,
 }
