@@ -8,6 +8,7 @@ mod common;
 
 mod account_page;
 mod accounts;
+mod admin;
 mod browser;
 mod browser_ready;
 mod cli;
