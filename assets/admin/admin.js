@@ -19,6 +19,9 @@ const WORDS = {
     enabled: "已启用用户 {id}", revoked: "用户 {id} 的会话已全部下线", lastLoginAt: "最近登录",
     disabledReason: "停用原因", disabledUntil: "停用至", hasPassword: "有密码", yes: "是", no: "否",
     cli: "命令行", ADMIN: "管理员", USER: "用户", user: "用户 {id}",
+    "user.disabled": "停用", "user.enabled": "启用", "user.role_changed": "角色变更",
+    "user.sessions_revoked": "下线会话", "user.password_reset": "重设密码", "user.password_changed": "修改密码",
+    "user.mobile_rebound": "换绑手机", "user.deletion_requested": "申请注销", "user.deleted": "注销",
   },
   en: {
     title: "zhanghao admin", signOut: "Sign out", signInTitle: "Administrator sign-in", account: "Account",
@@ -36,6 +39,10 @@ const WORDS = {
     revoked: "User {id} is signed out everywhere", lastLoginAt: "Last sign-in", disabledReason: "Reason",
     disabledUntil: "Disabled until", hasPassword: "Has password", yes: "Yes", no: "No", cli: "command line",
     ADMIN: "Admin", USER: "User", user: "user {id}",
+    "user.disabled": "Disabled", "user.enabled": "Enabled", "user.role_changed": "Role changed",
+    "user.sessions_revoked": "Sessions revoked", "user.password_reset": "Password reset",
+    "user.password_changed": "Password changed", "user.mobile_rebound": "Mobile changed",
+    "user.deletion_requested": "Deletion requested", "user.deleted": "Deleted",
   },
 };
 
@@ -245,7 +252,7 @@ async function openUser(id) {
   const user = data.user;
   if (!user) return;
   state.current = user;
-  $("detail-title").textContent = `${user.username || user.nickname || t("user", { id: user.id })} · ID ${user.id}`;
+  $("detail-title").textContent = `${user.username || user.nickname || user.mobile || user.email || t("user", { id: user.id })} · ID ${user.id}`;
   const profile = $("profile");
   profile.replaceChildren();
   const facts = [
@@ -263,6 +270,7 @@ async function openUser(id) {
     profile.append(dt, dd);
   }
   $("disable").hidden = user.status !== "ACTIVE";
+  $("reason-field").hidden = user.status !== "ACTIVE";
   $("enable").hidden = user.status === "ACTIVE";
   const bindings = $("bindings");
   bindings.replaceChildren();
@@ -335,7 +343,11 @@ async function readAudit(more) {
   for (const { node } of data.auditLog.edges) {
     const row = body.insertRow();
     cell(row, when(node.at), "nowrap");
-    cell(row, node.action, "nowrap");
+    const action = cell(row, t(node.action), "nowrap");
+    const code = document.createElement("span");
+    code.className = "code";
+    code.textContent = node.action;
+    action.appendChild(code);
     cell(row, node.actorId ? t("user", { id: node.actorId }) : t("cli"));
     cell(row, node.targetUserId && t("user", { id: node.targetUserId }));
     cell(row, node.ip);
@@ -348,6 +360,7 @@ async function readAudit(more) {
 
 function showTab(name) {
   const users = name === "users";
+  $("notice").hidden = true;
   $("users-view").hidden = !users;
   $("audit-view").hidden = users;
   $("tab-users").setAttribute("aria-pressed", String(users));
@@ -366,7 +379,7 @@ function translate() {
   for (const action of ACTIONS) {
     const option = document.createElement("option");
     option.value = action;
-    option.textContent = action;
+    option.textContent = `${t(action)} (${action})`;
     $("audit-action").appendChild(option);
   }
 }
