@@ -37,6 +37,11 @@ impl User {
         }
     }
 
+    /// The user, when they are the one looking.
+    fn owner(&self) -> Option<&domain::User> {
+        matches!(self.audience, Audience::Owner).then_some(&self.row)
+    }
+
     /// For `viewer`, who may or may not be the user or an admin.
     pub fn seen_by(row: domain::User, viewer: Option<&domain::User>) -> Self {
         let audience = Audience::of(viewer, &row);
@@ -109,11 +114,11 @@ impl User {
         #[graphql(default_with = "Some(20)", desc = "How many attempts to return, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Start after this cursor: the `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<LoginEventConnection> {
-        user_reads::login_history(ctx, self.row.id, first, after).await
+        user_reads::login_history(ctx, self.owner(), self.row.id, first, after).await
     }
     /// The account's live sessions (the user themself or an ADMIN; else FORBIDDEN).
     async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
-        user_reads::sessions(ctx, self.row.id).await
+        user_reads::sessions(ctx, self.owner(), self.row.id).await
     }
     /// True when the account has a login password (accounts made by SMS or a platform may not).
     async fn has_password(&self) -> bool {
