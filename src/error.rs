@@ -91,6 +91,10 @@ pub enum InputProblem {
     NeedsVerify,
     /// Unbinding would leave the account with no way to sign in.
     LastSignInMethod,
+    /// The change would leave no ADMIN (or lock the acting ADMIN out).
+    LastAdmin,
+    /// A time that has already passed where a future one is needed.
+    NotInFuture,
 }
 
 impl AppError {

@@ -4,6 +4,8 @@
 //! Read from here down: [`app`] builds the router; `graphql` and `rest` are
 //! the front doors; `service` holds every account rule; `store` the queries.
 
+pub mod admin_console;
+pub mod admin_export;
 pub mod captcha_providers;
 pub mod clock;
 pub mod config;
@@ -64,6 +66,8 @@ pub fn app(state: AppState) -> Router {
         .merge(graphql_routes)
         .merge(graphiql_routes)
         .merge(docs::routes())
+        .merge(admin_console::routes())
+        .merge(admin_export::routes(state.clone()))
         .merge(ops_routes)
         .merge(rest::routes(state.clone()))
         .merge(oauth_callback::routes(state.clone()))

@@ -68,6 +68,39 @@ enum AdminAction {
         #[command(flatten)]
         database: DatabaseSettings,
     },
+    /// Disable a user (id, username or mobile): every session ends at once
+    /// and sign-ins answer ACCOUNT_DISABLED until `admin enable`.
+    Disable {
+        who: String,
+        /// Why: shown to the user and kept in the audit log (up to 200 characters).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// Let a disabled user (id, username or mobile) sign in again.
+    Enable {
+        who: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// Sign a user (id, username or mobile) out everywhere.
+    RevokeSessions {
+        who: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+impl AdminAction {
+    fn database(&self) -> &DatabaseSettings {
+        match self {
+            AdminAction::Grant { database, .. }
+            | AdminAction::Disable { database, .. }
+            | AdminAction::Enable { database, .. }
+            | AdminAction::RevokeSessions { database, .. } => database,
+        }
+    }
 }
 
 /// A failure of a command, already in the one line the operator reads.
@@ -133,12 +166,10 @@ async fn run(command: Command) -> Result<(), Failure> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Admin {
-            action: AdminAction::Grant { who, database },
-        } => {
+        Command::Admin { action } => {
             let mut settings = settings_from_environment()?;
-            settings.database = database;
-            grant_admin(config(settings)?, &who).await
+            settings.database = action.database().clone();
+            admin(config(settings)?, action).await
         }
         Command::Keys { action, database } => {
             let mut settings = settings_from_environment()?;
@@ -235,21 +266,38 @@ async fn open_database(config: &Config) -> Result<store::Db, Failure> {
     Ok(db)
 }
 
-async fn grant_admin(config: Config, who: &str) -> Result<(), Failure> {
+/// `zhanghao admin …`: the API's admin actions, audited with no actor.
+async fn admin(config: Config, action: AdminAction) -> Result<(), Failure> {
     init_logging(config.log_json);
     let db = open_database(&config).await?;
     let state = AppState::build(config, db, Overrides::default())
         .await
         .map_err(|err| Failure::new(err.describe()))?;
-    match state.services.accounts.grant_admin(who).await {
-        Ok(user) => {
-            println!("user {} is now ADMIN", user.id);
+    let admin = &state.services.admin;
+    let (who, done) = match &action {
+        AdminAction::Grant { who, .. } => (who, admin.grant_named(who).await.map(|u| (u, "is now ADMIN"))),
+        AdminAction::Disable { who, reason, .. } => (
+            who,
+            admin
+                .disable_named(who, reason.as_deref())
+                .await
+                .map(|u| (u, "is disabled; every session was revoked")),
+        ),
+        AdminAction::Enable { who, .. } => (who, admin.enable_named(who).await.map(|u| (u, "is enabled"))),
+        AdminAction::RevokeSessions { who, .. } => (
+            who,
+            admin.revoke_named(who).await.map(|u| (u, "is signed out everywhere")),
+        ),
+    };
+    match done {
+        Ok((user, what)) => {
+            println!("user {} {what}", user.id);
             Ok(())
         }
         Err(err) if err.kind() == ErrorKind::NotFound => {
             Err(Failure::new(format!("no user has the id, username or mobile {who:?}")))
         }
-        Err(err) => Err(Failure::new(err.describe())),
+        Err(err) => Err(Failure::new(err.message(zhanghao::error::Lang::En))),
     }
 }
 

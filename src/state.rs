@@ -30,7 +30,7 @@ use crate::service::third_party::{BrowserSettings, PlatformApps, ThirdPartyParts
 use crate::service::tokens::TokenSettings;
 use crate::service::verification::VerificationParts;
 use crate::service::{
-    Accounts, Authenticator, Captchas, Codes, Erasure, Events, Housekeeping, Limits, Notices, Services, SignIns,
+    Accounts, Admin, Authenticator, Captchas, Codes, Erasure, Events, Housekeeping, Limits, Notices, Services, SignIns,
     SigningKeys, ThirdParty, Tickets, Tokens, Verification,
 };
 use crate::store::{self, Db};
@@ -202,7 +202,7 @@ async fn infrastructure(config: &Config, db: Db, overrides: Overrides) -> Result
 fn services(config: &Config, infra: &Infrastructure) -> Services {
     let (db, clock) = (&infra.db, &infra.clock);
     let keys = infra.signing_keys.clone();
-    let rules = account_rules(config);
+    let rules = account_rules(config, clock);
     let limits = limits(config, infra);
     let captchas = Captchas::new(
         db.clone(),
@@ -254,6 +254,7 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         apps: platform_apps(config),
         sign_ins: sign_ins.clone(),
     });
+    let admin = Admin::new(db.clone(), clock.clone(), tokens.clone(), events.clone(), rules.clone());
     let verification = Verification::new(VerificationParts {
         db: db.clone(),
         clock: clock.clone(),
@@ -283,11 +284,13 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         events,
         erasure,
         sign_ins,
+        admin,
     }
 }
 
-fn account_rules(config: &Config) -> AccountRules {
+fn account_rules(config: &Config, clock: &Arc<dyn Clock>) -> AccountRules {
     AccountRules {
+        clock: clock.clone(),
         registration_open: config.registration_open,
         region: config.default_region,
         password: PasswordPolicy {

@@ -1,6 +1,7 @@
 //! SeaORM entities of zhanghao: one module per table. Entities are storage
 //! rows only; wire types live in the GraphQL and REST layers.
 
+pub mod audit_event;
 pub mod bind_ticket;
 pub mod captcha;
 pub mod code;

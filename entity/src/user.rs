@@ -46,6 +46,10 @@ pub struct Model {
     pub birthday: Option<Date>,
     /// PENDING_DELETION: when the account is anonymised.
     pub deletion_scheduled_at: Option<DateTimeUtc>,
+    /// The operator's words when disabling the account.
+    pub disabled_reason: Option<String>,
+    /// A disabled account signs in again from then on; null: until enabled.
+    pub disabled_until: Option<DateTimeUtc>,
 }
 
 /// Stored as ShopXO numbers it: 0 unknown, 1 female, 2 male.

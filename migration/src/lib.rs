@@ -21,6 +21,8 @@ mod m20261121_000016_create_login_events;
 mod m20261121_000020_create_events;
 mod m20261121_000021_add_user_deletion;
 mod m20261121_000022_add_revocation_tokens;
+mod m20261121_000030_add_user_disabled;
+mod m20261121_000031_create_audit_events;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -48,6 +50,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000020_create_events::Migration),
             Box::new(m20261121_000021_add_user_deletion::Migration),
             Box::new(m20261121_000022_add_revocation_tokens::Migration),
+            Box::new(m20261121_000030_add_user_disabled::Migration),
+            Box::new(m20261121_000031_create_audit_events::Migration),
         ]
     }
 }

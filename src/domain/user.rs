@@ -39,6 +39,10 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The operator's words when disabling the account.
+    pub disabled_reason: Option<String>,
+    /// A disabled account is active again from this time on; `None`: until enabled.
+    pub disabled_until: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -51,5 +55,24 @@ impl User {
     /// deletion (so that its owner can still cancel it).
     pub fn may_sign_in(&self) -> bool {
         matches!(self.status, UserStatus::Active | UserStatus::PendingDeletion)
+    }
+
+    /// [`User::may_sign_in`] at `now`: a ban whose end has passed is over.
+    pub fn may_sign_in_at(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.status_at(now), UserStatus::Active | UserStatus::PendingDeletion)
+    }
+
+    /// True unless the account is banned at `now`: a ban with an end is over
+    /// once the end has passed, without anyone writing the row.
+    pub fn is_active_at(&self, now: DateTime<Utc>) -> bool {
+        self.status_at(now) == UserStatus::Active
+    }
+
+    /// The status as of `now`, a passed `disabled_until` read as ACTIVE.
+    pub fn status_at(&self, now: DateTime<Utc>) -> UserStatus {
+        match (self.status, self.disabled_until) {
+            (UserStatus::Disabled, Some(until)) if until <= now => UserStatus::Active,
+            (status, _) => status,
+        }
     }
 }

@@ -106,6 +106,15 @@ fields! {
     Scope { graphql: "scope", zh: "授权范围", en: "scope", discuz: ("data", "参数") }
     /// A Sign in with Apple nonce.
     Nonce { graphql: "nonce", zh: "随机串", en: "nonce", discuz: ("data", "参数") }
+    /// `disableUser`'s words for the user and the log.
+    Reason { graphql: "reason", zh: "原因", en: "reason", discuz: ("data", "参数") }
+    /// `disableUser`'s end of the ban.
+    Until { graphql: "until", zh: "截止时间", en: "end time", discuz: ("data", "参数") }
+    Role { graphql: "role", zh: "角色", en: "role", discuz: ("data", "参数") }
+    /// `auditLog`'s user filter.
+    UserId { graphql: "userId", zh: "用户 ID", en: "user ID", discuz: ("data", "参数") }
+    /// `auditLog`'s action filter.
+    Action { graphql: "action", zh: "操作", en: "action", discuz: ("data", "参数") }
     /// The carrier one-click token the provider's SDK gave the app.
     Token { graphql: "token", zh: "一键登录凭证", en: "one-click token", discuz: ("data", "参数") }
 }

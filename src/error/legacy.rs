@@ -168,6 +168,8 @@ fn discuz_input(field: Field, reason: InputProblem, err: &AppError) -> DiscuzErr
         InputProblem::NeedsVerify => invalid(field, "请验证旧的手机号。".into()),
         InputProblem::ExpiredOrUsed => invalid(field, format!("{name} 已失效。")),
         InputProblem::NotAllowed => invalid(field, format!("选定的 {name} 是无效的。")),
-        InputProblem::LastSignInMethod | InputProblem::NoSms => invalid(field, err.message(Lang::Zh)),
+        InputProblem::LastSignInMethod | InputProblem::NoSms | InputProblem::LastAdmin | InputProblem::NotInFuture => {
+            invalid(field, err.message(Lang::Zh))
+        }
     }
 }

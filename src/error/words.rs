@@ -22,6 +22,10 @@ pub(super) fn input_message(field: Field, reason: InputProblem, lang: Lang) -> S
             "This is your only way to sign in; add a password or mobile first".to_string()
         }
         (Lang::En, InputProblem::ExpiredOrUsed) => format!("The {name} has expired or was already used"),
+        (Lang::En, InputProblem::LastAdmin) => {
+            "An administrator cannot lock themself out or remove the last administrator".to_string()
+        }
+        (Lang::En, InputProblem::NotInFuture) => format!("The {name} must be in the future"),
         (Lang::Zh, InputProblem::Missing) => format!("{name}不能为空"),
         (Lang::Zh, InputProblem::Malformed) => format!("{name}格式错误"),
         (Lang::Zh, InputProblem::TooShort(n)) => format!("{name}至少 {n} 个字符"),
@@ -35,5 +39,7 @@ pub(super) fn input_message(field: Field, reason: InputProblem, lang: Lang) -> S
         (Lang::Zh, InputProblem::NeedsVerify) => "请先验证当前的手机号或邮箱".to_string(),
         (Lang::Zh, InputProblem::LastSignInMethod) => "这是唯一的登录方式，请先设置密码或绑定手机号".to_string(),
         (Lang::Zh, InputProblem::ExpiredOrUsed) => format!("{name}已失效"),
+        (Lang::Zh, InputProblem::LastAdmin) => "管理员不能停用自己，也不能取消最后一位管理员".to_string(),
+        (Lang::Zh, InputProblem::NotInFuture) => format!("{name}必须是将来的时间"),
     }
 }

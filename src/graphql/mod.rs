@@ -30,7 +30,7 @@ pub type ZhanghaoSchema = Schema<Query, Mutation, EmptySubscription>;
 /// introspection and field suggestions.
 pub fn build_schema(state: Option<AppState>) -> ZhanghaoSchema {
     let production = state.as_ref().is_some_and(|s| s.config.is_production());
-    let mut builder = Schema::build(Query, Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_complexity(500)
         // First, so it sees (and codes) the errors of the persisted-query extension.
         .extension(limits::DocumentRules {

@@ -1,20 +1,28 @@
 //! The root query: the signed-in user, user lookups, sessions, login history.
 
-use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
+use async_graphql::{Context, ErrorExtensions, ID, MergedObject, Object, Result};
+use chrono::{DateTime, Utc};
 
 use super::types::{
-    LOGIN_EVENT_CURSOR, LoginEventConnection, PageInfo, Session, User, UserConnection, UserEdge, cursor_of,
+    LOGIN_EVENT_CURSOR, LoginEventConnection, PageInfo, Session, User, UserConnection, UserEdge, UserStatus, cursor_of,
     parse_cursor, parse_cursor_of, parse_user_id,
 };
+use crate::service::accounts::UserQuery;
 use crate::service::auth::Viewer;
 use crate::state::AppState;
 
-/// Root query type.
-pub struct Query;
+mod admin;
+
+/// Root query type, merged from one object per area.
+#[derive(MergedObject, Default)]
+pub struct Query(AccountQuery, admin::AdminQuery);
+
+#[derive(Default)]
+pub struct AccountQuery;
 
 /// Reads: the signed-in user, user lookups, sessions and login history.
 #[Object]
-impl Query {
+impl AccountQuery {
     /// The signed-in user; null without an access token. A token that is
     /// invalid, expired or revoked is UNAUTHENTICATED, so clients refresh.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -42,22 +50,35 @@ impl Query {
     }
 
     /// All users, in id order (ADMIN only).
+    #[allow(clippy::too_many_arguments)]
     async fn users(
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(20)", desc = "How many users to return, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Start after this cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-        #[graphql(desc = "Only users whose username, nickname, mobile or email contains this text (any case).")]
+        #[graphql(
+            desc = "Only the user with this id, or users whose username, nickname, mobile (in any spelling: \
+                          `13800138000`, `+86 138 0013 8000`) or email contains this text (any case)."
+        )]
         search: Option<String>,
+        #[graphql(desc = "Only users with this status.")] status: Option<UserStatus>,
+        #[graphql(desc = "Only users created at or after this time.")] created_after: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only users created before this time.")] created_before: Option<DateTime<Utc>>,
     ) -> Result<UserConnection> {
         let state = ctx.data::<AppState>()?;
         let viewer = ctx.data::<Viewer>()?;
         let after = after.as_deref().map(parse_cursor).transpose().map_err(|e| e.extend())?;
+        let query = UserQuery {
+            search,
+            status: status.map(Into::into),
+            created_after,
+            created_before,
+        };
         let page = state
             .services
             .accounts
-            .list_users(viewer, i64::from(first.unwrap_or(20)), after, search.as_deref())
+            .list_users(viewer, i64::from(first.unwrap_or(20)), after, &query)
             .await
             .map_err(|e| e.extend())?;
         let has_previous_page = after.is_some();

@@ -11,9 +11,12 @@ use crate::service::verification::VerifyOutcome;
 use crate::service::{self, accounts::AuthOutcome, tokens};
 use crate::state::AppState;
 
+mod audit;
 mod date;
 mod enums;
 mod history;
+mod user_reads;
+pub use audit::{AUDIT_EVENT_CURSOR, AuditEvent, AuditEventConnection, AuditEventEdge};
 pub use date::Date;
 pub use enums::{Gender, OneClickProvider, Platform, RegisterMethod, Role, SmsPurpose, UserStatus};
 pub use history::{LOGIN_EVENT_CURSOR, LoginEvent, LoginEventConnection, LoginEventEdge};
@@ -32,6 +35,11 @@ impl User {
             row,
             audience: Audience::Owner,
         }
+    }
+
+    /// The user, when they are the one looking.
+    fn owner(&self) -> Option<&domain::User> {
+        matches!(self.audience, Audience::Owner).then_some(&self.row)
     }
 
     /// For `viewer`, who may or may not be the user or an admin.
@@ -81,9 +89,36 @@ impl User {
     async fn role(&self) -> Role {
         self.row.role.into()
     }
-    /// Whether the user may sign in (ACTIVE, PENDING_DELETION), is banned, or was deleted.
-    async fn status(&self) -> UserStatus {
-        self.row.status.into()
+    /// Whether the user may sign in (ACTIVE, PENDING_DELETION; a ban whose `disabledUntil` has passed reads ACTIVE), is banned, or was deleted.
+    async fn status(&self, ctx: &Context<'_>) -> UserStatus {
+        match ctx.data_opt::<AppState>() {
+            Some(state) => self.row.status_at(state.clock.now()).into(),
+            None => self.row.status.into(),
+        }
+    }
+    /// The operator's reason for disabling the account; to the user and to admins only, else null.
+    async fn disabled_reason(&self) -> Option<&str> {
+        let shown = !matches!(self.audience, Audience::Other) && !self.row.may_sign_in();
+        self.row.disabled_reason.as_deref().filter(|_| shown)
+    }
+    /// When a disabled account may sign in again; null while it is active or disabled until enabled.
+    async fn disabled_until(&self) -> Option<DateTime<Utc>> {
+        self.row
+            .disabled_until
+            .filter(|_| !matches!(self.audience, Audience::Other))
+    }
+    /// Sign-in attempts on this account, newest first (the user themself or an ADMIN; else FORBIDDEN).
+    async fn login_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(20)", desc = "How many attempts to return, 1 to 100.")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor: the `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<LoginEventConnection> {
+        user_reads::login_history(ctx, self.owner(), self.row.id, first, after).await
+    }
+    /// The account's live sessions (the user themself or an ADMIN; else FORBIDDEN).
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+        user_reads::sessions(ctx, self.owner(), self.row.id).await
     }
     /// True when the account has a login password (accounts made by SMS or a platform may not).
     async fn has_password(&self) -> bool {

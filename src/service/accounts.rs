@@ -22,7 +22,7 @@ mod profile;
 mod users;
 use profile::parse_nickname;
 pub use profile::{Change, ProfileChange};
-pub use users::UserPage;
+pub use users::{UserPage, UserQuery};
 
 /// Sign-up, sign-in and the user queries.
 #[derive(Clone)]

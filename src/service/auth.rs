@@ -62,7 +62,7 @@ impl Authenticator {
         let Some(user) = store::users::by_id(&self.db, user_id).await? else {
             return Ok(Viewer::Rejected);
         };
-        if rules::ensure_active(&user).is_err() {
+        if rules::ensure_active(&user, self.clock.now()).is_err() {
             return Ok(Viewer::Rejected);
         }
         // A token of an older version is alive only when its session was kept

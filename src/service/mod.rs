@@ -7,6 +7,8 @@
 //! then `accounts`, which `third_party` and `verification` build on.
 
 pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod auth;
 mod bindings;
 pub mod captcha;
@@ -28,6 +30,7 @@ pub mod verification;
 use std::net::IpAddr;
 
 pub use accounts::Accounts;
+pub use admin::Admin;
 pub use auth::Authenticator;
 pub use captcha::Captchas;
 pub use codes::Codes;
@@ -75,4 +78,5 @@ pub struct Services {
     pub events: Events,
     pub erasure: Erasure,
     pub sign_ins: SignIns,
+    pub admin: Admin,
 }

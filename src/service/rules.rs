@@ -1,6 +1,9 @@
 //! The rules every flow shares: who may sign in, whether sign-up is open,
 //! and how raw inputs become domain values.
 
+use std::sync::Arc;
+
+use crate::clock::Clock;
 use crate::domain::User;
 use chrono::{DateTime, Duration, Utc};
 use phonenumber::country::Id as Region;
@@ -9,13 +12,15 @@ use crate::domain::{Code, Mobile, PasswordPolicy};
 use crate::error::{AppError, Field, InputProblem};
 
 /// The account settings the flows consult.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AccountRules {
     /// New accounts may be created (REGISTRATION_CLOSED otherwise).
     pub registration_open: bool,
     /// How national numbers without `+` are read.
     pub region: Region,
     pub password: PasswordPolicy,
+    /// When a ban with an end is over.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Who a sign-in is about to enter: an existing account, or one it creates.
@@ -30,7 +35,7 @@ impl AccountRules {
     /// account is created while registration is closed.
     pub fn admit(&self, entering: Entering<'_>) -> Result<(), AppError> {
         match entering {
-            Entering::Existing(user) => ensure_active(user),
+            Entering::Existing(user) => ensure_active(user, self.clock.now()),
             Entering::NewAccount if !self.registration_open => Err(AppError::RegistrationClosed),
             Entering::NewAccount => Ok(()),
         }
@@ -66,9 +71,10 @@ pub fn ensure_verify_window(
     }
 }
 
-/// ACCOUNT_DISABLED for banned users.
-pub fn ensure_active(user: &User) -> Result<(), AppError> {
-    if user.may_sign_in() {
+/// ACCOUNT_DISABLED for users banned at `now` (a ban whose end has passed is over)
+/// and for deleted accounts; an account waiting for its deletion still signs in.
+pub fn ensure_active(user: &User, now: DateTime<Utc>) -> Result<(), AppError> {
+    if user.may_sign_in_at(now) {
         Ok(())
     } else {
         Err(AppError::AccountDisabled)

@@ -131,11 +131,27 @@ impl SignIns {
     /// the id of the last attempt seen.
     pub async fn history(&self, viewer: &Viewer, first: i64, after: Option<i64>) -> Result<LoginEventPage, AppError> {
         let me = viewer.require()?;
+        self.history_of(viewer, me.id, first, after).await
+    }
+
+    /// `User.loginHistory`: the attempts on `user_id`'s account, for that
+    /// user or an ADMIN (FORBIDDEN to anyone else).
+    pub async fn history_of(
+        &self,
+        viewer: &Viewer,
+        user_id: i64,
+        first: i64,
+        after: Option<i64>,
+    ) -> Result<LoginEventPage, AppError> {
+        let me = viewer.require()?;
+        if me.id != user_id && !me.is_admin() {
+            return Err(AppError::Forbidden);
+        }
         if !(1..=100).contains(&first) {
             return Err(AppError::bad(Field::First, InputProblem::Malformed));
         }
         let first = first as usize;
-        let mut events = store::login_events::page(&self.db, me.id, first as u64, after).await?;
+        let mut events = store::login_events::page(&self.db, user_id, first as u64, after).await?;
         let has_next_page = events.len() > first;
         events.truncate(first);
         Ok(LoginEventPage { events, has_next_page })

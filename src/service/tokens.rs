@@ -135,7 +135,7 @@ impl Tokens {
         let user = store::users::by_id(&self.db, session.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        rules::ensure_active(&user)?;
+        rules::ensure_active(&user, now)?;
         if user.token_version != session.token_version {
             // Issued before a password reset, rebind or ban: dead, whatever its row says.
             store::sessions::revoke_family(&self.db, &session.family_id, now).await?;
@@ -231,6 +231,26 @@ impl Tokens {
     /// The user's live sessions, one per sign-in.
     pub async fn sessions(&self, viewer: &Viewer) -> Result<Vec<SessionInfo>, AppError> {
         let user = viewer.require()?;
+        self.live_sessions(user).await
+    }
+
+    /// `User.sessions`: the live sessions of `user_id`, for that user or an
+    /// ADMIN (FORBIDDEN to anyone else, NOT_FOUND for no such user).
+    pub async fn sessions_of(&self, viewer: &Viewer, user_id: i64) -> Result<Vec<SessionInfo>, AppError> {
+        let me = viewer.require()?;
+        if me.id == user_id {
+            return self.live_sessions(me).await;
+        }
+        if !me.is_admin() {
+            return Err(AppError::Forbidden);
+        }
+        let user = store::users::by_id(&self.db, user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.live_sessions(&user).await
+    }
+
+    async fn live_sessions(&self, user: &User) -> Result<Vec<SessionInfo>, AppError> {
         let now = self.clock.now();
         let rows = store::sessions::live_for_user(&self.db, user.id, now).await?;
         let rows = rows.into_iter().filter(|row| row.token_version == user.token_version);

@@ -2,7 +2,7 @@
 //! bindings, sessions, login history, codes and tickets sent to its mobile or
 //! email, and the rate counters keyed by its identifiers.
 
-use entity::{bind_ticket, code, login_event, rate_counter, session, third_party_binding};
+use entity::{audit_event, bind_ticket, code, login_event, rate_counter, session, third_party_binding};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -61,6 +61,16 @@ pub async fn erase_traces<C: ConnectionTrait>(db: &C, traces: &Traces) -> Result
     if !tickets.is_empty() {
         bind_ticket::Entity::delete_many().filter(tickets).exec(db).await?;
     }
+    // The audit log keeps what happened to the id, not where the user was.
+    audit_event::Entity::update_many()
+        .col_expr(audit_event::Column::Ip, Expr::value(Option::<String>::None))
+        .filter(
+            Condition::any()
+                .add(audit_event::Column::ActorId.eq(traces.user_id))
+                .add(audit_event::Column::TargetUserId.eq(traces.user_id)),
+        )
+        .exec(db)
+        .await?;
     erase_counters(db, traces).await
 }
 

@@ -1,6 +1,7 @@
 //! The database queries. Only this module and `migration/` use `sea_orm`
 //! directly; constraint violations become domain errors here.
 
+pub mod audit_events;
 pub mod bindings;
 pub mod captchas;
 pub mod codes;

@@ -2,19 +2,18 @@
 
 use chrono::{DateTime, Utc};
 use entity::user::{ActiveModel, Column, Entity as Users, Model as UserRow};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::account_conflict;
 
+mod admin;
 mod deletion;
 mod pay;
 mod profile;
 use crate::domain::{Account, Email, Gender, Mobile, Role, User, UserStatus};
 use crate::error::AppError;
+pub use admin::*;
 pub use deletion::*;
 pub use pay::*;
 pub use profile::*;
@@ -62,6 +61,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser, now: DateTime<Utc>
         created_at: Set(now),
         updated_at: Set(now),
         last_login_at: Set(None),
+        disabled_reason: Set(None),
+        disabled_until: Set(None),
         ..Default::default()
     };
     row.insert(db).await.map(into_user).map_err(account_conflict)
@@ -93,6 +94,8 @@ fn into_user(row: UserRow) -> User {
         created_at: row.created_at,
         updated_at: row.updated_at,
         last_login_at: row.last_login_at,
+        disabled_reason: row.disabled_reason,
+        disabled_until: row.disabled_until,
     }
 }
 
@@ -296,39 +299,4 @@ pub async fn set_role<C: ConnectionTrait>(db: &C, id: i64, role: Role, now: Date
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// One page of users in id order after `after_id`, optionally matching
-/// `search` in username, nickname, mobile or email; plus the total matching.
-pub async fn page<C: ConnectionTrait>(
-    db: &C,
-    first: u64,
-    after_id: Option<i64>,
-    search: Option<&str>,
-) -> Result<(Vec<User>, u64), AppError> {
-    let mut matching = Condition::all();
-    if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = format!("%{}%", escape_like(&term.to_lowercase()));
-        let like = |col: Column| {
-            Func::lower(Expr::col(col)).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
-        };
-        matching = matching.add(
-            Condition::any()
-                .add(like(Column::UsernameKey))
-                .add(like(Column::Nickname))
-                .add(like(Column::Mobile))
-                .add(like(Column::Email)),
-        );
-    }
-    let total = Users::find().filter(matching.clone()).count(db).await?;
-    let mut query = Users::find().filter(matching).order_by_asc(Column::Id).limit(first + 1);
-    if let Some(after) = after_id {
-        query = query.filter(Column::Id.gt(after));
-    }
-    let rows = query.all(db).await?;
-    Ok((rows.into_iter().map(into_user).collect(), total))
-}
-
-fn escape_like(term: &str) -> String {
-    term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

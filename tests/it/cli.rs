@@ -180,3 +180,74 @@ fn granting_admin_to_nobody_says_who_was_not_found() {
     let line = error_line(&output);
     assert!(line.contains("\"nobody\""), "{line}");
 }
+
+/// `zhanghao admin disable|enable|grant|revoke-sessions <who>` (issue 15):
+/// by id, username or any spelling of the mobile, each audited with no actor.
+#[tokio::test]
+async fn admin_verbs_act_on_a_user_named_any_way_and_are_audited() {
+    use zhanghao::store::{audit_events, users};
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display());
+    let db = zhanghao::store::connect(&database, 1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    zhanghao::store::migrate(&db).await.unwrap();
+    let new = users::NewUser {
+        username: Some("Alice".into()),
+        username_key: Some("alice".into()),
+        mobile: Some("+8613800138000".into()),
+        ..Default::default()
+    };
+    let alice = users::insert(&db, new, chrono::Utc::now()).await.unwrap();
+    let admin = |args: &[&str]| {
+        let mut argv = vec!["admin"];
+        argv.extend_from_slice(args);
+        argv.extend_from_slice(&["--database-url", &database]);
+        zhanghao(&argv, &[], dir.path())
+    };
+
+    let out = admin(&["disable", "+86 138 0013 8000", "--reason", "spam"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("user {} is disabled; every session was revoked", alice.id)
+    );
+    let now = users::by_id(&db, alice.id).await.unwrap().unwrap();
+    assert_eq!(now.status, zhanghao::domain::UserStatus::Disabled);
+    assert_eq!(now.disabled_reason.as_deref(), Some("spam"));
+    assert!(now.token_version > alice.token_version, "every token revoked");
+
+    let out = admin(&["revoke-sessions", "ALICE"]);
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("user {} is signed out everywhere", alice.id)
+    );
+    let out = admin(&["enable", &alice.id.to_string()]);
+    assert_eq!(stdout(&out).trim(), format!("user {} is enabled", alice.id));
+    let out = admin(&["grant", "13800138000"]);
+    assert_eq!(stdout(&out).trim(), format!("user {} is now ADMIN", alice.id));
+    let now = users::by_id(&db, alice.id).await.unwrap().unwrap();
+    assert!(now.may_sign_in() && now.is_admin() && now.disabled_reason.is_none());
+
+    let log = audit_events::page(&db, 10, None, Some(alice.id), None).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "user.role_changed",
+            "user.enabled",
+            "user.sessions_revoked",
+            "user.disabled"
+        ]
+    );
+    assert!(log.iter().all(|e| e.actor_id.is_none() && e.ip.is_none()), "{log:?}");
+    assert_eq!(log[3].detail.as_deref(), Some("spam"));
+
+    let line = error_line(&admin(&["disable", "nobody"]));
+    assert!(line.contains("\"nobody\""), "{line}");
+    let long = "x".repeat(201);
+    let line = error_line(&admin(&["disable", "alice", "--reason", &long]));
+    assert!(line.contains("200"), "{line}");
+    let help = stdout(&zhanghao(&["admin", "disable", "--help"], &[], dir.path()));
+    assert!(help.contains("--reason") && help.contains("--database-url"), "{help}");
+}

@@ -266,7 +266,7 @@ impl TestApp {
 
     /// Makes the user ADMIN through the service (what `zhanghao admin grant` does).
     pub async fn grant_admin(&self, who: &str) {
-        self.state.services.accounts.grant_admin(who).await.expect("grant");
+        self.state.services.admin.grant_named(who).await.expect("grant");
     }
 }
 

@@ -8,6 +8,9 @@ mod common;
 
 mod account_page;
 mod accounts;
+mod admin;
+mod admin_console;
+mod admin_export;
 mod browser;
 mod browser_ready;
 mod cli;

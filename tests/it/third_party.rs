@@ -274,7 +274,7 @@ async fn refused_credentials_bind_nothing() {
     // WeChat busy: retry later.
     let body = tpl(&app, json!({"platform": "WX_APP", "code": "busy"})).await;
     assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
-    let (_, total) = zhanghao::store::users::page(&app.state.db, 10, None, None)
+    let (_, total) = zhanghao::store::users::page(&app.state.db, 10, None, &Default::default())
         .await
         .unwrap();
     assert_eq!(total, 0, "no account was created");

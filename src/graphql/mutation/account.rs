@@ -53,11 +53,11 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The password, under the same rules as at sign-up.")] password: String,
     ) -> Result<User> {
-        let (state, viewer, _) = parts(ctx)?;
+        let (state, viewer, meta) = parts(ctx)?;
         let user = state
             .services
             .accounts
-            .set_password(viewer, &password)
+            .set_password(viewer, &password, meta)
             .await
             .map_err(|e| e.extend())?;
         Ok(User::owned(user))

@@ -5,6 +5,7 @@ use super::{Accounts, AuthOutcome};
 use crate::domain::User;
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::RequestMeta;
+use crate::service::audit::{Audit, AuditAction, AuditEntry};
 use crate::service::auth::Viewer;
 use crate::service::events::EventType;
 use crate::service::limits::PasswordFactor;
@@ -44,7 +45,10 @@ impl Accounts {
         }
         let new_hash = self.passwords.hash(new.expose()).await?;
         let txn = store::begin(&self.db).await?;
-        store::users::set_password_hash(&txn, me.id, &new_hash, self.clock.now()).await?;
+        let now = self.clock.now();
+        store::users::set_password_hash(&txn, me.id, &new_hash, now).await?;
+        let entry = AuditEntry::by_user(now, me.id, AuditAction::PasswordChanged, meta.ip_text());
+        Audit::record(&txn, entry).await?;
         let session = viewer.session().ok_or(AppError::Unauthenticated)?;
         self.tokens.revoke_all_but(&txn, me.id, session).await?;
         let user = store::users::by_id(&txn, me.id).await?.ok_or(AppError::NotFound)?;
@@ -68,7 +72,7 @@ impl Accounts {
     /// that has a password is refused as BAD_USER_INPUT on `password`: its
     /// state, not the caller's rights, is what is wrong, and `changePassword`
     /// (or a reset by code) is the way to replace one.
-    pub async fn set_password(&self, viewer: &Viewer, password: &str) -> Result<User, AppError> {
+    pub async fn set_password(&self, viewer: &Viewer, password: &str, meta: &RequestMeta) -> Result<User, AppError> {
         let me = viewer.require()?;
         let refused = || AppError::bad(Field::Password, InputProblem::NotAllowed);
         if me.has_password {
@@ -87,6 +91,8 @@ impl Accounts {
         self.events
             .record(&txn, me.id, EventType::PasswordChanged, data)
             .await?;
+        let entry = AuditEntry::by_user(now, me.id, AuditAction::PasswordChanged, meta.ip_text());
+        Audit::record(&txn, entry).await?;
         store::commit(txn).await?;
         self.notices.tell(&user, Notice::PasswordSet).await;
         Ok(user)

@@ -1,16 +1,28 @@
-//! The user queries (`user`, `users`) and `zhanghao admin grant`.
+//! The user queries (`user`, `users`).
+
+use chrono::{DateTime, Utc};
 
 use super::Accounts;
-use crate::domain::{Mobile, Role, User};
+use crate::domain::{Mobile, User, UserStatus};
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::auth::Viewer;
-use crate::store;
+use crate::store::{self, users::UserFilter};
 
 /// A page of `users` (ADMIN only).
 pub struct UserPage {
     pub users: Vec<User>,
     pub has_next_page: bool,
     pub total_count: u64,
+}
+
+/// What `users` is asked to match.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// An id, or text in the username, nickname, mobile (any spelling) or email.
+    pub search: Option<String>,
+    pub status: Option<UserStatus>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
 }
 
 impl Accounts {
@@ -32,7 +44,7 @@ impl Accounts {
         viewer: &Viewer,
         first: i64,
         after: Option<i64>,
-        search: Option<&str>,
+        query: &UserQuery,
     ) -> Result<UserPage, AppError> {
         let me = viewer.require()?;
         if !me.is_admin() {
@@ -42,7 +54,8 @@ impl Accounts {
             return Err(AppError::bad(Field::First, InputProblem::Malformed));
         }
         let first = first as u64;
-        let (mut users, total_count) = store::users::page(&self.db, first, after, search).await?;
+        let filter = self.user_filter(query);
+        let (mut users, total_count) = store::users::page(&self.db, first, after, &filter).await?;
         let has_next_page = users.len() as u64 > first;
         users.truncate(first as usize);
         Ok(UserPage {
@@ -52,24 +65,27 @@ impl Accounts {
         })
     }
 
-    /// `zhanghao admin grant`: makes the user named by id, username or mobile an ADMIN.
-    pub async fn grant_admin(&self, who: &str) -> Result<User, AppError> {
-        let who = who.trim();
-        let region = self.rules.region;
-        let mut user = match who.parse::<i64>() {
-            Ok(id) => store::users::by_id(&self.db, id).await?,
-            Err(_) => None,
-        };
-        if user.is_none()
-            && let Some(mobile) = Mobile::parse(who, region)
-        {
-            user = store::users::by_mobile(&self.db, mobile.as_str()).await?;
+    /// The search read every way it can be meant: as text, as an id, as a
+    /// whole mobile in any spelling (`+86 138 0013 8000`), and as the digits
+    /// of part of one (`138-0013`).
+    fn user_filter(&self, query: &UserQuery) -> UserFilter {
+        let term = query.search.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let looks_numeric = term.is_some_and(|t| {
+            t.chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
+        });
+        UserFilter {
+            text: term.map(str::to_string),
+            mobile_digits: term
+                .filter(|_| looks_numeric)
+                .map(|t| t.chars().filter(char::is_ascii_digit).collect()),
+            mobile: term
+                .and_then(|t| Mobile::parse(t, self.rules.region))
+                .map(|m| m.as_str().to_string()),
+            id: term.and_then(|t| t.parse::<i64>().ok()),
+            status: query.status.map(|status| (status, self.clock.now())),
+            created_after: query.created_after,
+            created_before: query.created_before,
         }
-        if user.is_none() {
-            user = store::users::by_username_key(&self.db, &who.to_lowercase()).await?;
-        }
-        let user = user.ok_or(AppError::NotFound)?;
-        store::users::set_role(&self.db, user.id, Role::Admin, self.clock.now()).await?;
-        store::users::by_id(&self.db, user.id).await?.ok_or(AppError::NotFound)
     }
 }

@@ -7,6 +7,7 @@ use super::{Verification, attach_target};
 use crate::domain::{Code, Mobile, PayPassword, PlainPassword, User};
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::RequestMeta;
+use crate::service::audit::{Audit, AuditAction, AuditEntry};
 use crate::service::auth::Viewer;
 use crate::service::codes::{PresentedCode, Purpose, Target};
 use crate::service::events::EventType;
@@ -87,7 +88,10 @@ impl Verification {
             .await?;
         // The new mobile and the end of every session land together, or neither.
         let txn = store::begin(&self.db).await?;
-        let user = store::users::rebind_mobile(&txn, me.id, mobile.as_str(), self.clock.now()).await?;
+        let now = self.clock.now();
+        let user = store::users::rebind_mobile(&txn, me.id, mobile.as_str(), now).await?;
+        let entry = AuditEntry::by_user(now, me.id, AuditAction::MobileRebound, meta.ip_text());
+        Audit::record(&txn, entry).await?;
         // The session that rebinds stays signed in; every other one ends.
         match viewer.session() {
             Some(keep) => self.tokens.revoke_all_but(&txn, user.id, keep).await?,
@@ -132,11 +136,15 @@ impl Verification {
         let txn = store::begin(&self.db).await?;
         // Whoever holds the phone or the mailbox owns the account again: end password lockouts.
         limits::clear_failures(&txn, &user).await?;
-        let user = store::users::set_password_hash(&txn, user.id, &hash, self.clock.now()).await?;
+        let now = self.clock.now();
+        let user = store::users::set_password_hash(&txn, user.id, &hash, now).await?;
         self.tokens.revoke_everything(&txn, user.id).await?;
         self.events
             .record(&txn, user.id, EventType::PasswordChanged, json!({ "reason": "reset" }))
             .await?;
+        // By the code's holder, who is not signed in: the account is both actor and target.
+        let entry = AuditEntry::by_user(now, user.id, AuditAction::PasswordReset, meta.ip_text());
+        Audit::record(&txn, entry).await?;
         store::commit(txn).await?;
         let user = self.reload(user.id).await?;
         let notice = match target {
