@@ -26,26 +26,46 @@ pub struct User {
     row: domain::User,
     /// Who is looking, which decides what is shown whole.
     audience: Audience,
+    /// True in a payload that has just signed this user in: the request
+    /// carried no token, yet the reader holds this user's new session, so
+    /// `sessions` and `loginHistory` are theirs to read.
+    just_signed_in: bool,
 }
 
 impl User {
-    /// For the user themself (sign-in payloads).
+    /// For the user themself: the result of their own change, or of a code
+    /// they proved (a reset by SMS shows the whole mobile it was sent to).
     pub fn owned(row: domain::User) -> Self {
         User {
             row,
             audience: Audience::Owner,
+            just_signed_in: false,
         }
     }
 
-    /// The user, when they are the one looking.
+    /// For the user of a payload that carries their new tokens.
+    pub fn signed_in(row: domain::User) -> Self {
+        User {
+            just_signed_in: true,
+            ..User::owned(row)
+        }
+    }
+
+    /// The user, when the payload signed them in; otherwise the request's
+    /// viewer decides who may read their sessions (a code proves a mobile,
+    /// not the right to read the account's sessions).
     fn owner(&self) -> Option<&domain::User> {
-        matches!(self.audience, Audience::Owner).then_some(&self.row)
+        self.just_signed_in.then_some(&self.row)
     }
 
     /// For `viewer`, who may or may not be the user or an admin.
     pub fn seen_by(row: domain::User, viewer: Option<&domain::User>) -> Self {
         let audience = Audience::of(viewer, &row);
-        User { row, audience }
+        User {
+            row,
+            audience,
+            just_signed_in: false,
+        }
     }
 }
 
@@ -215,7 +235,7 @@ pub struct AuthPayload {
 impl From<AuthOutcome> for AuthPayload {
     fn from(o: AuthOutcome) -> Self {
         AuthPayload {
-            user: User::owned(o.user),
+            user: User::signed_in(o.user),
             tokens: o.tokens.into(),
             created: o.created,
         }
@@ -340,7 +360,7 @@ impl From<VerifyOutcome> for VerifySmsPayload {
         match outcome {
             VerifyOutcome::SignedIn(signed_in) => VerifySmsPayload {
                 purpose: service::codes::Purpose::Login.into(),
-                user: Some(User::owned(signed_in.user)),
+                user: Some(User::signed_in(signed_in.user)),
                 tokens: Some(signed_in.tokens.into()),
                 created: signed_in.created,
             },

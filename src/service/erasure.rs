@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::audit::{Audit, AuditAction, AuditEntry};
 use super::events::{EventType, Events};
 use crate::clock::Clock;
 use crate::error::AppError;
@@ -84,6 +85,16 @@ impl Erasure {
             .collect();
         store::erasure::erase_traces(&txn, &traces).await?;
         self.events.record(&txn, id, EventType::Deleted, json!({})).await?;
+        // The server did it (the grace ended), so no actor and no address.
+        let entry = AuditEntry {
+            at: now,
+            actor_id: None,
+            action: AuditAction::Deleted,
+            target_user_id: Some(id),
+            ip: None,
+            detail: None,
+        };
+        Audit::record(&txn, entry).await?;
         store::commit(txn).await?;
         tracing::info!(user_id = id, "account anonymised");
         self.revoke(id, revocations).await;

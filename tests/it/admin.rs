@@ -472,3 +472,46 @@ async fn legacy_sign_ins_of_a_disabled_user_answer_in_their_envelopes() {
     assert_ne!(body["status"], 200, "{body}");
     assert_eq!(body["msg"], "账号已被禁用", "{body}");
 }
+
+#[tokio::test]
+async fn an_account_deletion_is_in_the_audit_log_the_request_by_its_owner_the_erasure_by_the_server() {
+    let app = TestApp::with_args(&["--deletion-grace-days", "0"]).await;
+    let (boss, alice, id) = boss_and_alice(&app).await;
+    let request = r#"mutation { requestAccountDeletion(password: "a-good-password") { status } }"#;
+    let (_, body) = app.gql_as(&access(&alice), request, json!({})).await;
+    assert_eq!(body["data"]["requestAccountDeletion"]["status"], "DELETED", "{body}");
+    let log = events(&app, &boss, json!({"userId": id})).await;
+    let actions: Vec<&str> = log.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    // Newest first.
+    assert_eq!(actions, ["user.deleted", "user.deletion_requested"], "{log:?}");
+    let (deleted, requested) = (&log[0], &log[1]);
+    assert!(deleted["actorId"].is_null() && deleted["ip"].is_null(), "{deleted}");
+    assert_eq!(requested["actorId"], id.as_str());
+    // The erasure clears the addresses of the account's audit rows too.
+    assert!(requested["ip"].is_null(), "{requested}");
+}
+
+#[tokio::test]
+async fn a_sign_in_payload_reads_its_own_sessions_a_reset_by_code_does_not() {
+    let app = TestApp::new().await;
+    sms_user(&app, "13800000902").await;
+    app.clock.advance(61);
+    let code = send_code(&app, None, Some("13800000902"), "LOGIN").await;
+    let signed_in = "mutation($input: VerifySmsInput!) { verifySms(input: $input) { user { sessions { id } } } }";
+    let input = json!({"mobile": "13800000902", "code": code, "purpose": "LOGIN"});
+    let (_, body) = app.gql(signed_in, json!({"input": input})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(
+        body["data"]["verifySms"]["user"]["sessions"].as_array().unwrap().len(),
+        2
+    );
+
+    // A code proves the mobile, not the right to read the account: the
+    // payload has no tokens, and the request had none (an anonymous reader).
+    app.clock.advance(61);
+    let code = send_code(&app, None, Some("13800000902"), "RESET_PASSWORD").await;
+    let input =
+        json!({"mobile": "13800000902", "code": code, "purpose": "RESET_PASSWORD", "password": "a-reset-password"});
+    let (_, body) = app.gql(signed_in, json!({"input": input})).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+}

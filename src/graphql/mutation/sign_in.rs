@@ -188,7 +188,7 @@ impl SignInMutation {
             .await
             .map_err(|e| e.extend())?;
         Ok(AuthPayload {
-            user: User::owned(user),
+            user: User::signed_in(user),
             tokens: tokens.into(),
             created: false,
         })

@@ -9,6 +9,7 @@ use super::Accounts;
 use crate::domain::{Code, User, UserStatus};
 use crate::error::{AppError, Field, InputProblem};
 use crate::service::RequestMeta;
+use crate::service::audit::{Audit, AuditAction, AuditEntry};
 use crate::service::auth::Viewer;
 use crate::service::codes::{PresentedCode, Purpose};
 use crate::service::events::EventType;
@@ -58,6 +59,8 @@ impl Accounts {
         self.events
             .record(&txn, me.id, EventType::DeletionRequested, data)
             .await?;
+        let entry = AuditEntry::by_user(now, me.id, AuditAction::DeletionRequested, meta.ip_text());
+        Audit::record(&txn, entry).await?;
         store::commit(txn).await?;
         tracing::info!(user_id = me.id, %at, "account deletion requested");
         if self.deletion_grace.is_zero() && self.erasure.erase(me.id).await? {
