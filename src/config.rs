@@ -15,6 +15,7 @@ pub struct Config {
     pub database_url: String,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
+    pub user_cache_size: usize,
     pub environment: Environment,
     /// `None` in development until the server loads or creates the stored one.
     pub jwt_secret: Option<SecretString>,
@@ -114,6 +115,7 @@ impl Config {
             database_url: s.database.database_url,
             db_max_connections: s.database.db_max_connections.max(1),
             db_acquire_timeout: Duration::from_secs(s.database.db_acquire_timeout.max(1)),
+            user_cache_size: s.database.user_cache_size,
             environment: s.environment,
             jwt_secret,
             jwt_alg: s.jwt_alg,

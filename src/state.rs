@@ -84,6 +84,7 @@ struct Infrastructure {
 impl AppState {
     /// Resolves secrets and providers from the configuration and wires the services.
     pub async fn build(config: Config, db: Db, overrides: Overrides) -> Result<AppState, AppError> {
+        let db = store::with_user_cache(db, &config.database_url, config.user_cache_size);
         let infra = infrastructure(&config, db, overrides).await?;
         let services = services(&config, &infra);
         services.keys.start().await?;

@@ -23,6 +23,7 @@ mod m20261121_000021_add_user_deletion;
 mod m20261121_000022_add_revocation_tokens;
 mod m20261121_000030_add_user_disabled;
 mod m20261121_000031_create_audit_events;
+mod m20261202_000032_notify_user_changes;
 
 /// Every migration, in order; `zhanghao migrate` and `serve` apply the pending ones.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000022_add_revocation_tokens::Migration),
             Box::new(m20261121_000030_add_user_disabled::Migration),
             Box::new(m20261121_000031_create_audit_events::Migration),
+            Box::new(m20261202_000032_notify_user_changes::Migration),
         ]
     }
 }

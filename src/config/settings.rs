@@ -373,6 +373,11 @@ pub struct DatabaseSettings {
     /// SERVICE_UNAVAILABLE (a database outage must not hang every request).
     #[arg(long, env = "ZHANGHAO_DB_ACQUIRE_TIMEOUT", default_value_t = 2)]
     pub db_acquire_timeout: u64,
+    /// Users rows each node keeps for token checks, forgotten the moment they
+    /// change (SQLite: `PRAGMA data_version`; PostgreSQL: LISTEN/NOTIFY);
+    /// 0 reads the database on every request.
+    #[arg(long, env = "ZHANGHAO_USER_CACHE_SIZE", default_value_t = 100_000)]
+    pub user_cache_size: usize,
 }
 
 fn parse_flag(raw: &str) -> Result<bool, String> {

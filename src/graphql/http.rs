@@ -275,8 +275,11 @@ async fn execute(
     let viewer = match state.services.auth.authenticate(bearer_token(&parts.headers)).await {
         Ok(viewer) => viewer,
         Err(err) => {
+            // The database failed (a bad token is a viewer, not an error):
+            // the client may retry, so say so with the error's own code.
             err.log_if_server_side();
-            return request_error(StatusCode::SERVICE_UNAVAILABLE, flavor, lang, &err.message(lang));
+            let body = json!({"errors": [{"message": err.message(lang), "extensions": {"code": err.code()}}]});
+            return respond(StatusCode::SERVICE_UNAVAILABLE, flavor, body);
         }
     };
     let operation = operation_name(&request);

@@ -59,7 +59,7 @@ impl Authenticator {
         let Ok(user_id) = claims.sub.parse::<i64>() else {
             return Ok(Viewer::Rejected);
         };
-        let Some(user) = store::users::by_id(&self.db, user_id).await? else {
+        let Some(user) = store::users::by_id_cached(&self.db, user_id).await? else {
             return Ok(Viewer::Rejected);
         };
         if rules::ensure_active(&user, self.clock.now()).is_err() {

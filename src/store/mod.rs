@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod captchas;
 pub mod codes;
 pub mod counters;
+mod db;
 pub mod erasure;
 pub mod events;
 pub mod login_events;
@@ -14,37 +15,20 @@ pub mod sessions;
 pub mod settings;
 pub mod signing_keys;
 pub mod tickets;
+pub mod user_cache;
 pub mod users;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, Database, DbErr, SqlErr};
+
+pub use db::{Conn, Db, Txn, begin, commit};
+use user_cache::UserCache;
 
 use crate::error::{AppError, Field};
-
-/// The pool services hold; only this module looks inside.
-pub use sea_orm::DatabaseConnection as Db;
-/// Writes that land together: services open one with [`begin`] and pass it
-/// to the functions here, never to `sea_orm`.
-pub use sea_orm::DatabaseTransaction as Txn;
-
-/// Starts a transaction: services group writes that must land together.
-pub async fn begin(db: &DatabaseConnection) -> Result<Txn, AppError> {
-    use sea_orm::TransactionTrait;
-    Ok(db.begin().await?)
-}
-
-/// Commits what a service grouped.
-pub async fn commit(txn: Txn) -> Result<(), AppError> {
-    Ok(txn.commit().await?)
-}
 
 /// Opens the pool; SQLite gets WAL and a busy timeout so concurrent requests
 /// wait for the writer instead of failing. A request waits at most
 /// `acquire_timeout` for a connection, so an outage answers quickly.
-pub async fn connect(
-    url: &str,
-    max_connections: u32,
-    acquire_timeout: std::time::Duration,
-) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(url: &str, max_connections: u32, acquire_timeout: std::time::Duration) -> Result<Db, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options
         .max_connections(max_connections)
@@ -61,22 +45,36 @@ pub async fn connect(
                 .foreign_keys(true)
         });
     }
-    Database::connect(options).await
+    Ok(Db::new(Database::connect(options).await?))
+}
+
+/// Gives `db` a user cache of at most `capacity` rows (0: none), watching
+/// its database for changes (see `user_cache`); the server does this, the
+/// one-shot commands do not.
+pub fn with_user_cache(mut db: Db, url: &str, capacity: usize) -> Db {
+    db.set_user_cache(UserCache::for_database(url, capacity));
+    db
+}
+
+/// True while the user cache is in use (PostgreSQL: its listener is connected).
+pub fn user_cache_trusted(db: &Db) -> bool {
+    db.users().is_trusted()
 }
 
 /// Applies pending migrations.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+pub async fn migrate(db: &Db) -> Result<(), DbErr> {
     use migration::MigratorTrait;
-    migration::Migrator::up(db, None).await
+    migration::Migrator::up(db.pool(), None).await
 }
 
 /// True when the database answers a trivial query (`/readyz`).
-pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.ping().await.is_ok()
+pub async fn ping(db: &Db) -> bool {
+    db.pool().ping().await.is_ok()
 }
 
 /// How many pooled connections are busy and how many idle, for `/metrics`.
-pub fn pool_counts(db: &DatabaseConnection) -> (u32, u32) {
+pub fn pool_counts(db: &Db) -> (u32, u32) {
+    let db = db.pool();
     let (size, idle) = match db.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();

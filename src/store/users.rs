@@ -13,6 +13,7 @@ mod pay;
 mod profile;
 use crate::domain::{Account, Email, Gender, Mobile, Role, User, UserStatus};
 use crate::error::AppError;
+use crate::store::{Conn, Db};
 pub use admin::*;
 pub use deletion::*;
 pub use pay::*;
@@ -137,6 +138,23 @@ pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, 
     Ok(Users::find_by_id(id).one(db).await?.map(into_user))
 }
 
+/// The user with this id, from this node's cache while it can prove the row
+/// current (see `user_cache`): the token check of every request.
+pub async fn by_id_cached(db: &Db, id: i64) -> Result<Option<User>, AppError> {
+    let cache = db.users();
+    let Some(stamp) = cache.stamp() else {
+        return by_id(db, id).await;
+    };
+    if let Some(user) = cache.get(stamp, id) {
+        return Ok(Some(user));
+    }
+    let user = by_id(db, id).await?;
+    if let Some(user) = &user {
+        cache.put(stamp, user);
+    }
+    Ok(user)
+}
+
 /// The user whose lower-cased username is `key`.
 pub async fn by_username_key<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<User>, AppError> {
     Ok(Users::find()
@@ -165,46 +183,32 @@ pub async fn by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<
 }
 
 /// Records a successful sign-in.
-pub async fn touch_login<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    ip: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
+pub async fn touch_login<C: Conn>(db: &C, id: i64, ip: Option<String>, now: DateTime<Utc>) -> Result<(), AppError> {
     Users::update_many()
         .col_expr(Column::LastLoginAt, Expr::value(now))
         .col_expr(Column::LastLoginIp, Expr::value(ip))
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
+    db.user_changed(id);
     Ok(())
 }
 
 /// Attaches a mobile proven by a code; a taken one is ACCOUNT_EXISTS.
-pub async fn set_mobile<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    mobile: &str,
-    now: DateTime<Utc>,
-) -> Result<User, AppError> {
+pub async fn set_mobile<C: Conn>(db: &C, id: i64, mobile: &str, now: DateTime<Utc>) -> Result<User, AppError> {
     let changes = [(Column::Mobile, Expr::value(mobile))];
     update_columns(db, id, changes, now).await
 }
 
 /// Attaches an email proven by a code; a taken one is ACCOUNT_EXISTS.
-pub async fn set_email<C: ConnectionTrait>(db: &C, id: i64, email: &str, now: DateTime<Utc>) -> Result<User, AppError> {
+pub async fn set_email<C: Conn>(db: &C, id: i64, email: &str, now: DateTime<Utc>) -> Result<User, AppError> {
     let changes = [(Column::Email, Expr::value(email))];
     update_columns(db, id, changes, now).await
 }
 
 /// Opens the VERIFY window (REBIND, `setPassword`): the current mobile or
 /// email proven now, by `session`.
-pub async fn open_verify_window<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    session: &str,
-    now: DateTime<Utc>,
-) -> Result<User, AppError> {
+pub async fn open_verify_window<C: Conn>(db: &C, id: i64, session: &str, now: DateTime<Utc>) -> Result<User, AppError> {
     let changes = [
         (Column::MobileVerifiedAt, Expr::value(Some(now))),
         (Column::MobileVerifiedSession, Expr::value(Some(session))),
@@ -213,12 +217,7 @@ pub async fn open_verify_window<C: ConnectionTrait>(
 }
 
 /// Replaces the mobile and closes the REBIND window that allowed it.
-pub async fn rebind_mobile<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    mobile: &str,
-    now: DateTime<Utc>,
-) -> Result<User, AppError> {
+pub async fn rebind_mobile<C: Conn>(db: &C, id: i64, mobile: &str, now: DateTime<Utc>) -> Result<User, AppError> {
     let changes = [
         (Column::Mobile, Expr::value(mobile)),
         (Column::MobileVerifiedAt, Expr::value(Option::<DateTime<Utc>>::None)),
@@ -228,19 +227,14 @@ pub async fn rebind_mobile<C: ConnectionTrait>(
 }
 
 /// Stores a new login password hash.
-pub async fn set_password_hash<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    hash: &str,
-    now: DateTime<Utc>,
-) -> Result<User, AppError> {
+pub async fn set_password_hash<C: Conn>(db: &C, id: i64, hash: &str, now: DateTime<Utc>) -> Result<User, AppError> {
     let changes = [(Column::PasswordHash, Expr::value(hash))];
     update_columns(db, id, changes, now).await
 }
 
 /// Stores the first login password hash of a user who has none; `None`
 /// when they had one by then.
-pub async fn set_first_password_hash<C: ConnectionTrait>(
+pub async fn set_first_password_hash<C: Conn>(
     db: &C,
     id: i64,
     hash: &str,
@@ -253,6 +247,7 @@ pub async fn set_first_password_hash<C: ConnectionTrait>(
         .filter(Column::PasswordHash.is_null())
         .exec(db)
         .await?;
+    db.user_changed(id);
     if result.rows_affected == 0 {
         return Ok(None);
     }
@@ -261,7 +256,7 @@ pub async fn set_first_password_hash<C: ConnectionTrait>(
 
 /// Sets columns of one user, bumps `updated_at` and reads the row back;
 /// unique violations become ACCOUNT_EXISTS.
-async fn update_columns<C: ConnectionTrait>(
+async fn update_columns<C: Conn>(
     db: &C,
     id: i64,
     changes: impl IntoIterator<Item = (Column, Expr)>,
@@ -276,27 +271,30 @@ async fn update_columns<C: ConnectionTrait>(
         .exec(db)
         .await
         .map_err(account_conflict)?;
+    db.user_changed(id);
     by_id(db, id).await?.ok_or(AppError::NotFound)
 }
 
 /// Invalidates every access token issued so far (password reset, rebind, ban).
-pub async fn bump_token_version<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn bump_token_version<C: Conn>(db: &C, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
     Users::update_many()
         .col_expr(Column::TokenVersion, Expr::col(Column::TokenVersion).add(1))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
+    db.user_changed(id);
     Ok(())
 }
 
 /// Sets the role (`zhanghao admin grant`).
-pub async fn set_role<C: ConnectionTrait>(db: &C, id: i64, role: Role, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn set_role<C: Conn>(db: &C, id: i64, role: Role, now: DateTime<Utc>) -> Result<(), AppError> {
     Users::update_many()
         .col_expr(Column::Role, Expr::value(role))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
+    db.user_changed(id);
     Ok(())
 }

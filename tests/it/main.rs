@@ -43,3 +43,4 @@ mod structure;
 mod third_party;
 mod tokens;
 mod two_nodes;
+mod user_cache;

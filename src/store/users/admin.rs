@@ -11,6 +11,7 @@ use sea_orm::{
 use super::{into_user, update_columns};
 use crate::domain::{Role, User, UserStatus};
 use crate::error::AppError;
+use crate::store::Conn;
 
 /// Which users `users` lists; every part given must match.
 #[derive(Debug, Clone, Default)]
@@ -120,7 +121,7 @@ pub async fn export_page<C: ConnectionTrait>(db: &C, after_id: i64, limit: u64) 
 }
 
 /// Disables a user with the operator's reason and optional end.
-pub async fn disable<C: ConnectionTrait>(
+pub async fn disable<C: Conn>(
     db: &C,
     id: i64,
     reason: Option<&str>,
@@ -136,7 +137,7 @@ pub async fn disable<C: ConnectionTrait>(
 }
 
 /// Enables a user and forgets the ban's reason and end.
-pub async fn enable<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<User, AppError> {
+pub async fn enable<C: Conn>(db: &C, id: i64, now: DateTime<Utc>) -> Result<User, AppError> {
     let changes = [
         (Column::Status, Expr::value(UserStatus::Active)),
         (Column::DisabledReason, Expr::value(Option::<String>::None)),

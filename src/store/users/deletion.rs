@@ -9,9 +9,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::update_columns;
 use crate::domain::{Gender, User, UserStatus};
 use crate::error::AppError;
+use crate::store::Conn;
 
 /// PENDING_DELETION until `at`.
-pub async fn schedule_deletion<C: ConnectionTrait>(
+pub async fn schedule_deletion<C: Conn>(
     db: &C,
     id: i64,
     at: DateTime<Utc>,
@@ -26,11 +27,7 @@ pub async fn schedule_deletion<C: ConnectionTrait>(
 
 /// Back to ACTIVE, only while the grace lasts; `None` when it is over (or
 /// nothing was pending), so a cancel cannot race the anonymisation.
-pub async fn cancel_deletion<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<Option<User>, AppError> {
+pub async fn cancel_deletion<C: Conn>(db: &C, id: i64, now: DateTime<Utc>) -> Result<Option<User>, AppError> {
     let done = Users::update_many()
         .col_expr(Column::Status, Expr::value(UserStatus::Active))
         .col_expr(Column::DeletionScheduledAt, Expr::value(Option::<DateTime<Utc>>::None))
@@ -40,6 +37,7 @@ pub async fn cancel_deletion<C: ConnectionTrait>(
         .filter(Column::DeletionScheduledAt.gt(now))
         .exec(db)
         .await?;
+    db.user_changed(id);
     if done.rows_affected == 0 {
         return Ok(None);
     }
@@ -66,7 +64,7 @@ pub async fn due_for_erasure<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, lim
 /// the others find nothing, so the anonymisation happens once; and being a
 /// write, it takes SQLite's write lock before anything is read. Answers the
 /// user as it was, for the traces elsewhere, or `None` when someone else got it.
-pub async fn erase<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<Option<User>, AppError> {
+pub async fn erase<C: Conn>(db: &C, id: i64, now: DateTime<Utc>) -> Result<Option<User>, AppError> {
     let claimed = Users::update_many()
         .col_expr(Column::Status, Expr::value(UserStatus::Deleted))
         .filter(Column::Id.eq(id))
@@ -74,6 +72,7 @@ pub async fn erase<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> R
         .filter(Column::DeletionScheduledAt.lte(now))
         .exec(db)
         .await?;
+    db.user_changed(id);
     if claimed.rows_affected != 1 {
         return Ok(None);
     }
@@ -106,5 +105,6 @@ pub async fn erase<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> R
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
+    db.user_changed(id);
     Ok(before)
 }

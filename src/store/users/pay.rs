@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter}
 use super::update_columns;
 use crate::domain::User;
 use crate::error::AppError;
+use crate::store::Conn;
 
 /// The pay password of a user and its lockout state.
 pub struct PayPasswordState {
@@ -26,12 +27,7 @@ pub async fn pay_password<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<
 }
 
 /// Stores a new pay password hash and ends its lockout.
-pub async fn set_pay_password_hash<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    hash: &str,
-    now: DateTime<Utc>,
-) -> Result<User, AppError> {
+pub async fn set_pay_password_hash<C: Conn>(db: &C, id: i64, hash: &str, now: DateTime<Utc>) -> Result<User, AppError> {
     let changes = [
         (Column::PayPasswordHash, Expr::value(hash)),
         (Column::PayPasswordFailures, Expr::value(0)),
@@ -45,7 +41,7 @@ pub async fn set_pay_password_hash<C: ConnectionTrait>(
 
 /// Takes one pay-password try if the pay password is not locked and tries
 /// remain; one statement decides, so concurrent guesses cannot share a try.
-pub async fn reserve_pay_password_try<C: ConnectionTrait>(
+pub async fn reserve_pay_password_try<C: Conn>(
     db: &C,
     id: i64,
     max_tries: i32,
@@ -65,11 +61,12 @@ pub async fn reserve_pay_password_try<C: ConnectionTrait>(
         )
         .exec(db)
         .await?;
+    db.user_changed(id);
     Ok(result.rows_affected == 1)
 }
 
 /// Used by the pay-password lockout.
-pub async fn set_pay_password_failures<C: ConnectionTrait>(
+pub async fn set_pay_password_failures<C: Conn>(
     db: &C,
     id: i64,
     failures: i32,
@@ -81,5 +78,6 @@ pub async fn set_pay_password_failures<C: ConnectionTrait>(
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
+    db.user_changed(id);
     Ok(())
 }

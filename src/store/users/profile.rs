@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::user::Column;
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::Expr;
 
 use super::update_columns;
 use crate::domain::{Gender, User};
 use crate::error::AppError;
+use crate::store::Conn;
 
 /// The profile fields `updateProfile` changes: `None` keeps a field,
 /// `Some(None)` clears it.
@@ -20,7 +20,7 @@ pub struct ProfileUpdate {
 }
 
 /// Writes the fields of `update` that are given.
-pub async fn update_profile<C: ConnectionTrait>(
+pub async fn update_profile<C: Conn>(
     db: &C,
     id: i64,
     update: ProfileUpdate,
@@ -44,7 +44,7 @@ pub async fn update_profile<C: ConnectionTrait>(
 
 /// Renames the user; a key taken by another user is ACCOUNT_EXISTS (the
 /// unique index on the lower-cased key decides, on SQLite and PostgreSQL alike).
-pub async fn set_username<C: ConnectionTrait>(
+pub async fn set_username<C: Conn>(
     db: &C,
     id: i64,
     username: &str,

@@ -1,0 +1,198 @@
+//! The per-node user cache (issue 16): token checks answered without the
+//! database, yet every change — on this node, on another node, or written
+//! by hand into the database — seen by the very next request, under load.
+//! Runs on SQLite (`PRAGMA data_version`) and PostgreSQL (LISTEN/NOTIFY).
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const ME: &str = "{ me { id nickname status } }";
+const NICKNAME: &str = "mutation($n: String!) { updateProfile(input: {nickname: $n}) { nickname } }";
+const DISABLE: &str = "mutation($id: ID!) { disableUser(id: $id, reason: \"cache test\") { status } }";
+const ENABLE: &str = "mutation($id: ID!) { enableUser(id: $id) { status } }";
+const EVERYWHERE: &str = "mutation { logout(allSessions: true) }";
+
+fn is_postgres() -> bool {
+    std::env::var("ZHANGHAO_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+/// `me` for `token` on `app`: the user, or the error code.
+async fn me(app: &TestApp, token: &str) -> Result<Value, String> {
+    let (_, body) = app.gql_as(token, ME, json!({})).await;
+    match body["data"]["me"].clone() {
+        Value::Null => Err(error_code(&body).to_string()),
+        user => Ok(user),
+    }
+}
+
+/// Keeps `me` requests for `token` going on `app` until `stop`; counts them.
+async fn keep_asking(app: &TestApp, token: &str, stop: &AtomicBool, asked: &AtomicUsize) {
+    while !stop.load(Ordering::Relaxed) {
+        let _ = me(app, token).await;
+        asked.fetch_add(1, Ordering::Relaxed);
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Alice's token and id, and an ADMIN's token, on `a`.
+async fn alice_and_boss(a: &TestApp) -> (String, String, String) {
+    a.register_username("boss", "a-good-password").await;
+    a.grant_admin("boss").await;
+    let boss = access(&a.login("boss", "a-good-password").await);
+    let alice = a.register_username("alice", "a-good-password").await;
+    let id = alice["user"]["id"].as_str().unwrap().to_string();
+    (access(&alice), id, boss)
+}
+
+#[tokio::test]
+async fn every_change_on_one_node_is_seen_by_the_next_request_on_the_other_under_load() {
+    let a = TestApp::new().await;
+    let b = a.another_node(&[]).await;
+    let (first, id, boss) = alice_and_boss(&a).await;
+    assert_eq!(me(&b, &first).await.unwrap()["id"], id.as_str());
+    let (stop, asked) = (AtomicBool::new(false), AtomicUsize::new(0));
+    let rounds = async {
+        for round in 0..15 {
+            let token = access(&a.login("alice", "a-good-password").await);
+            let name = format!("round-{round}");
+            let (_, body) = a.gql_as(&token, NICKNAME, json!({"n": name})).await;
+            assert!(body["errors"].is_null(), "{body}");
+            assert_eq!(
+                me(&b, &token).await.unwrap()["nickname"],
+                name.as_str(),
+                "round {round}"
+            );
+            // A ban signs the user out everywhere at once, and lifting it does not bring old tokens back.
+            let (_, body) = a.gql_as(&boss, DISABLE, json!({"id": id})).await;
+            assert!(body["errors"].is_null(), "{body}");
+            assert_eq!(me(&b, &token).await, Err("UNAUTHENTICATED".into()), "round {round}");
+            let (_, body) = a.gql_as(&boss, ENABLE, json!({"id": id})).await;
+            assert!(body["errors"].is_null(), "{body}");
+            assert_eq!(me(&b, &token).await, Err("UNAUTHENTICATED".into()), "round {round}");
+        }
+        stop.store(true, Ordering::Relaxed);
+    };
+    // A session of Alice's that lives through every round keeps B's cache
+    // busy refilling her row the whole time; its token dies at the first ban.
+    let load = futures::future::join3(
+        keep_asking(&b, &first, &stop, &asked),
+        keep_asking(&b, &first, &stop, &asked),
+        keep_asking(&b, &first, &stop, &asked),
+    );
+    let ((), _) = futures::future::join(rounds, load).await;
+    assert!(asked.load(Ordering::Relaxed) > 45, "the load ran alongside");
+}
+
+#[tokio::test]
+async fn a_sign_out_everywhere_on_one_node_is_refused_at_once_by_the_other() {
+    let a = TestApp::new().await;
+    let b = a.another_node(&[]).await;
+    for round in 0..10 {
+        let name = format!("user{round}");
+        let token = access(&a.register_username(&name, "a-good-password").await);
+        // Cached on B first.
+        assert!(me(&b, &token).await.is_ok());
+        assert!(me(&b, &token).await.is_ok());
+        let (_, body) = a.gql_as(&token, EVERYWHERE, json!({})).await;
+        assert!(body["errors"].is_null(), "{body}");
+        assert_eq!(me(&b, &token).await, Err("UNAUTHENTICATED".into()), "round {round}");
+        assert_eq!(me(&a, &token).await, Err("UNAUTHENTICATED".into()), "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn a_row_changed_by_hand_in_the_database_is_not_served_from_the_cache() {
+    let app = TestApp::new().await;
+    let alice = app.register_username("alice", "a-good-password").await;
+    let (token, id) = (access(&alice), alice["user"]["id"].as_str().unwrap().to_string());
+    assert!(me(&app, &token).await.is_ok());
+    // An operator's own SQL, on a connection of its own.
+    let url = app.state.config.database_url.clone();
+    let operator = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    let sql = format!("UPDATE users SET status = 'DISABLED' WHERE id = {id}");
+    operator
+        .execute_raw(Statement::from_string(operator.get_database_backend(), sql))
+        .await
+        .unwrap();
+    // SQLite sees it at the next request; PostgreSQL's trigger announces it
+    // when that statement commits, a moment later.
+    let deadline = std::time::Instant::now() + Duration::from_secs(if is_postgres() { 2 } else { 0 });
+    loop {
+        match me(&app, &token).await {
+            Err(code) => {
+                assert_eq!(code, "UNAUTHENTICATED");
+                break;
+            }
+            Ok(user) if std::time::Instant::now() >= deadline => panic!("still served: {user}"),
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cached_token_check_does_not_touch_the_database() {
+    let app = TestApp::new().await;
+    let alice = access(&app.register_username("alice", "a-good-password").await);
+    let bob = access(&app.register_username("bob", "a-good-password").await);
+    assert!(me(&app, &alice).await.is_ok());
+    assert!(zhanghao::store::user_cache_trusted(&app.state.db));
+    app.state.db.clone().close().await.unwrap();
+    // Alice's row is cached: her check needs no connection. Bob's is not.
+    assert!(me(&app, &alice).await.is_ok());
+    assert_eq!(me(&app, &bob).await, Err("SERVICE_UNAVAILABLE".into()));
+}
+
+#[tokio::test]
+async fn with_no_cache_every_check_reads_the_database() {
+    let app = TestApp::with_args(&["--user-cache-size", "0"]).await;
+    let alice = access(&app.register_username("alice", "a-good-password").await);
+    assert!(me(&app, &alice).await.is_ok());
+    assert!(!zhanghao::store::user_cache_trusted(&app.state.db));
+    app.state.db.clone().close().await.unwrap();
+    assert_eq!(me(&app, &alice).await, Err("SERVICE_UNAVAILABLE".into()));
+}
+
+/// PostgreSQL: a node whose listener connection drops stops trusting its
+/// cache; a ban made meanwhile is honoured, and once it listens again it
+/// starts empty.
+#[tokio::test]
+async fn a_node_that_lost_its_listener_reads_the_database_until_it_listens_again() {
+    if !is_postgres() {
+        return;
+    }
+    let a = TestApp::new().await;
+    let b = a.another_node(&[]).await;
+    let (token, id, boss) = alice_and_boss(&a).await;
+    assert!(me(&b, &token).await.is_ok());
+    let kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                WHERE application_name = 'zhanghao-user-cache' AND datname = current_database()";
+    a.state
+        .db
+        .execute_raw(Statement::from_string(a.state.db.get_database_backend(), kill))
+        .await
+        .unwrap();
+    wait_until(
+        || !zhanghao::store::user_cache_trusted(&b.state.db),
+        "B noticed the lost listener",
+    )
+    .await;
+    // Whatever happens now, B may not have heard it.
+    let (_, body) = a.gql_as(&boss, DISABLE, json!({"id": id})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(me(&b, &token).await, Err("UNAUTHENTICATED".into()));
+    wait_until(|| zhanghao::store::user_cache_trusted(&b.state.db), "B listens again").await;
+    assert_eq!(me(&b, &token).await, Err("UNAUTHENTICATED".into()));
+}
+
+async fn wait_until(done: impl Fn() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
