@@ -56,6 +56,13 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// One request of the measured window.
+    fn record(&mut self, ok: bool, latency: Duration) {
+        self.requests += 1;
+        self.errors += u64::from(!ok);
+        self.latencies_us.push(latency.as_micros().min(u32::MAX as u128) as u32);
+    }
+
     /// Requests per second of wall time.
     pub fn rate(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -121,13 +128,11 @@ async fn connection_loop(shared: &Shared, kind: Kind, index: usize, start: Insta
             },
         };
         if needs_tokens(kind) && creds.access.is_none() {
-            let number = &shared.login_numbers[index % shared.login_numbers.len()];
-            match post(sender, &sms_login_body(number), None).await {
-                Ok((true, body)) => creds = Creds::from_payload(&body, "verifySms"),
-                _ => {
+            match sign_in(shared, sender, index).await {
+                Some(signed_in) => creds = signed_in,
+                None => {
                     stats.errors += 1;
                     conn = None;
-                    continue;
                 }
             }
             continue;
@@ -152,11 +157,7 @@ async fn connection_loop(shared: &Shared, kind: Kind, index: usize, start: Insta
                     creds = if next.refresh.is_some() { next } else { Creds::default() };
                 }
                 if counted {
-                    stats.requests += 1;
-                    stats.errors += u64::from(!ok);
-                    stats
-                        .latencies_us
-                        .push(done.duration_since(sent).as_micros().min(u32::MAX as u128) as u32);
+                    stats.record(ok, done.duration_since(sent));
                 }
             }
             Err(_) => {
@@ -166,6 +167,15 @@ async fn connection_loop(shared: &Shared, kind: Kind, index: usize, start: Insta
         }
     }
     stats
+}
+
+/// The tokens of this connection's test number (verifySms LOGIN).
+async fn sign_in(shared: &Shared, sender: &mut SendRequest<Full<Bytes>>, index: usize) -> Option<Creds> {
+    let number = &shared.login_numbers[index % shared.login_numbers.len()];
+    match post(sender, &sms_login_body(number), None).await {
+        Ok((true, body)) => Some(Creds::from_payload(&body, "verifySms")),
+        _ => None,
+    }
 }
 
 fn needs_tokens(kind: Kind) -> bool {

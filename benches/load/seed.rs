@@ -13,7 +13,8 @@ use sea_orm::{ActiveValue::Set, Database, EntityTrait, TransactionTrait};
 /// The password of every seeded user.
 pub const PASSWORD: &str = "Loadbench-2026!";
 
-/// Rows per INSERT: 11 bound columns × 2,500 stays under SQLite's 32,766 parameters.
+/// Rows per INSERT: 11 bound columns × 2,500 stays under SQLite's 32,766
+/// parameters (and PostgreSQL's 65,535).
 const CHUNK: usize = 2_500;
 
 /// Username of seeded user `i`.
@@ -127,8 +128,9 @@ pub async fn seed_users(database_url: &str, from: usize, to: usize, hash: &str) 
                 updated_at: Set(now),
                 ..Default::default()
             });
+            // No RETURNING: PostgreSQL would send back 2,500 ids per INSERT.
             user::Entity::insert_many(rows)
-                .exec(&txn)
+                .exec_without_returning(&txn)
                 .await
                 .map_err(|e| format!("seed: insert users {next}..{end}: {e}"))?;
             next = end;

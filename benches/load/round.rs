@@ -1,0 +1,193 @@
+//! One round: one backend at one user count. A fresh database, `zhanghao
+//! migrate`, N seeded users, the release server, then the scenarios.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use crate::backend::{Backend, BackendKind, FreshDatabase};
+use crate::client::{self, Kind, Shared};
+use crate::options::{LOGIN_NUMBERS, Options};
+use crate::report::{Basis, Report, Row, RowPlace, ServerRun};
+use crate::seed;
+use crate::server::{ProcStats, Server, ServerEnv, TEST_CODE};
+
+/// Connections for the token paths and the ceiling.
+const TOKEN_CONNECTIONS: usize = 16;
+/// Connections for the password paths: 4 per hash worker keep the pool busy.
+const PASSWORD_CONNECTIONS: usize = 8;
+/// `me` connections running beside the login storm.
+const STORM_ME_CONNECTIONS: usize = 4;
+/// At most ~4,000 numbers fit in one environment variable (128 KiB); the
+/// register scenario stops early rather than fail when they run out.
+const REGISTER_POOL: usize = 4_000;
+
+/// What every round shares: the options and the argon2 cost.
+pub struct RunContext<'a> {
+    pub opts: &'a Options,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// The one PHC hash every seeded user shares.
+    pub shared_hash: String,
+}
+
+/// Scenarios in the order they run: all at the first user count, `me` and `login` at the others.
+fn plan(first_round: bool) -> Vec<(&'static str, Kind, usize, Basis)> {
+    let me = ("me", Kind::Me, TOKEN_CONNECTIONS, Basis::Ceiling);
+    let login = ("login", Kind::Login, PASSWORD_CONNECTIONS, Basis::HashCapacity);
+    if !first_round {
+        return vec![me, login];
+    }
+    vec![
+        ("{ __typename }", Kind::Typename, TOKEN_CONNECTIONS, Basis::None),
+        me,
+        ("refreshToken", Kind::Refresh, TOKEN_CONNECTIONS, Basis::Ceiling),
+        ("verifySms LOGIN", Kind::SmsLogin, TOKEN_CONNECTIONS, Basis::Ceiling),
+        login,
+        ("register", Kind::Register, PASSWORD_CONNECTIONS, Basis::HashCapacity),
+    ]
+}
+
+/// A round's running server, with what must outlive it. Fields drop in
+/// order: the server is killed before its database is dropped.
+struct RoundServer {
+    server: Server,
+    _database: FreshDatabase,
+    _dir: tempfile::TempDir,
+    seeded: Duration,
+    login_numbers: Vec<String>,
+}
+
+/// A fresh database with the schema and `users` seeded users, and the server on it.
+async fn start(
+    ctx: &RunContext<'_>,
+    backend: &Backend,
+    first_round: bool,
+    users: usize,
+) -> Result<RoundServer, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("zhanghao-loadbench-")
+        .tempdir()
+        .map_err(|e| format!("temp dir: {e}"))?;
+    let login_numbers: Vec<String> = (0..LOGIN_NUMBERS).map(seed::mobile).collect();
+    let mut numbers: Vec<String> = login_numbers.iter().map(|m| format!("{m}={TEST_CODE}")).collect();
+    if first_round {
+        numbers.extend((0..REGISTER_POOL).map(|i| format!("{}={TEST_CODE}", seed::register_mobile(i))));
+    }
+    let database = backend.fresh_database(dir.path()).await?;
+    let env = ServerEnv {
+        database_url: database.url.clone(),
+        dir: dir.path().to_path_buf(),
+        argon2_memory_kib: ctx.argon2_memory_kib,
+        argon2_iterations: ctx.argon2_iterations,
+        test_numbers: numbers.join(","),
+    };
+    env.migrate()?;
+    eprintln!("loadbench: {}: seeding {users} users …", backend.kind().label());
+    let seeded = seed::seed_users(&env.database_url, 0, users, &ctx.shared_hash).await?;
+    let server = env.start()?;
+    Ok(RoundServer {
+        server,
+        _database: database,
+        _dir: dir,
+        seeded,
+        login_numbers,
+    })
+}
+
+/// Runs one round and adds its rows and server line to `report`.
+pub async fn run(
+    ctx: &RunContext<'_>,
+    backend: &Backend,
+    first_round: bool,
+    users: usize,
+    report: &mut Report,
+) -> Result<(), String> {
+    let label = backend.kind().label();
+    let round = start(ctx, backend, first_round, users).await?;
+    let server = &round.server;
+    // Let start-up work (migrations check, dummy hash) settle before measuring idle memory.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = server.stats();
+    let shared = Arc::new(Shared {
+        addr: server.addr,
+        users,
+        login_numbers: round.login_numbers.clone(),
+        register_pool: if first_round { REGISTER_POOL } else { 0 },
+        next_register: AtomicUsize::new(0),
+    });
+    let rows_before = report.rows.len();
+    let place = |scenario, connections, basis| RowPlace {
+        backend: backend.kind(),
+        scenario,
+        users,
+        connections,
+        basis,
+    };
+    for (name, kind, connections, basis) in plan(first_round).into_iter().filter(|p| ctx.opts.wants(p.0)) {
+        eprintln!(
+            "loadbench: {label}, {users} users: {name} ({connections} connections, {:.0} s) …",
+            ctx.opts.seconds
+        );
+        let row = scenario(ctx, server, &shared, kind, place(name, connections, basis)).await;
+        report.rows.push(row);
+    }
+    if first_round && ctx.opts.wants_storm() {
+        eprintln!("loadbench: {label}, {users} users: me during a login storm …");
+        let (me, login) = storm(ctx, &shared).await;
+        let me_place = place("me during login storm", STORM_ME_CONNECTIONS, Basis::Ceiling);
+        report.rows.push(Row::new(me_place, &me, None));
+        let login_place = place("login storm (beside me)", PASSWORD_CONNECTIONS, Basis::HashCapacity);
+        report.rows.push(Row::new(login_place, &login, None));
+    }
+    let round_rows = &report.rows[rows_before..];
+    if !round_rows.is_empty() && round_rows.iter().all(|r| r.requests == 0) {
+        return Err(format!(
+            "{label}: no request succeeded; server log:\n{}",
+            server.log_tail()
+        ));
+    }
+    let after = server.stats();
+    report
+        .servers
+        .push(server_run(backend.kind(), users, round.seeded, idle, after));
+    Ok(())
+}
+
+fn server_run(backend: BackendKind, users: usize, seeded: Duration, idle: ProcStats, after: ProcStats) -> ServerRun {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    ServerRun {
+        backend,
+        users,
+        seed_seconds: seeded.as_secs_f64(),
+        rss_idle_mib: mib(idle.rss_kib),
+        rss_after_mib: mib(after.rss_kib),
+        rss_peak_mib: mib(after.hwm_kib),
+    }
+}
+
+fn warmup(opts: &Options) -> Duration {
+    Duration::from_millis(if opts.smoke { 300 } else { 1_000 })
+}
+
+/// One scenario on its own, with the server CPU it cost.
+async fn scenario(ctx: &RunContext<'_>, server: &Server, shared: &Arc<Shared>, kind: Kind, place: RowPlace<'_>) -> Row {
+    let duration = Duration::from_secs_f64(ctx.opts.seconds);
+    let warmup = warmup(ctx.opts);
+    let before = server.stats();
+    let stats = client::run(shared.clone(), kind, place.connections, warmup, duration).await;
+    // CPU is counted over warm-up too; scale it to the measured part.
+    let cpu =
+        (server.stats().cpu_seconds - before.cpu_seconds) * duration.as_secs_f64() / (duration + warmup).as_secs_f64();
+    Row::new(place, &stats, Some(cpu))
+}
+
+/// `me` connections beside login connections that keep the hash pool saturated.
+async fn storm(ctx: &RunContext<'_>, shared: &Arc<Shared>) -> (client::Stats, client::Stats) {
+    let duration = Duration::from_secs_f64(ctx.opts.seconds);
+    let warmup = warmup(ctx.opts);
+    tokio::join!(
+        client::run(shared.clone(), Kind::Me, STORM_ME_CONNECTIONS, warmup, duration),
+        client::run(shared.clone(), Kind::Login, PASSWORD_CONNECTIONS, warmup, duration),
+    )
+}
