@@ -102,7 +102,26 @@ impl PasswordHasher {
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
 /// One hashing thread: runs jobs until every sender is gone.
+/// Lowers this thread's priority (on Linux, nice 10): a login storm keeps
+/// both cores hashing, and a token check must not queue behind 20 ms of
+/// argon2. Hashing still takes every cycle nothing else wants.
+fn yield_to_requests() {
+    use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
+    let lowered = ThreadPriorityValue::try_from(HASH_THREAD_PRIORITY)
+        .map_err(|err| err.to_string())
+        .and_then(|value| {
+            set_current_thread_priority(ThreadPriority::Crossplatform(value)).map_err(|err| err.to_string())
+        });
+    if let Err(err) = lowered {
+        tracing::warn!(%err, "hash threads keep the default priority");
+    }
+}
+
+/// thread-priority's cross-platform scale (0–99, 50 = the default): 22 is nice 10 on Linux.
+const HASH_THREAD_PRIORITY: u8 = 22;
+
 fn hash_worker(queue: &Mutex<mpsc::Receiver<Job>>) {
+    yield_to_requests();
     // Grown on the first hash, then reused for the life of the thread.
     let mut blocks: Vec<Block> = Vec::new();
     loop {
