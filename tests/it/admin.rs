@@ -16,7 +16,7 @@ pub const AUDIT: &str = "query($first: Int, $after: String, $userId: ID, $action
 const REFRESH: &str = "mutation($t: String!) { refreshToken(refreshToken: $t) { tokens { accessToken } } }";
 
 /// An ADMIN `boss` and a USER `alice`: (admin token, alice's payload, alice's id).
-async fn boss_and_alice(app: &TestApp) -> (String, Value, String) {
+pub async fn boss_and_alice(app: &TestApp) -> (String, Value, String) {
     app.register_username("boss", "a-good-password").await;
     app.grant_admin("boss").await;
     let boss = access(&app.login("boss", "a-good-password").await);

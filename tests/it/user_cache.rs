@@ -41,11 +41,7 @@ async fn keep_asking(app: &TestApp, token: &str, stop: &AtomicBool, asked: &Atom
 
 /// Alice's token and id, and an ADMIN's token, on `a`.
 async fn alice_and_boss(a: &TestApp) -> (String, String, String) {
-    a.register_username("boss", "a-good-password").await;
-    a.grant_admin("boss").await;
-    let boss = access(&a.login("boss", "a-good-password").await);
-    let alice = a.register_username("alice", "a-good-password").await;
-    let id = alice["user"]["id"].as_str().unwrap().to_string();
+    let (boss, alice, id) = crate::admin::boss_and_alice(a).await;
     (access(&alice), id, boss)
 }
 
