@@ -156,6 +156,25 @@ await step("the user's own token is refused at once", async () => {
   if (code !== "UNAUTHENTICATED") throw new Error(`expected UNAUTHENTICATED: ${JSON.stringify(answer)}`);
 });
 
+await step("a stale access token is refreshed and the call goes through", async () => {
+  // As if the access token had expired: the console must refresh (rotating
+  // the refresh token) and retry, not sign the operator out.
+  const before = await page.evaluate(() => {
+    const tokens = JSON.parse(sessionStorage.getItem("zhanghao.admin"));
+    const refreshToken = tokens.refreshToken;
+    tokens.accessToken = "not-a-token";
+    sessionStorage.setItem("zhanghao.admin", JSON.stringify(tokens));
+    return refreshToken;
+  });
+  await page.getByRole("button", { name: "审计日志" }).click();
+  await page.locator("#audit-table tbody tr", { hasText: "user.disabled" }).first().waitFor({ timeout: STEP_MS });
+  const after = await page.evaluate(() => JSON.parse(sessionStorage.getItem("zhanghao.admin")));
+  if (after.accessToken === "not-a-token" || after.refreshToken === before) {
+    throw new Error("the console did not refresh its tokens");
+  }
+  await page.getByRole("button", { name: "用户", exact: true }).click();
+});
+
 await step("the audit log shows the disable, with its reason", async () => {
   await page.getByRole("button", { name: "审计日志" }).click();
   const row = page.locator("#audit-table tbody tr", { hasText: "user.disabled" }).first();
