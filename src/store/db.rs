@@ -39,6 +39,8 @@ pub struct Db {
 /// to the functions of `store`, never to `sea_orm`.
 pub struct Txn {
     inner: DatabaseTransaction,
+    /// The pool it came from: where the roll call after its commit goes.
+    pool: DatabaseConnection,
     /// Users whose rows this transaction changed: forgotten once it commits.
     changed: StdMutex<Vec<i64>>,
     users: Arc<UserCache>,
@@ -49,8 +51,9 @@ pub struct Txn {
 /// A connection that can tell the user cache a row changed: the pool (the
 /// write has committed already) or a transaction (it will, or not at all).
 pub trait Conn: ConnectionTrait {
-    /// The `users` row `id` was written through this connection.
-    fn user_changed(&self, id: i64);
+    /// The `users` row `id` was written through this connection: on the
+    /// pool, returns once no node uses the old row any more.
+    fn user_changed(&self, id: i64) -> impl Future<Output = ()> + Send;
 }
 
 impl Db {
@@ -104,6 +107,7 @@ pub async fn begin(db: &Db) -> Result<Txn, AppError> {
     let inner = db.conn.begin_with_options(options).await?;
     Ok(Txn {
         inner,
+        pool: db.conn.clone(),
         changed: StdMutex::new(Vec::new()),
         users: db.users.clone(),
         _writer: writer,
@@ -113,23 +117,26 @@ pub async fn begin(db: &Db) -> Result<Txn, AppError> {
 /// Commits what a service grouped, then forgets the users rows it changed.
 pub async fn commit(txn: Txn) -> Result<(), AppError> {
     let Txn {
-        inner, changed, users, ..
+        inner,
+        pool,
+        changed,
+        users,
+        ..
     } = txn;
     let changed = changed.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mark = users.mark();
     inner.commit().await?;
-    users.committed(mark, &changed).await;
+    users.committed(&pool, &changed).await;
     Ok(())
 }
 
 impl Conn for Db {
-    fn user_changed(&self, id: i64) {
-        self.users.forget(id);
+    async fn user_changed(&self, id: i64) {
+        self.users.committed(&self.conn, &[id]).await;
     }
 }
 
 impl Conn for Txn {
-    fn user_changed(&self, id: i64) {
+    async fn user_changed(&self, id: i64) {
         let mut changed = self.changed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         changed.push(id);
     }

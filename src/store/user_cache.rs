@@ -9,9 +9,10 @@
 //!   in the calling thread: microseconds) before every use and drops every
 //!   row when it moved. Exact, and a write-heavy minute just means misses.
 //! - **PostgreSQL**: a trigger announces every changed `users` row on the
-//!   channel `zhanghao_users`; a listener thread forgets them. While its
-//!   connection is down, the cache is not used at all; once it has listened
-//!   again it starts empty.
+//!   channel `zhanghao_users`; a listener thread forgets them, and a commit
+//!   that changed users answers only once every node's listener has (a roll
+//!   call, see `postgres`). While its connection is down, the cache is not
+//!   used at all; once it has listened again it starts empty.
 //!
 //! A read that began before a change must not store what it read after the
 //! change was forgotten: every forget bumps a generation, and a row is kept
@@ -23,6 +24,8 @@ mod sqlite;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use sea_orm::ConnectionTrait;
 
 use crate::domain::User;
 
@@ -139,26 +142,18 @@ impl UserCache {
         self.lock().clear();
     }
 
-    /// Where this node's listener stands before a commit (PostgreSQL).
-    pub fn mark(&self) -> u64 {
-        match &self.freshness {
-            Freshness::Postgres(listener) => listener.mark(),
-            _ => 0,
-        }
-    }
-
-    /// A transaction that changed `ids` has committed: forget them here at
-    /// once; on PostgreSQL also wait (briefly) until this node has heard
-    /// their announcements, which the database sends every node at the same
-    /// moment, so the change is known everywhere before its request answers.
-    pub async fn committed(&self, mark: u64, ids: &[i64]) {
+    /// Writes that changed `ids` have committed: forget them here at once;
+    /// on PostgreSQL, also wait until every other node has forgotten them
+    /// (its listener answered a roll call, or lost its connection), so the
+    /// change holds everywhere before the request answers.
+    pub async fn committed(&self, db: &impl ConnectionTrait, ids: &[i64]) {
         for &id in ids {
             self.forget(id);
         }
         if let Freshness::Postgres(listener) = &self.freshness
             && !ids.is_empty()
         {
-            listener.heard_after(mark, ids).await;
+            listener.everyone_heard(db).await;
         }
     }
 

@@ -190,7 +190,7 @@ pub async fn touch_login<C: Conn>(db: &C, id: i64, ip: Option<String>, now: Date
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     Ok(())
 }
 
@@ -247,7 +247,7 @@ pub async fn set_first_password_hash<C: Conn>(
         .filter(Column::PasswordHash.is_null())
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     if result.rows_affected == 0 {
         return Ok(None);
     }
@@ -271,7 +271,7 @@ async fn update_columns<C: Conn>(
         .exec(db)
         .await
         .map_err(account_conflict)?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     by_id(db, id).await?.ok_or(AppError::NotFound)
 }
 
@@ -283,7 +283,7 @@ pub async fn bump_token_version<C: Conn>(db: &C, id: i64, now: DateTime<Utc>) ->
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     Ok(())
 }
 
@@ -295,6 +295,6 @@ pub async fn set_role<C: Conn>(db: &C, id: i64, role: Role, now: DateTime<Utc>) 
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     Ok(())
 }

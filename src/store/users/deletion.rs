@@ -37,7 +37,7 @@ pub async fn cancel_deletion<C: Conn>(db: &C, id: i64, now: DateTime<Utc>) -> Re
         .filter(Column::DeletionScheduledAt.gt(now))
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     if done.rows_affected == 0 {
         return Ok(None);
     }
@@ -72,7 +72,7 @@ pub async fn erase<C: Conn>(db: &C, id: i64, now: DateTime<Utc>) -> Result<Optio
         .filter(Column::DeletionScheduledAt.lte(now))
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     if claimed.rows_affected != 1 {
         return Ok(None);
     }
@@ -105,6 +105,6 @@ pub async fn erase<C: Conn>(db: &C, id: i64, now: DateTime<Utc>) -> Result<Optio
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     Ok(before)
 }

@@ -61,7 +61,7 @@ pub async fn reserve_pay_password_try<C: Conn>(
         )
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     Ok(result.rows_affected == 1)
 }
 
@@ -78,6 +78,6 @@ pub async fn set_pay_password_failures<C: Conn>(
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
-    db.user_changed(id);
+    db.user_changed(id).await;
     Ok(())
 }
