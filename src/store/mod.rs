@@ -38,6 +38,10 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: std::time
         .connect_timeout(acquire_timeout);
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
+        // A pooled SQLite connection is a thread in this process, not a
+        // socket that can drop: pinging it on every checkout only costs a
+        // round trip to that thread (inside the writer lock, for a write).
+        options.test_before_acquire(false);
         options.map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
