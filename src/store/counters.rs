@@ -47,7 +47,7 @@ pub async fn decrement<C: ConnectionTrait>(db: &C, key: &str, window_start: i64)
 
 /// The current count of `key`'s window, without changing it.
 pub async fn get<C: ConnectionTrait>(db: &C, key: &str, window_start: i64) -> Result<i64, AppError> {
-    let row = Counters::find_by_id((key.to_string(), window_start)).one(db).await?;
+    let row = super::by_key(Counters::find_by_id((key.to_string(), window_start)), db).await?;
     Ok(row.map_or(0, |r| i64::from(r.count)))
 }
 
@@ -100,7 +100,7 @@ pub async fn claim_gap<C: ConnectionTrait>(
     if result.rows_affected() == 1 {
         return Ok(None);
     }
-    let current = Counters::find_by_id((key.to_string(), 0i64)).one(db).await?;
+    let current = super::by_key(Counters::find_by_id((key.to_string(), 0i64)), db).await?;
     Ok(Some(
         current.map_or(gap_seconds, |row| Ord::max(row.expires_at - now_unix, 1)),
     ))
@@ -165,7 +165,7 @@ pub async fn reserve_streak_try<C: ConnectionTrait>(
 
 /// The tries in `key`'s streak, 0 when it has none or it ended.
 pub async fn streak_count<C: ConnectionTrait>(db: &C, key: &str, now_unix: i64) -> Result<i64, AppError> {
-    let row = Counters::find_by_id((key.to_string(), STREAK_WINDOW)).one(db).await?;
+    let row = super::by_key(Counters::find_by_id((key.to_string(), STREAK_WINDOW)), db).await?;
     Ok(row
         .filter(|r| r.expires_at > now_unix)
         .map_or(0, |r| i64::from(r.count)))

@@ -18,7 +18,7 @@ pub mod tickets;
 pub mod user_cache;
 pub mod users;
 
-use sea_orm::{ConnectOptions, Database, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbErr, EntityTrait, Select, SqlErr};
 
 pub use db::{Conn, Db, Txn, begin, commit};
 use user_cache::UserCache;
@@ -115,4 +115,15 @@ pub(crate) fn account_conflict(err: DbErr) -> AppError {
 /// True for a unique-constraint violation (used where a race means "someone else won").
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The row a unique key (or the primary key) names. Not `.one()`: that binds
+/// its `LIMIT 1` as a parameter, and SQLite (3.51, built with STAT4) plans a
+/// statement with a bound LIMIT for that value, so every run, with the same
+/// value bound again, parses and plans the statement anew.
+pub(crate) async fn by_key<E: EntityTrait, C: ConnectionTrait>(
+    select: Select<E>,
+    db: &C,
+) -> Result<Option<E::Model>, DbErr> {
+    Ok(select.all(db).await?.into_iter().next())
 }
