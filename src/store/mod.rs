@@ -2,6 +2,7 @@
 //! directly; constraint violations become domain errors here.
 
 pub mod audit_events;
+mod batch;
 pub mod bindings;
 pub mod captchas;
 pub mod codes;
@@ -20,6 +21,7 @@ pub mod users;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbErr, EntityTrait, Select, SqlErr};
 
+pub use batch::Writes;
 pub use db::{Conn, Db, Txn, begin, commit};
 use user_cache::UserCache;
 

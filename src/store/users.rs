@@ -13,7 +13,7 @@ mod pay;
 mod profile;
 use crate::domain::{Account, Email, Gender, Mobile, Role, User, UserStatus};
 use crate::error::AppError;
-use crate::store::{Conn, Db};
+use crate::store::{Conn, Db, Writes};
 pub use admin::*;
 pub use deletion::*;
 pub use pay::*;
@@ -178,16 +178,15 @@ pub async fn by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<
         .map(into_user))
 }
 
-/// Records a successful sign-in.
-pub async fn touch_login<C: Conn>(db: &C, id: i64, ip: Option<String>, now: DateTime<Utc>) -> Result<(), AppError> {
-    Users::update_many()
-        .col_expr(Column::LastLoginAt, Expr::value(now))
-        .col_expr(Column::LastLoginIp, Expr::value(ip))
-        .filter(Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    db.user_changed(id);
-    Ok(())
+/// Queues the record of a successful sign-in.
+pub fn touch_login(writes: &mut Writes, id: i64, ip: Option<String>, now: DateTime<Utc>) {
+    writes.push(
+        &Users::update_many()
+            .col_expr(Column::LastLoginAt, Expr::value(now))
+            .col_expr(Column::LastLoginIp, Expr::value(ip))
+            .filter(Column::Id.eq(id)),
+    );
+    writes.user_changed(id);
 }
 
 /// Attaches a mobile proven by a code; a taken one is ACCOUNT_EXISTS.
