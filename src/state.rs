@@ -248,7 +248,6 @@ fn services(config: &Config, infra: &Infrastructure) -> Services {
         platforms: infra.platforms.clone(),
         limits: limits.clone(),
         codes: codes.clone(),
-        tokens: tokens.clone(),
         tickets: tickets.clone(),
         accounts: accounts.clone(),
         rules: rules.clone(),

@@ -266,7 +266,7 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
 async fn execute(
     gql: &GraphqlState,
     parts: &Parts,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     flavor: Flavor,
     lang: Lang,
 ) -> Response {
@@ -282,7 +282,7 @@ async fn execute(
             return respond(StatusCode::SERVICE_UNAVAILABLE, flavor, body);
         }
     };
-    let operation = operation_name(&request);
+    let operation = operation_name(&mut request);
     if let Some(note) = parts.extensions.get::<RequestNote>() {
         if let Viewer::User { user, .. } = &viewer {
             note.user(user.id);
@@ -300,12 +300,13 @@ async fn execute(
 }
 
 /// The operation's name: the request's `operationName`, else the name of
-/// the document's only operation (`None` when anonymous).
-fn operation_name(request: &async_graphql::Request) -> Option<String> {
+/// the document's only operation (`None` when anonymous). The document is
+/// parsed once: the request keeps it and execution uses it.
+fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
     if let Some(name) = &request.operation_name {
         return Some(name.clone());
     }
-    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    let doc = request.parsed_query().ok()?;
     let mut operations = doc.operations.iter();
     match (operations.next(), operations.next()) {
         (Some((name, _)), None) => name.map(|name| name.to_string()),

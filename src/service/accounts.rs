@@ -228,18 +228,13 @@ impl Accounts {
         spend: Option<PresentedCode<'_>>,
         method: Option<SignInMethod>,
     ) -> Result<AuthOutcome, AppError> {
-        let now = self.clock.now();
         let txn = self.codes.begin_spending(spend).await?;
         let user = self.insert_in(&txn, new).await?;
         let user = match ticket {
             Some(ticket) => self.tickets.redeem(&txn, user, ticket).await?,
             None => user,
         };
-        store::users::touch_login(&txn, user.id, meta.ip_text(), now).await?;
-        if let Some(method) = method {
-            self.sign_ins.succeeded_in(&txn, method, user.id, meta).await?;
-        }
-        let tokens = self.tokens.issue_in(&txn, &user, meta).await?;
+        let tokens = self.write_sign_in(&txn, &user, meta, method, false).await?;
         store::commit(txn).await?;
         tracing::info!(user_id = user.id, "account created");
         Ok(AuthOutcome {
@@ -327,24 +322,43 @@ impl Accounts {
         method: SignInMethod,
     ) -> Result<AuthOutcome, AppError> {
         self.rules.admit(Entering::Existing(&user))?;
-        let now = self.clock.now();
         let txn = self.codes.begin_spending(spend).await?;
         let user = match ticket {
             Some(ticket) => self.tickets.redeem(&txn, user, ticket).await?,
             None => user,
         };
-        // One transaction, one commit: a sign-in writes its session, its login
-        // time and the end of any failure streak together.
-        limits::clear_failures(&txn, &user).await?;
-        store::users::touch_login(&txn, user.id, meta.ip_text(), now).await?;
-        self.sign_ins.succeeded_in(&txn, method, user.id, meta).await?;
-        let tokens = self.tokens.issue_in(&txn, &user, meta).await?;
+        let tokens = self.write_sign_in(&txn, &user, meta, Some(method), true).await?;
         store::commit(txn).await?;
         Ok(AuthOutcome {
             user,
             tokens,
             created: false,
         })
+    }
+
+    /// Writes what every sign-in writes, in `txn` and together (one round
+    /// trip on SQLite): the end of `user`'s password failure streaks (with
+    /// `clear_failures`), the login time, the history when `method` is a
+    /// sign-in (not a sign-up), and a new session, whose tokens it answers.
+    pub async fn write_sign_in(
+        &self,
+        txn: &Txn,
+        user: &User,
+        meta: &RequestMeta,
+        method: Option<SignInMethod>,
+        clear_failures: bool,
+    ) -> Result<TokenPair, AppError> {
+        let mut writes = store::Writes::new(txn);
+        if clear_failures {
+            limits::clear_failures_to(&mut writes, user);
+        }
+        store::users::touch_login(&mut writes, user.id, meta.ip_text(), self.clock.now());
+        if let Some(method) = method {
+            self.sign_ins.succeeded(&mut writes, method, user.id, meta);
+        }
+        let tokens = self.tokens.issue_to(&mut writes, user, meta)?;
+        writes.run(txn).await?;
+        Ok(tokens)
     }
 }
 

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::clock::Clock;
 use crate::crypto::hmac_sha256;
 use crate::error::AppError;
-use crate::store::{self, Db, Txn, events::Event};
+use crate::store::{self, Db, Txn, Writes, events::Event};
 
 /// How long a node holds an event it is delivering; longer than any request to the receiver.
 const LEASE_SECONDS: i64 = 60;
@@ -110,6 +110,13 @@ impl Events {
             return Ok(());
         }
         store::events::append(txn, user_id, event.as_str(), data.to_string(), self.clock.now()).await
+    }
+
+    /// Queues an event about `user_id` with the writes of the change itself.
+    pub fn record_to(&self, writes: &mut Writes, user_id: i64, event: EventType, data: Value) {
+        if self.webhook.is_some() {
+            store::events::queue(writes, user_id, event.as_str(), data.to_string(), self.clock.now());
+        }
     }
 
     /// Delivers what is due until nothing is, forever (every node runs this).

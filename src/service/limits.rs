@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::domain::Account;
 use crate::error::AppError;
 use crate::metrics::Metrics;
-use crate::store::{self, Db, Txn};
+use crate::store::{self, Db, Txn, Writes};
 
 /// The counters behind every limit: sliding windows, password lockouts, the SMS budget.
 #[derive(Clone)]
@@ -66,6 +66,43 @@ impl Limits {
         Err(AppError::RateLimited {
             retry_after: sliding_wait(previous, current - 1, limit, window_seconds, overlap),
         })
+    }
+
+    /// Holds the counters of one try of a guessable secret under each of
+    /// `keys` (distinct; each with its limit per `window_seconds`, sliding as
+    /// in [`hit`]) inside `txn` until it ends, or refuses it (RATE_LIMITED)
+    /// when one more try would pass a limit. Tries of the same keys wait for
+    /// each other, so the secret may be compared now and the try counted
+    /// only if it was wrong ([`count_try`]): parallel guesses never get more
+    /// comparisons than the limit, and a right one leaves no count behind.
+    pub async fn hold_tries(
+        &self,
+        txn: &Txn,
+        keys: Vec<(String, u32)>,
+        window_seconds: i64,
+    ) -> Result<HeldTry, AppError> {
+        let now = self.clock.now().timestamp();
+        let window_start = now - now.rem_euclid(window_seconds);
+        let names: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
+        let held = store::counters::hold(txn, &names, window_start, window_seconds).await?;
+        let overlap = window_seconds - (now - window_start);
+        for ((key, limit), counts) in keys.iter().zip(&held) {
+            let limit = i64::from(*limit);
+            if counts.previous * overlap + (counts.current + 1) * window_seconds > limit * window_seconds {
+                self.metrics.rate_limited(limit_name(key));
+                return Err(AppError::RateLimited {
+                    retry_after: sliding_wait(counts.previous, counts.current, limit, window_seconds, overlap),
+                });
+            }
+        }
+        Ok(HeldTry { keys, window_start })
+    }
+
+    /// Counts the try [`hold_tries`] held (it was wrong) under each of its
+    /// keys; it sticks if `txn` commits.
+    pub async fn count_try(&self, txn: &Txn, held: HeldTry) -> Result<(), AppError> {
+        let names: Vec<&str> = held.keys.iter().map(|(key, _)| key.as_str()).collect();
+        store::counters::count_held(txn, &names, held.window_start).await
     }
 
     /// How many events [`hit`] would see under `key` now (the previous window
@@ -273,9 +310,22 @@ const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
 
 /// Ends the password failure streaks of every identifier of `user` (a
-/// successful sign-in or a password reset, inside its transaction).
+/// password reset, inside its transaction).
 pub async fn clear_failures(txn: &Txn, user: &User) -> Result<(), AppError> {
-    store::counters::clear_streaks(txn, &PasswordFactor::all_of(user)).await
+    let mut writes = Writes::new(txn);
+    clear_failures_to(&mut writes, user);
+    writes.run(txn).await
+}
+
+/// Queues the end of `user`'s password failure streaks (a successful sign-in).
+pub fn clear_failures_to(writes: &mut Writes, user: &User) {
+    store::counters::clear_streaks(writes, &PasswordFactor::all_of(user));
+}
+
+/// One try [`Limits::hold_tries`] let through: its keys and their window.
+pub struct HeldTry {
+    keys: Vec<(String, u32)>,
+    window_start: i64,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! holding a full mobile, an email or a secret; and written to the login
 //! history (`loginHistory`) of the account it named.
 //!
-//! A success is written by [`SignIns::succeeded_in`] inside the transaction
+//! A success is written by [`SignIns::succeeded`] inside the transaction
 //! that issues the session: the history shows a sign-in exactly when there is
 //! a session of it (the insert has no constraint of its own to break, so it
 //! fails only when the session's own writes would). A failure has no
@@ -25,7 +25,7 @@ use crate::error::{AppError, Field, InputProblem};
 use crate::messaging::mask_email;
 use crate::metrics::{Metrics, SignInMethod};
 use crate::store::login_events::{LoginEvent, NewLoginEvent};
-use crate::store::{self, Db, Txn};
+use crate::store::{self, Db, Writes};
 
 /// The login history and the sign-in counts.
 #[derive(Clone)]
@@ -57,18 +57,11 @@ impl SignIns {
         }
     }
 
-    /// Writes a successful sign-in of `user_id` inside the transaction that
-    /// issues its session.
-    pub async fn succeeded_in(
-        &self,
-        txn: &Txn,
-        method: SignInMethod,
-        user_id: i64,
-        meta: &RequestMeta,
-    ) -> Result<(), AppError> {
-        store::login_events::insert(txn, event(method, user_id, None, meta), self.clock.now()).await?;
+    /// Queues a successful sign-in of `user_id` with the writes of its session.
+    pub fn succeeded(&self, writes: &mut Writes, method: SignInMethod, user_id: i64, meta: &RequestMeta) {
+        store::login_events::queue(writes, event(method, user_id, None, meta), self.clock.now());
         let data = serde_json::json!({ "method": method.as_str() });
-        self.events.record(txn, user_id, EventType::SignedIn, data).await
+        self.events.record_to(writes, user_id, EventType::SignedIn, data);
     }
 
     /// Ends one sign-in: counts it, and when it failed logs it and writes

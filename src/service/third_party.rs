@@ -18,7 +18,7 @@ use super::accounts::AuthOutcome;
 use super::bindings::{self, Identity};
 use super::codes::{PresentedCode, Purpose};
 use super::rules::{AccountRules, Entering};
-use super::{Accounts, Codes, Limits, RequestMeta, SignIns, Tickets, Tokens, auth::Viewer, limits};
+use super::{Accounts, Codes, Limits, RequestMeta, SignIns, Tickets, auth::Viewer};
 use crate::clock::Clock;
 use crate::domain::Code;
 use crate::error::{AppError, Field, InputProblem};
@@ -58,7 +58,6 @@ pub struct ThirdParty {
     platforms: Arc<PlatformClients>,
     limits: Limits,
     codes: Codes,
-    tokens: Tokens,
     tickets: Tickets,
     accounts: Accounts,
     rules: AccountRules,
@@ -73,7 +72,6 @@ pub struct ThirdPartyParts {
     pub platforms: Arc<PlatformClients>,
     pub limits: Limits,
     pub codes: Codes,
-    pub tokens: Tokens,
     pub tickets: Tickets,
     pub accounts: Accounts,
     pub rules: AccountRules,
@@ -111,7 +109,6 @@ impl ThirdParty {
             platforms: parts.platforms,
             limits: parts.limits,
             codes: parts.codes,
-            tokens: parts.tokens,
             tickets: parts.tickets,
             accounts: parts.accounts,
             rules: parts.rules,
@@ -194,17 +191,15 @@ impl ThirdParty {
         let (user, created) = match owner {
             Owner::Existing(user) => {
                 self.rules.admit(Entering::Existing(&user))?;
-                limits::clear_failures(&txn, &user).await?;
                 (*user, false)
             }
             Owner::New(new) => (self.accounts.insert_in(&txn, *new).await?, true),
         };
         bindings::attach(&txn, &user, identity, now).await?;
-        store::users::touch_login(&txn, user.id, meta.ip_text(), now).await?;
-        self.sign_ins
-            .succeeded_in(&txn, SignInMethod::ThirdParty, user.id, meta)
+        let tokens = self
+            .accounts
+            .write_sign_in(&txn, &user, meta, Some(SignInMethod::ThirdParty), !created)
             .await?;
-        let tokens = self.tokens.issue_in(&txn, &user, meta).await?;
         store::commit(txn).await?;
         if created {
             tracing::info!(

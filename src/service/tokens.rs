@@ -13,7 +13,8 @@ use crate::crypto::jwt::Subject;
 use crate::crypto::{TokenKeys, hash_opaque, new_opaque_token};
 use crate::error::{AppError, Field, InputProblem};
 use crate::metrics::{Metrics, SignInMethod};
-use crate::store::{self, Db, Txn};
+use crate::store::sessions::NewSession;
+use crate::store::{self, Db, Txn, Writes};
 
 /// Sessions: access tokens signed, refresh tokens rotated, families revoked.
 #[derive(Clone)]
@@ -54,10 +55,14 @@ impl Tokens {
         }
     }
 
-    /// Starts a new session (refresh-token family) inside `txn` and signs an access token.
-    pub async fn issue_in(&self, conn: &Txn, user: &User, meta: &RequestMeta) -> Result<TokenPair, AppError> {
+    /// Starts a new session (refresh-token family): signs an access token
+    /// and queues the refresh token's row in `writes`.
+    pub fn issue_to(&self, writes: &mut Writes, user: &User, meta: &RequestMeta) -> Result<TokenPair, AppError> {
         let family = uuid::Uuid::new_v4().simple().to_string();
-        self.issue_in_family(conn, user, meta, family).await
+        let now = self.clock.now();
+        let (pair, row) = self.new_pair(user, meta, family, now)?;
+        store::sessions::insert(writes, row, now);
+        Ok(pair)
     }
 
     /// A fresh pair in the session `family_id` (the caller's own, after a
@@ -69,17 +74,23 @@ impl Tokens {
         meta: &RequestMeta,
         family_id: &str,
     ) -> Result<TokenPair, AppError> {
-        self.issue_in_family(conn, user, meta, family_id.to_string()).await
+        let now = self.clock.now();
+        let (pair, row) = self.new_pair(user, meta, family_id.to_string(), now)?;
+        let mut writes = Writes::new(conn);
+        store::sessions::insert(&mut writes, row, now);
+        writes.run(conn).await?;
+        Ok(pair)
     }
 
-    async fn issue_in_family(
+    /// A signed access token and a new refresh token of `family_id`, and
+    /// the row that stores the refresh token (not written yet).
+    fn new_pair(
         &self,
-        conn: &Txn,
         user: &User,
         meta: &RequestMeta,
         family_id: String,
-    ) -> Result<TokenPair, AppError> {
-        let now = self.clock.now();
+        now: DateTime<Utc>,
+    ) -> Result<(TokenPair, NewSession), AppError> {
         let access_ttl = if meta.legacy_client {
             self.settings.legacy_access_ttl
         } else {
@@ -94,26 +105,22 @@ impl Tokens {
         };
         let access_token = self.keys.sign(subject, now, access_ttl)?;
         let refresh_token = new_opaque_token();
-        store::sessions::insert(
-            conn,
-            store::sessions::NewSession {
-                user_id: user.id,
-                family_id,
-                token_hash: hash_opaque(&refresh_token),
-                expires_at: now + chrono::Duration::seconds(refresh_ttl),
-                token_version: user.token_version,
-                ip: meta.ip.map(|ip| ip.to_string()),
-                user_agent: meta.user_agent.clone(),
-            },
-            now,
-        )
-        .await?;
-        Ok(TokenPair {
+        let row = NewSession {
+            user_id: user.id,
+            family_id,
+            token_hash: hash_opaque(&refresh_token),
+            expires_at: now + chrono::Duration::seconds(refresh_ttl),
+            token_version: user.token_version,
+            ip: meta.ip.map(|ip| ip.to_string()),
+            user_agent: meta.user_agent.clone(),
+        };
+        let pair = TokenPair {
             access_token,
             expires_in: access_ttl,
             refresh_token,
             refresh_expires_in: refresh_ttl,
-        })
+        };
+        Ok((pair, row))
     }
 
     /// Exchanges a refresh token for a new pair. A token that was already
@@ -141,28 +148,45 @@ impl Tokens {
             store::sessions::revoke_family(&self.db, &session.family_id, now).await?;
             return Err(AppError::Unauthenticated);
         }
-        let txn = store::begin(&self.db).await?;
-        let won = session.rotated_at.is_none() && store::sessions::mark_rotated(&txn, session.id, now).await?;
-        if !won {
-            // Rotated a moment ago (two tabs, a retried request): within the
-            // grace window the client gets a working pair of the same family.
-            // A concurrent winner's rotation is "a moment ago" by definition.
-            let grace = self.settings.refresh_reuse_grace.as_secs() as i64;
-            let rotated_recently = session.rotated_at.is_none_or(|at| (now - at).num_seconds() <= grace);
-            if grace > 0 && rotated_recently {
-                let pair = self.issue_in_family(&txn, &user, meta, session.family_id).await?;
-                store::commit(txn).await?;
-                return Ok((user, pair));
-            }
-            drop(txn); // rolled back: the loser changes nothing
-            tracing::warn!(user_id = session.user_id, "refresh token reused; revoking its family");
-            self.metrics.refresh_reuse_detected();
-            store::sessions::revoke_family(&self.db, &session.family_id, now).await?;
-            return Err(AppError::Unauthenticated);
+        // Rotated a moment ago (two tabs, a retried request): within the
+        // grace window the client gets a working pair of the same family.
+        let grace = self.settings.refresh_reuse_grace.as_secs() as i64;
+        if let Some(at) = session.rotated_at
+            && (grace <= 0 || (now - at).num_seconds() > grace)
+        {
+            return self.reused(&session, now).await;
         }
-        let pair = self.issue_in_family(&txn, &user, meta, session.family_id).await?;
-        store::commit(txn).await?;
-        Ok((user, pair))
+        // Signed before the writer's turn is taken: the turn is for the database.
+        let (pair, next) = self.new_pair(&user, meta, session.family_id.clone(), now)?;
+        let txn = store::begin(&self.db).await?;
+        let won = match session.rotated_at {
+            None => store::sessions::rotate(&txn, session.id, next, now).await?,
+            Some(_) => {
+                let mut writes = Writes::new(&txn);
+                store::sessions::insert(&mut writes, next, now);
+                writes.run(&txn).await?;
+                true
+            }
+        };
+        // A concurrent winner's rotation is "a moment ago" by definition.
+        if won || grace > 0 {
+            store::commit(txn).await?;
+            return Ok((user, pair));
+        }
+        drop(txn); // rolled back: the loser changes nothing
+        self.reused(&session, now).await
+    }
+
+    /// A rotated refresh token came back after its grace: its family is revoked.
+    async fn reused(
+        &self,
+        session: &store::sessions::Session,
+        now: DateTime<Utc>,
+    ) -> Result<(User, TokenPair), AppError> {
+        tracing::warn!(user_id = session.user_id, "refresh token reused; revoking its family");
+        self.metrics.refresh_reuse_detected();
+        store::sessions::revoke_family(&self.db, &session.family_id, now).await?;
+        Err(AppError::Unauthenticated)
     }
 
     /// Ends the session of `refresh_token` (it must be the caller's), or all of

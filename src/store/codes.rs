@@ -41,11 +41,10 @@ pub async fn replace<C: ConnectionTrait>(
 
 /// The live code row of a target and purpose, if any.
 pub async fn find<C: ConnectionTrait>(db: &C, target: &str, purpose: &str) -> Result<Option<CodeRow>, AppError> {
-    Ok(Codes::find()
+    let select = Codes::find()
         .filter(Column::Target.eq(target))
-        .filter(Column::Purpose.eq(purpose))
-        .one(db)
-        .await?)
+        .filter(Column::Purpose.eq(purpose));
+    Ok(super::by_key(select, db).await?)
 }
 
 /// Deletes the row if it still holds this HMAC, is unexpired and unburnt:

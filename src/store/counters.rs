@@ -4,6 +4,7 @@ use entity::rate_counter::{Column, Entity as Counters};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::Writes;
 use crate::error::AppError;
 
 /// Adds one to `key`'s window and returns the new count, atomically (one
@@ -47,7 +48,7 @@ pub async fn decrement<C: ConnectionTrait>(db: &C, key: &str, window_start: i64)
 
 /// The current count of `key`'s window, without changing it.
 pub async fn get<C: ConnectionTrait>(db: &C, key: &str, window_start: i64) -> Result<i64, AppError> {
-    let row = Counters::find_by_id((key.to_string(), window_start)).one(db).await?;
+    let row = super::by_key(Counters::find_by_id((key.to_string(), window_start)), db).await?;
     Ok(row.map_or(0, |r| i64::from(r.count)))
 }
 
@@ -100,7 +101,7 @@ pub async fn claim_gap<C: ConnectionTrait>(
     if result.rows_affected() == 1 {
         return Ok(None);
     }
-    let current = Counters::find_by_id((key.to_string(), 0i64)).one(db).await?;
+    let current = super::by_key(Counters::find_by_id((key.to_string(), 0i64)), db).await?;
     Ok(Some(
         current.map_or(gap_seconds, |row| Ord::max(row.expires_at - now_unix, 1)),
     ))
@@ -165,7 +166,7 @@ pub async fn reserve_streak_try<C: ConnectionTrait>(
 
 /// The tries in `key`'s streak, 0 when it has none or it ended.
 pub async fn streak_count<C: ConnectionTrait>(db: &C, key: &str, now_unix: i64) -> Result<i64, AppError> {
-    let row = Counters::find_by_id((key.to_string(), STREAK_WINDOW)).one(db).await?;
+    let row = super::by_key(Counters::find_by_id((key.to_string(), STREAK_WINDOW)), db).await?;
     Ok(row
         .filter(|r| r.expires_at > now_unix)
         .map_or(0, |r| i64::from(r.count)))
@@ -182,14 +183,83 @@ pub async fn set_streak_end<C: ConnectionTrait>(db: &C, key: &str, ends_at: i64)
     Ok(())
 }
 
-/// Ends the failure streaks under `keys` (a successful sign-in).
-pub async fn clear_streaks<C: ConnectionTrait>(db: &C, keys: &[String]) -> Result<(), AppError> {
+/// Queues the end of the failure streaks under `keys` (a successful sign-in).
+pub fn clear_streaks(writes: &mut Writes, keys: &[String]) {
     if keys.is_empty() {
-        return Ok(());
+        return;
     }
-    Counters::delete_many()
-        .filter(Column::Key.is_in(keys.iter().cloned()))
-        .filter(Column::WindowStart.eq(STREAK_WINDOW))
+    writes.push(
+        &Counters::delete_many()
+            .filter(Column::Key.is_in(keys.iter().cloned()))
+            .filter(Column::WindowStart.eq(STREAK_WINDOW)),
+    );
+}
+
+/// What [`hold`] found under one key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeldCounts {
+    /// The window before `window_start`.
+    pub previous: i64,
+    pub current: i64,
+}
+
+/// Takes the rows of each of `keys` (distinct) for the current window and
+/// the one before it until `db`'s transaction ends, making missing ones at
+/// 0, and returns their counts unchanged, in the order of `keys`. The
+/// statement is a write, so every other transaction holding the same keys
+/// waits until this one ends (PostgreSQL: the rows' locks; SQLite: the one
+/// writer): what it reads cannot change before this transaction counts.
+pub async fn hold<C: ConnectionTrait>(
+    db: &C,
+    keys: &[&str],
+    window_start: i64,
+    window_seconds: i64,
+) -> Result<Vec<HeldCounts>, AppError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let previous_start = window_start - window_seconds;
+    let mut insert = Query::insert();
+    insert
+        .into_table(Counters)
+        .columns([Column::Key, Column::WindowStart, Column::Count, Column::ExpiresAt]);
+    for key in keys {
+        for start in [previous_start, window_start] {
+            // Kept one window longer than it counts, as `increment` keeps it.
+            let expires_at = start + 2 * window_seconds;
+            insert.values_panic([(*key).into(), start.into(), 0i32.into(), expires_at.into()]);
+        }
+    }
+    insert
+        .on_conflict(
+            OnConflict::columns([Column::Key, Column::WindowStart])
+                .value(Column::Count, Expr::col((Counters, Column::Count)))
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([Column::Key, Column::WindowStart, Column::Count]));
+    let mut held = vec![HeldCounts::default(); keys.len()];
+    for row in db.query_all(&insert).await? {
+        let key: String = row.try_get("", "key")?;
+        let start: i64 = row.try_get("", "window_start")?;
+        let count = i64::from(row.try_get::<i32>("", "count")?);
+        let Some(index) = keys.iter().position(|k| *k == key) else {
+            continue;
+        };
+        if start == window_start {
+            held[index].current = count;
+        } else {
+            held[index].previous = count;
+        }
+    }
+    Ok(held)
+}
+
+/// Adds one to the current window of each of `keys`, rows [`hold`] made sure of.
+pub async fn count_held<C: ConnectionTrait>(db: &C, keys: &[&str], window_start: i64) -> Result<(), AppError> {
+    Counters::update_many()
+        .col_expr(Column::Count, Expr::col(Column::Count).add(1))
+        .filter(Column::Key.is_in(keys.iter().map(|k| k.to_string())))
+        .filter(Column::WindowStart.eq(window_start))
         .exec(db)
         .await?;
     Ok(())

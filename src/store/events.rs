@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 /// A stored event (read-only: writes go through the functions here).
 pub use entity::event::Model as Event;
 
+use super::Writes;
 use crate::error::AppError;
 
 /// Appends an event; callers pass the transaction of the change it tells about.
@@ -23,7 +24,19 @@ pub async fn append<C: ConnectionTrait>(
     data: String,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let row = ActiveModel {
+    Events::insert(row_of(user_id, event_type, data, now))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Queues an event with the writes of the change it tells about.
+pub fn queue(writes: &mut Writes, user_id: i64, event_type: &str, data: String, now: DateTime<Utc>) {
+    writes.push(&Events::insert(row_of(user_id, event_type, data, now)));
+}
+
+fn row_of(user_id: i64, event_type: &str, data: String, now: DateTime<Utc>) -> ActiveModel {
+    ActiveModel {
         user_id: Set(user_id),
         event_type: Set(event_type.to_string()),
         data: Set(data),
@@ -33,9 +46,7 @@ pub async fn append<C: ConnectionTrait>(
         leased_until: Set(None),
         last_error: Set(None),
         ..Default::default()
-    };
-    Events::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    }
 }
 
 /// Each user's oldest event, when it is due and nobody holds it; oldest first.

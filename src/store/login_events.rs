@@ -7,6 +7,7 @@ use entity::login_event::{ActiveModel, Column, Entity as LoginEvents};
 pub use entity::login_event::Model as LoginEvent;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use super::Writes;
 use crate::error::AppError;
 
 /// One attempt to store.
@@ -22,7 +23,17 @@ pub struct NewLoginEvent {
 
 /// Stores one attempt made at `at`.
 pub async fn insert<C: ConnectionTrait>(db: &C, new: NewLoginEvent, at: DateTime<Utc>) -> Result<(), AppError> {
-    let row = ActiveModel {
+    LoginEvents::insert(row_of(new, at)).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// Queues one attempt made at `at` (a success, with the writes of its session).
+pub fn queue(writes: &mut Writes, new: NewLoginEvent, at: DateTime<Utc>) {
+    writes.push(&LoginEvents::insert(row_of(new, at)));
+}
+
+fn row_of(new: NewLoginEvent, at: DateTime<Utc>) -> ActiveModel {
+    ActiveModel {
         user_id: Set(new.user_id),
         at: Set(at),
         method: Set(new.method.to_string()),
@@ -31,9 +42,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewLoginEvent, at: DateTime
         ip: Set(new.ip),
         user_agent: Set(new.user_agent),
         ..Default::default()
-    };
-    LoginEvents::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    }
 }
 
 /// Up to `first + 1` of the user's attempts, newest first, older than the

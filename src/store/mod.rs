@@ -2,6 +2,7 @@
 //! directly; constraint violations become domain errors here.
 
 pub mod audit_events;
+mod batch;
 pub mod bindings;
 pub mod captchas;
 pub mod codes;
@@ -18,8 +19,9 @@ pub mod tickets;
 pub mod user_cache;
 pub mod users;
 
-use sea_orm::{ConnectOptions, Database, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbErr, EntityTrait, Select, SqlErr};
 
+pub use batch::Writes;
 pub use db::{Conn, Db, Txn, begin, commit};
 use user_cache::UserCache;
 
@@ -38,6 +40,10 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: std::time
         .connect_timeout(acquire_timeout);
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
+        // A pooled SQLite connection is a thread in this process, not a
+        // socket that can drop: pinging it on every checkout only costs a
+        // round trip to that thread (inside the writer lock, for a write).
+        options.test_before_acquire(false);
         options.map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -111,4 +117,15 @@ pub(crate) fn account_conflict(err: DbErr) -> AppError {
 /// True for a unique-constraint violation (used where a race means "someone else won").
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The row a unique key (or the primary key) names. Not `.one()`: that binds
+/// its `LIMIT 1` as a parameter, and SQLite (3.51, built with STAT4) plans a
+/// statement with a bound LIMIT for that value, so every run, with the same
+/// value bound again, parses and plans the statement anew.
+pub(crate) async fn by_key<E: EntityTrait, C: ConnectionTrait>(
+    select: Select<E>,
+    db: &C,
+) -> Result<Option<E::Model>, DbErr> {
+    Ok(select.all(db).await?.into_iter().next())
 }

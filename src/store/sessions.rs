@@ -8,6 +8,7 @@ pub use entity::session::Model as Session;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
+use super::{Txn, Writes};
 use crate::error::AppError;
 
 /// What a new refresh token row holds.
@@ -21,9 +22,13 @@ pub struct NewSession {
     pub token_version: i32,
 }
 
-/// Stores a refresh token.
-pub async fn insert<C: ConnectionTrait>(db: &C, new: NewSession, now: DateTime<Utc>) -> Result<(), AppError> {
-    let row = ActiveModel {
+/// Queues the row of a new refresh token.
+pub fn insert(writes: &mut Writes, new: NewSession, now: DateTime<Utc>) {
+    writes.push(&Sessions::insert(row_of(new, now)));
+}
+
+fn row_of(new: NewSession, now: DateTime<Utc>) -> ActiveModel {
+    ActiveModel {
         user_id: Set(new.user_id),
         family_id: Set(new.family_id),
         token_hash: Set(new.token_hash),
@@ -35,29 +40,30 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewSession, now: DateTime<U
         user_agent: Set(new.user_agent),
         token_version: Set(new.token_version),
         ..Default::default()
-    };
-    Sessions::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    }
+}
+
+/// Rotates the token of row `id` to `next` inside `txn` if nobody did
+/// first (nor revoked it); true when this caller won. Either way `next` is
+/// written: the caller commits it (a loser within the grace window) or
+/// drops the transaction. One round trip on SQLite: the insert changes one
+/// row, so two rows changed means the rotation did too.
+pub async fn rotate(txn: &Txn, id: i64, next: NewSession, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let mut writes = Writes::new(txn);
+    insert(&mut writes, next, now);
+    writes.push(
+        &Sessions::update_many()
+            .col_expr(Column::RotatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id))
+            .filter(Column::RotatedAt.is_null())
+            .filter(Column::RevokedAt.is_null()),
+    );
+    Ok(writes.run_counting(txn).await? == 2)
 }
 
 /// The row of a refresh token, live or not.
 pub async fn by_hash<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<Option<Session>, AppError> {
-    Ok(Sessions::find()
-        .filter(Column::TokenHash.eq(token_hash))
-        .one(db)
-        .await?)
-}
-
-/// Marks the row rotated if nobody did first; true when this caller won.
-pub async fn mark_rotated<C: ConnectionTrait>(db: &C, id: i64, now: DateTime<Utc>) -> Result<bool, AppError> {
-    let result = Sessions::update_many()
-        .col_expr(Column::RotatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(Column::RotatedAt.is_null())
-        .filter(Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+    Ok(super::by_key(Sessions::find().filter(Column::TokenHash.eq(token_hash)), db).await?)
 }
 
 /// Revokes every token of a family (reuse detected, or logout).

@@ -13,7 +13,7 @@ mod pay;
 mod profile;
 use crate::domain::{Account, Email, Gender, Mobile, Role, User, UserStatus};
 use crate::error::AppError;
-use crate::store::{Conn, Db};
+use crate::store::{Conn, Db, Writes};
 pub use admin::*;
 pub use deletion::*;
 pub use pay::*;
@@ -116,7 +116,7 @@ pub async fn for_password_sign_in<C: ConnectionTrait>(
         Account::Mobile(mobile) => Column::Mobile.eq(mobile.as_str()),
         Account::Email(email) => Column::Email.eq(email.as_str()),
     };
-    let row = Users::find().filter(by).one(db).await?;
+    let row = super::by_key(Users::find().filter(by), db).await?;
     Ok(row.map(|row| SignInRecord {
         password_hash: row.password_hash.clone(),
         user: into_user(row),
@@ -130,12 +130,14 @@ pub async fn by_account<C: ConnectionTrait>(db: &C, account: &Account) -> Result
 
 /// The login password hash of a user, if they have one.
 pub async fn password_hash<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<String>, AppError> {
-    Ok(Users::find_by_id(id).one(db).await?.and_then(|row| row.password_hash))
+    Ok(super::by_key(Users::find_by_id(id), db)
+        .await?
+        .and_then(|row| row.password_hash))
 }
 
 /// The user with this id.
 pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, AppError> {
-    Ok(Users::find_by_id(id).one(db).await?.map(into_user))
+    Ok(super::by_key(Users::find_by_id(id), db).await?.map(into_user))
 }
 
 /// The user with this id, from this node's cache while it can prove the row
@@ -157,41 +159,34 @@ pub async fn by_id_cached(db: &Db, id: i64) -> Result<Option<User>, AppError> {
 
 /// The user whose lower-cased username is `key`.
 pub async fn by_username_key<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<User>, AppError> {
-    Ok(Users::find()
-        .filter(Column::UsernameKey.eq(key))
-        .one(db)
+    Ok(super::by_key(Users::find().filter(Column::UsernameKey.eq(key)), db)
         .await?
         .map(into_user))
 }
 
 /// The user with this E.164 mobile.
 pub async fn by_mobile<C: ConnectionTrait>(db: &C, mobile: &str) -> Result<Option<User>, AppError> {
-    Ok(Users::find()
-        .filter(Column::Mobile.eq(mobile))
-        .one(db)
+    Ok(super::by_key(Users::find().filter(Column::Mobile.eq(mobile)), db)
         .await?
         .map(into_user))
 }
 
 /// The user with this normalised email.
 pub async fn by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<User>, AppError> {
-    Ok(Users::find()
-        .filter(Column::Email.eq(email))
-        .one(db)
+    Ok(super::by_key(Users::find().filter(Column::Email.eq(email)), db)
         .await?
         .map(into_user))
 }
 
-/// Records a successful sign-in.
-pub async fn touch_login<C: Conn>(db: &C, id: i64, ip: Option<String>, now: DateTime<Utc>) -> Result<(), AppError> {
-    Users::update_many()
-        .col_expr(Column::LastLoginAt, Expr::value(now))
-        .col_expr(Column::LastLoginIp, Expr::value(ip))
-        .filter(Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    db.user_changed(id).await;
-    Ok(())
+/// Queues the record of a successful sign-in.
+pub fn touch_login(writes: &mut Writes, id: i64, ip: Option<String>, now: DateTime<Utc>) {
+    writes.push(
+        &Users::update_many()
+            .col_expr(Column::LastLoginAt, Expr::value(now))
+            .col_expr(Column::LastLoginIp, Expr::value(ip))
+            .filter(Column::Id.eq(id)),
+    );
+    writes.user_changed(id);
 }
 
 /// Attaches a mobile proven by a code; a taken one is ACCOUNT_EXISTS.

@@ -311,3 +311,35 @@ async fn es256_nodes_started_together_share_one_first_key_and_pick_up_a_rotation
         }
     }
 }
+
+/// A review number's fixed code across two nodes: 200 parallel wrong
+/// guesses from one client, half through each node, get exactly five
+/// comparisons (the right codes signed in before them counted nothing), and
+/// then the right code too is refused to that client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_parallel_guesses_at_a_fixed_code_across_two_nodes_get_five_checks() {
+    let (_dir, database_url, outbox) = migrated_database().await;
+    let envs = [
+        ("ZHANGHAO_TEST_NUMBERS", "+8613800000000=246810"),
+        ("ZHANGHAO_DB_ACQUIRE_TIMEOUT", "30"),
+    ];
+    let a = start_node_with(&database_url, &outbox, &envs).await;
+    let b = start_node_with(&database_url, &outbox, &envs).await;
+    let verify = "mutation($c: String!) { verifySms(input: {mobile: \"13800000000\", code: $c, purpose: LOGIN, register: true}) { tokens { accessToken } } }";
+    for node in [&a, &b, &a, &b, &a, &b] {
+        let signed_in = gql(node, verify, json!({"c": "246810"})).await;
+        assert!(signed_in["errors"].is_null(), "{signed_in}");
+    }
+    let guesses = (0..200).map(|i| {
+        let node = if i % 2 == 0 { &a } else { &b };
+        async move { gql(node, verify, json!({"c": format!("{:06}", 100 + i)})).await }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let code_of = |a: &Value| a["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_string();
+    let checked = answers.iter().filter(|a| code_of(a) == "CODE_INVALID").count();
+    let refused = answers.iter().filter(|a| code_of(a) == "TOO_MANY_ATTEMPTS").count();
+    assert_eq!(checked, 5, "{checked} guesses were compared, the limit is 5");
+    assert_eq!(checked + refused, 200);
+    let right = gql(&b, verify, json!({"c": "246810"})).await;
+    assert_eq!(code_of(&right), "TOO_MANY_ATTEMPTS", "{right}");
+}

@@ -25,9 +25,8 @@ pub struct PresentedCode<'a> {
 #[derive(Debug)]
 #[must_use = "a checked code is only spent by take_in"]
 pub struct CheckedCode {
-    /// The row to delete, and the HMAC it must still hold; `None` for a
-    /// review number's fixed code, which is never used up.
-    row: Option<(i64, String)>,
+    /// The row to delete, and the HMAC it must still hold.
+    row: (i64, String),
 }
 
 /// Wrong guesses at a review account's fixed code a client IP may make in
@@ -41,16 +40,18 @@ impl Codes {
     /// Opens the transaction of a write that rests on `spend` (when there is
     /// a code to spend): the code is checked through the pool first, then
     /// taken as the transaction's first write, so if the write fails the code
-    /// stays usable.
+    /// stays usable. A review number's fixed code is checked inside the
+    /// transaction, as its first write.
     pub async fn begin_spending(&self, spend: Option<PresentedCode<'_>>) -> Result<Txn, AppError> {
-        let checked = match spend {
-            Some(presented) => Some(self.check(presented).await?),
-            None => None,
+        let Some(presented) = spend else {
+            return store::begin(&self.db).await;
         };
-        let txn = store::begin(&self.db).await?;
-        if let Some(checked) = &checked {
-            self.take_in(&txn, checked).await?;
+        if let Some(fixed) = self.fixed_code(presented.target) {
+            return self.begin_with_fixed(presented, fixed).await;
         }
+        let checked = self.check(presented).await?;
+        let txn = store::begin(&self.db).await?;
+        self.take_in(&txn, &checked).await?;
         Ok(txn)
     }
 
@@ -67,15 +68,8 @@ impl Codes {
     /// burns the code.
     async fn check(&self, presented: PresentedCode<'_>) -> Result<CheckedCode, AppError> {
         let PresentedCode {
-            target,
-            purpose,
-            code,
-            client,
+            target, purpose, code, ..
         } = presented;
-        if let Some(fixed) = self.fixed_code(target) {
-            self.consume_fixed(target, fixed, code, client).await?;
-            return Ok(CheckedCode { row: None });
-        }
         let now = self.clock.now();
         let max = self.settings.max_attempts;
         match store::codes::find(&self.db, target, purpose.as_str()).await? {
@@ -83,7 +77,7 @@ impl Codes {
                 let expected = self.code_hmac(target, purpose, code.as_str());
                 if constant_time_eq(expected.as_bytes(), row.code_hmac.as_bytes()) {
                     Ok(CheckedCode {
-                        row: Some((row.id, row.code_hmac)),
+                        row: (row.id, row.code_hmac),
                     })
                 } else if store::codes::record_wrong_try(&self.db, row.id, max).await? {
                     Err(AppError::CodeBurned)
@@ -100,9 +94,7 @@ impl Codes {
     /// The delete is the transaction's first write, so SQLite takes its write
     /// lock at once, with no read snapshot to upgrade.
     async fn take_in(&self, txn: &Txn, checked: &CheckedCode) -> Result<(), AppError> {
-        let Some((id, hmac)) = &checked.row else {
-            return Ok(());
-        };
+        let (id, hmac) = &checked.row;
         let now = self.clock.now();
         if store::codes::take_matching(txn, *id, hmac, self.settings.max_attempts, now).await? {
             Ok(())
@@ -111,41 +103,31 @@ impl Codes {
         }
     }
 
-    async fn consume_fixed(
-        &self,
-        target: &str,
-        fixed: &str,
-        code: &Code,
-        client: Option<std::net::IpAddr>,
-    ) -> Result<(), AppError> {
+    /// Opens the transaction of a write that rests on a review number's
+    /// fixed code. Its tries are held first (per target, and per client IP),
+    /// so parallel guesses are compared one at a time and never more than
+    /// the limits allow; a wrong guess commits its count at once, a right
+    /// one counts nothing and goes on in the same transaction.
+    async fn begin_with_fixed(&self, presented: PresentedCode<'_>, fixed: &str) -> Result<Txn, AppError> {
+        let target = presented.target;
         let mut keys = vec![(format!("fixed-code:miss:{target}"), FIXED_CODE_MISSES_ALL)];
-        if let Some(ip) = client {
+        if let Some(ip) = presented.client {
             keys.push((
                 format!("fixed-code:miss:{target}:{}", limits::ip_key(ip)),
                 FIXED_CODE_MISSES_PER_CLIENT,
             ));
         }
-        // Each try is counted before the comparison, so parallel guesses cannot
-        // share tries; a right code gives its tries back.
-        let mut reserved: Vec<&str> = Vec::new();
-        for (key, limit) in &keys {
-            if let Err(err) = self.limits.hit(key, FIXED_CODE_WINDOW_SECONDS, *limit).await {
-                for key in &reserved {
-                    self.limits.refund(key, FIXED_CODE_WINDOW_SECONDS).await?;
-                }
-                return Err(match err {
-                    AppError::RateLimited { retry_after } => AppError::TooManyAttempts { retry_after },
-                    other => other,
-                });
-            }
-            reserved.push(key);
+        let txn = store::begin(&self.db).await?;
+        let held = match self.limits.hold_tries(&txn, keys, FIXED_CODE_WINDOW_SECONDS).await {
+            Ok(held) => held,
+            Err(AppError::RateLimited { retry_after }) => return Err(AppError::TooManyAttempts { retry_after }),
+            Err(other) => return Err(other),
+        };
+        if constant_time_eq(fixed.as_bytes(), presented.code.as_str().as_bytes()) {
+            return Ok(txn);
         }
-        if constant_time_eq(fixed.as_bytes(), code.as_str().as_bytes()) {
-            for key in &reserved {
-                self.limits.refund(key, FIXED_CODE_WINDOW_SECONDS).await?;
-            }
-            return Ok(());
-        }
+        self.limits.count_try(&txn, held).await?;
+        store::commit(txn).await?;
         Err(AppError::CodeInvalid)
     }
 }
