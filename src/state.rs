@@ -85,6 +85,9 @@ impl AppState {
     /// Resolves secrets and providers from the configuration and wires the services.
     pub async fn build(config: Config, db: Db, overrides: Overrides) -> Result<AppState, AppError> {
         let db = store::with_user_cache(db, &config.database_url, config.user_cache_size);
+        if let Some(listener) = store::user_cache_listener(&db) {
+            tracing::info!(%listener, "the user cache listens for changes (pg_stat_activity.application_name)");
+        }
         let infra = infrastructure(&config, db, overrides).await?;
         let services = services(&config, &infra);
         services.keys.start().await?;

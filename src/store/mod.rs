@@ -67,6 +67,11 @@ pub fn user_cache_trusted(db: &Db) -> bool {
     db.users().is_trusted()
 }
 
+/// PostgreSQL: how this node's user cache listener shows in `pg_stat_activity`.
+pub fn user_cache_listener(db: &Db) -> Option<String> {
+    db.users().listener_name()
+}
+
 /// Applies pending migrations.
 pub async fn migrate(db: &Db) -> Result<(), DbErr> {
     use migration::MigratorTrait;

@@ -157,6 +157,14 @@ impl UserCache {
         }
     }
 
+    /// PostgreSQL: the `application_name` of this node's listener connection.
+    pub fn listener_name(&self) -> Option<String> {
+        match &self.freshness {
+            Freshness::Postgres(listener) => Some(listener.application_name()),
+            Freshness::Off | Freshness::Sqlite(_) => None,
+        }
+    }
+
     /// True while the cache is in use (PostgreSQL: the listener is connected).
     pub fn is_trusted(&self) -> bool {
         match &self.freshness {

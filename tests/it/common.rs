@@ -134,6 +134,10 @@ impl TestApp {
             "test-secret-test-secret-test-secret-0123456789".into(),
             "--db-max-connections".into(),
             "5".into(),
+            // Loaded CI hosts take seconds to open a PostgreSQL connection at
+            // times; the 2 s default would turn that into SERVICE_UNAVAILABLE.
+            "--db-acquire-timeout".into(),
+            "10".into(),
         ];
         // Tests send many codes from one client IP; the captcha gate has its
         // own tests (tests/it/send_captcha.rs), which set it.

@@ -197,6 +197,56 @@ async fn a_node_that_lost_its_listener_reads_the_database_until_it_listens_again
     assert_eq!(me(&b, &token).await, Err("UNAUTHENTICATED".into()));
 }
 
+/// PostgreSQL: a node whose own listener is reconnecting cannot hear the
+/// answers to its roll call; it waits for its listener instead of ending
+/// every other node's connection.
+#[tokio::test]
+async fn a_roll_call_waits_for_its_own_listener_rather_than_ending_the_others() {
+    if !is_postgres() {
+        return;
+    }
+    let a = TestApp::new().await;
+    let b = a.another_node(&[]).await;
+    let token = access(&a.register_username("alice", "a-good-password").await);
+    for node in [&a, &b] {
+        wait_until(|| zhanghao::store::user_cache_trusted(&node.state.db), "listening").await;
+    }
+    assert!(me(&b, &token).await.is_ok());
+    let b_listener = listener_pid(&a, &b).await.expect("B listens");
+    let kill = format!(
+        "SELECT pg_terminate_backend({})",
+        listener_pid(&a, &a).await.expect("A listens")
+    );
+    a.state
+        .db
+        .execute_raw(Statement::from_string(a.state.db.get_database_backend(), kill))
+        .await
+        .unwrap();
+    wait_until(|| !zhanghao::store::user_cache_trusted(&a.state.db), "A noticed").await;
+    let (_, body) = a.gql_as(&token, EVERYWHERE, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    seen_by(&b, &token, refused, "the sign-out everywhere").await;
+    assert_eq!(
+        listener_pid(&a, &b).await,
+        Some(b_listener),
+        "B's listener kept its connection"
+    );
+}
+
+/// The backend pid of `node`'s listener, asked through `app`.
+async fn listener_pid(app: &TestApp, node: &TestApp) -> Option<i32> {
+    let name = zhanghao::store::user_cache_listener(&node.state.db)?;
+    let backend = app.state.db.get_database_backend();
+    let sql = "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()";
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [name.into()]))
+        .await
+        .unwrap()?;
+    row.try_get::<i32>("", "pid").ok()
+}
+
 async fn wait_until(done: impl Fn() -> bool, what: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !done() {

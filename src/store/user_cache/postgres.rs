@@ -34,8 +34,11 @@ const ACK_CHANNEL: &str = "zhanghao_users_ack";
 pub const APPLICATION_NAME: &str = "zhanghao-user-cache";
 /// How long a commit waits for every node to answer its roll call.
 const ACK_WAIT: Duration = Duration::from_secs(1);
-/// How long a node waits before it listens again after losing its connection.
-const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
+/// How long a node waits before it listens again after losing its
+/// connection: short, since its own roll calls wait for it meanwhile, and
+/// doubled after each failed attempt up to `RECONNECT_PAUSE_MAX`.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
+const RECONNECT_PAUSE_MAX: Duration = Duration::from_secs(5);
 
 /// Sends a roll call and lists the connected listeners, in one statement.
 const ROLL_CALL: &str = "SELECT pg_notify($1, $2)::text AS sent, \
@@ -93,6 +96,11 @@ impl Listener {
         cache
     }
 
+    /// The `application_name` this node's listener has in `pg_stat_activity`.
+    pub fn application_name(&self) -> String {
+        listener_name(self.shared.node)
+    }
+
     /// True while connected and listening.
     pub fn trusted(&self) -> bool {
         self.shared.trusted.load(Ordering::Acquire)
@@ -101,39 +109,41 @@ impl Listener {
     /// After a commit that changed users rows: returns once every node's
     /// listener has forgotten them, or has lost its connection (logged).
     pub async fn everyone_heard(&self, db: &impl ConnectionTrait) {
-        let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
-        self.shared.lock().insert(call, HashSet::new());
-        let present = match roll_call(db, self.shared.node, call).await {
-            Ok(present) => present,
-            Err(err) => {
-                // The database is failing: so are the other nodes' listeners.
-                tracing::warn!(%err, "no roll call after a users change");
-                self.shared.lock().remove(&call);
-                return;
-            }
-        };
         let deadline = tokio::time::Instant::now() + ACK_WAIT;
-        let missing = loop {
-            let news = self.shared.news.notified();
-            tokio::pin!(news);
-            news.as_mut().enable();
-            let missing = self.shared.missing(call, &present);
-            // Without its own listener this node cannot hear the answers.
-            if missing.is_empty() || !self.trusted() {
-                break missing;
+        loop {
+            // Answers come to this node's listener: without it, nobody hears them.
+            let listening = self.shared.until_trusted(deadline).await;
+            let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
+            self.shared.lock().insert(call, HashSet::new());
+            let present = match roll_call(db, self.shared.node, call).await {
+                Ok(present) => present,
+                Err(err) => {
+                    // The database is failing: so are the other nodes' listeners.
+                    tracing::warn!(%err, "no roll call after a users change");
+                    self.shared.lock().remove(&call);
+                    return;
+                }
+            };
+            let missing = if listening {
+                self.shared.answers(call, &present, deadline).await
+            } else {
+                present.iter().collect()
+            };
+            self.shared.lock().remove(&call);
+            // Lost its own listener while waiting, with time left: call again
+            // once it is back (answers sent meanwhile were not heard).
+            if !missing.is_empty() && !self.trusted() && tokio::time::Instant::now() < deadline {
+                continue;
             }
-            if tokio::time::timeout_at(deadline, news).await.is_err() {
-                break missing;
+            if !missing.is_empty() {
+                let pids: Vec<i32> = missing.iter().map(|node| node.pid).collect();
+                tracing::warn!(
+                    ?pids,
+                    "user cache listeners did not answer a roll call; ending their connections"
+                );
+                end_connections(db, &pids).await;
             }
-        };
-        self.shared.lock().remove(&call);
-        if !missing.is_empty() {
-            let pids: Vec<i32> = missing.iter().map(|node| node.pid).collect();
-            tracing::warn!(
-                ?pids,
-                "user cache listeners did not answer a roll call; ending their connections"
-            );
-            end_connections(db, &pids).await;
+            return;
         }
     }
 }
@@ -141,6 +151,38 @@ impl Listener {
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, HashSet<u64>>> {
         self.answered.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until this node listens, or `deadline`; true if it does.
+    async fn until_trusted(&self, deadline: tokio::time::Instant) -> bool {
+        loop {
+            let news = self.news.notified();
+            tokio::pin!(news);
+            news.as_mut().enable();
+            if self.trusted.load(Ordering::Acquire) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, news).await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    /// Waits for every listener of `present` to answer `call`, until
+    /// `deadline` or this node's own listener is lost; returns who has not.
+    async fn answers<'a>(&self, call: u64, present: &'a [Present], deadline: tokio::time::Instant) -> Vec<&'a Present> {
+        loop {
+            let news = self.news.notified();
+            tokio::pin!(news);
+            news.as_mut().enable();
+            let missing = self.missing(call, present);
+            if missing.is_empty() || !self.trusted.load(Ordering::Acquire) {
+                return missing;
+            }
+            if tokio::time::timeout_at(deadline, news).await.is_err() {
+                return missing;
+            }
+        }
     }
 
     fn missing<'a>(&self, call: u64, present: &'a [Present]) -> Vec<&'a Present> {
@@ -216,14 +258,15 @@ async fn end_connections(db: &impl ConnectionTrait, pids: &[i32]) {
 /// lost connection stops trusting the cache and starts again. Ends when the
 /// cache is dropped.
 async fn listen(url: String, shared: Arc<Shared>, cache: Weak<UserCache>, mut stopped: oneshot::Receiver<()>) {
-    let mut first = true;
+    let (mut first, mut failed_attempts) = (true, 0u32);
     loop {
         // After a loss, a pause: a restarting database is not hammered, and
         // the node reads it meanwhile.
         if !std::mem::take(&mut first) {
+            let pause = RECONNECT_PAUSE.saturating_mul(2u32.saturating_pow(failed_attempts));
             tokio::select! {
                 _ = &mut stopped => return,
-                _ = tokio::time::sleep(RECONNECT_PAUSE) => {}
+                _ = tokio::time::sleep(pause.min(RECONNECT_PAUSE_MAX)) => {}
             }
         }
         let connected = tokio::select! {
@@ -234,6 +277,7 @@ async fn listen(url: String, shared: Arc<Shared>, cache: Weak<UserCache>, mut st
             Ok(listener) => listener,
             Err(err) => {
                 tracing::warn!(%err, "the user cache cannot listen; every check reads the database");
+                failed_attempts = failed_attempts.saturating_add(1);
                 continue;
             }
         };
@@ -242,6 +286,9 @@ async fn listen(url: String, shared: Arc<Shared>, cache: Weak<UserCache>, mut st
         rows.clear();
         drop(rows);
         shared.trusted.store(true, Ordering::Release);
+        // Roll calls waiting for this node to listen go out now.
+        shared.news.notify_waiters();
+        failed_attempts = 0;
         loop {
             let next = tokio::select! {
                 _ = &mut stopped => return,
@@ -292,6 +339,10 @@ async fn hear(
     Ok(())
 }
 
+fn listener_name(node: u64) -> String {
+    format!("{APPLICATION_NAME} {node:x}")
+}
+
 async fn connect(url: &str, node: u64) -> Result<PgListener, sea_orm::sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
     let pool = PgPoolOptions::new()
@@ -303,7 +354,7 @@ async fn connect(url: &str, node: u64) -> Result<PgListener, sea_orm::sqlx::Erro
     listener.listen_all([CHANNEL, ACK_CHANNEL]).await?;
     // Only now does a roll call find this node: it will hear the call.
     sea_orm::sqlx::query("SELECT set_config('application_name', $1, false)")
-        .bind(format!("{APPLICATION_NAME} {node:x}"))
+        .bind(listener_name(node))
         .execute(&mut listener)
         .await?;
     Ok(listener)
