@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
+    Statement, TransactionTrait,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::sqlite_txn::{self, SqliteTxn, SqliteWriter, WriteTurn};
 use super::user_cache::UserCache;
 use crate::error::AppError;
 
@@ -30,22 +30,27 @@ pub(super) const WRITER_WAIT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
-    /// SQLite only: held by the one transaction or statement writing now.
-    writer: Option<Arc<Mutex<()>>>,
+    /// SQLite only: the one connection that writes, and its turn (see `sqlite_txn`).
+    writer: Option<SqliteWriter>,
     users: Arc<UserCache>,
 }
 
 /// Writes that land together: services open one with [`begin`] and pass it
 /// to the functions of `store`, never to `sea_orm`.
 pub struct Txn {
-    inner: DatabaseTransaction,
+    inner: Inner,
     /// The pool it came from: where the roll call after its commit goes.
     pool: DatabaseConnection,
     /// Users whose rows this transaction changed: forgotten once it commits.
     changed: StdMutex<Vec<i64>>,
     users: Arc<UserCache>,
-    // Declared last so it is released after `inner` has ended the transaction.
-    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+/// SQLite's transactions are this module's own (see `sqlite_txn`); the
+/// others are sea-orm's.
+enum Inner {
+    Sqlite(SqliteTxn),
+    Postgres(DatabaseTransaction),
 }
 
 /// A connection that can tell the user cache a row changed: the pool (the
@@ -57,9 +62,13 @@ pub trait Conn: ConnectionTrait {
 }
 
 impl Db {
-    /// Wraps an opened pool; SQLite gets its writer lock.
-    pub(super) fn new(conn: DatabaseConnection) -> Db {
-        let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+    /// Wraps an opened pool; on SQLite, `writer` is the pool of the one
+    /// connection that writes.
+    pub(super) fn new(conn: DatabaseConnection, writer: Option<DatabaseConnection>) -> Db {
+        let writer = writer.map(|pool| {
+            let readers = conn.get_sqlite_connection_pool().clone();
+            SqliteWriter::new(pool.get_sqlite_connection_pool().clone(), readers)
+        });
         Db {
             conn,
             writer,
@@ -69,6 +78,9 @@ impl Db {
 
     /// Closes the pool (every clone's too): what a database outage looks like.
     pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(writer) = self.writer {
+            writer.close().await;
+        }
         self.conn.close().await
     }
 
@@ -84,33 +96,27 @@ impl Db {
         self.users = cache;
     }
 
-    /// Waits for this process's SQLite writer lock (nothing on PostgreSQL),
-    /// as long as SQLite's busy timeout would have waited for another writer.
-    async fn write_turn(&self) -> Result<Option<OwnedMutexGuard<()>>, DbErr> {
-        let Some(lock) = &self.writer else {
-            return Ok(None);
-        };
-        match tokio::time::timeout(WRITER_WAIT, lock.clone().lock_owned()).await {
-            Ok(guard) => Ok(Some(guard)),
-            Err(_) => Err(DbErr::Custom("database is locked: no turn to write within 10 s".into())),
+    /// SQLite: waits for the writer's turn, as long as SQLite's busy timeout
+    /// would have waited for another writer. PostgreSQL: nothing to wait for.
+    async fn write_turn(&self) -> Result<Option<WriteTurn>, DbErr> {
+        match &self.writer {
+            Some(writer) => writer.turn(WRITER_WAIT).await.map(Some),
+            None => Ok(None),
         }
     }
 }
 
 /// Starts a transaction: services group writes that must land together.
 pub async fn begin(db: &Db) -> Result<Txn, AppError> {
-    let writer = db.write_turn().await?;
-    let options = TransactionOptions {
-        sqlite_transaction_mode: writer.as_ref().map(|_| SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
+    let inner = match db.write_turn().await? {
+        Some(turn) => Inner::Sqlite(SqliteTxn::open(turn)),
+        None => Inner::Postgres(db.conn.begin().await?),
     };
-    let inner = db.conn.begin_with_options(options).await?;
     Ok(Txn {
         inner,
         pool: db.conn.clone(),
         changed: StdMutex::new(Vec::new()),
         users: db.users.clone(),
-        _writer: writer,
     })
 }
 
@@ -121,12 +127,37 @@ pub async fn commit(txn: Txn) -> Result<(), AppError> {
         pool,
         changed,
         users,
-        ..
     } = txn;
     let changed = changed.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    inner.commit().await?;
+    match inner {
+        Inner::Sqlite(txn) => txn.commit().await.map_err(exec_err)?,
+        Inner::Postgres(txn) => txn.commit().await?,
+    }
     users.committed(&pool, &changed).await;
     Ok(())
+}
+
+impl Txn {
+    /// Runs `stmt` with the commit where that saves a round trip (SQLite),
+    /// at once otherwise; on SQLite its failure is the commit's.
+    pub(super) async fn run_at_commit(&self, stmt: Statement) -> Result<(), DbErr> {
+        // `Writes` sends PostgreSQL's statements one by one through `run`.
+        match &self.inner {
+            Inner::Sqlite(txn) => {
+                txn.queue(stmt).await;
+                Ok(())
+            }
+            Inner::Postgres(txn) => txn.execute_raw(stmt).await.map(|_| ()),
+        }
+    }
+}
+
+fn exec_err(err: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(err.into()))
+}
+
+fn query_err(err: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(err.into()))
 }
 
 impl Conn for Db {
@@ -155,55 +186,75 @@ impl ConnectionTrait for Db {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        let _turn = self.write_turn().await?;
-        self.conn.execute_raw(stmt).await
+        match self.write_turn().await? {
+            Some(mut turn) => sqlite_txn::send(&mut turn, stmt, false)
+                .await
+                .map(sqlite_txn::exec_result)
+                .map_err(exec_err),
+            None => self.conn.execute_raw(stmt).await,
+        }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        let _turn = self.write_turn().await?;
-        self.conn.execute_unprepared(sql).await
+        match self.writer {
+            Some(_) => self.execute_raw(Statement::from_string(DbBackend::Sqlite, sql)).await,
+            None => self.conn.execute_unprepared(sql).await,
+        }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        // An INSERT or UPDATE … RETURNING comes this way too.
-        let _turn = if may_write(&stmt.sql) {
-            self.write_turn().await?
-        } else {
-            None
-        };
+        if self.writer.is_some() && may_write(&stmt.sql) {
+            return Ok(self.query_all_raw(stmt).await?.into_iter().next());
+        }
         self.conn.query_one_raw(stmt).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let _turn = if may_write(&stmt.sql) {
+        // An INSERT or UPDATE … RETURNING comes this way too.
+        let turn = if may_write(&stmt.sql) {
             self.write_turn().await?
         } else {
             None
         };
-        self.conn.query_all_raw(stmt).await
+        match turn {
+            Some(mut turn) => Ok(sqlite_txn::send(&mut turn, stmt, false).await.map_err(query_err)?.rows),
+            None => self.conn.query_all_raw(stmt).await,
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl ConnectionTrait for Txn {
     fn get_database_backend(&self) -> DbBackend {
-        self.inner.get_database_backend()
+        self.pool.get_database_backend()
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.inner.execute_raw(stmt).await
+        match &self.inner {
+            Inner::Sqlite(txn) => txn.run(stmt).await.map(sqlite_txn::exec_result).map_err(exec_err),
+            Inner::Postgres(txn) => txn.execute_raw(stmt).await,
+        }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.inner.execute_unprepared(sql).await
+        match &self.inner {
+            Inner::Sqlite(_) => self.execute_raw(Statement::from_string(DbBackend::Sqlite, sql)).await,
+            Inner::Postgres(txn) => txn.execute_unprepared(sql).await,
+        }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.inner.query_one_raw(stmt).await
+        match &self.inner {
+            Inner::Sqlite(txn) => Ok(txn.run(stmt).await.map_err(query_err)?.rows.into_iter().next()),
+            Inner::Postgres(txn) => txn.query_one_raw(stmt).await,
+        }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.inner.query_all_raw(stmt).await
+        match &self.inner {
+            Inner::Sqlite(txn) => Ok(txn.run(stmt).await.map_err(query_err)?.rows),
+            Inner::Postgres(txn) => txn.query_all_raw(stmt).await,
+        }
     }
 }
 

@@ -15,10 +15,12 @@ pub mod oauth_states;
 pub mod sessions;
 pub mod settings;
 pub mod signing_keys;
+mod sqlite_txn;
 pub mod tickets;
 pub mod user_cache;
 pub mod users;
 
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbErr, EntityTrait, Select, SqlErr};
 
 pub use batch::Writes;
@@ -44,14 +46,31 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: std::time
         // socket that can drop: pinging it on every checkout only costs a
         // round trip to that thread (inside the writer lock, for a write).
         options.test_before_acquire(false);
-        options.map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(std::time::Duration::from_secs(10))
-                .foreign_keys(true)
-        });
+        options.map_sqlx_sqlite_opts(sqlite_settings);
     }
-    Ok(Db::new(Database::connect(options).await?))
+    let writer = if is_sqlite {
+        // The one connection every write goes through; its checkpoints run
+        // elsewhere (see `sqlite_txn`).
+        let mut writer = options.clone();
+        writer
+            .max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|opts| sqlite_settings(opts).pragma("wal_autocheckpoint", "0"));
+        Some(Database::connect(writer).await?)
+    } else {
+        None
+    };
+    Ok(Db::new(Database::connect(options).await?, writer))
+}
+
+/// WAL, `synchronous = NORMAL` (a commit survives `kill -9`; only a power
+/// cut may lose the last ones), a busy timeout for other processes on the
+/// file, and foreign keys.
+fn sqlite_settings(opts: SqliteConnectOptions) -> SqliteConnectOptions {
+    opts.journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .foreign_keys(true)
 }
 
 /// Gives `db` a user cache of at most `capacity` rows (0: none), watching
