@@ -65,10 +65,7 @@ impl Db {
     /// Wraps an opened pool; on SQLite, `writer` is the pool of the one
     /// connection that writes.
     pub(super) fn new(conn: DatabaseConnection, writer: Option<DatabaseConnection>) -> Db {
-        let writer = writer.map(|pool| {
-            let readers = conn.get_sqlite_connection_pool().clone();
-            SqliteWriter::new(pool.get_sqlite_connection_pool().clone(), readers)
-        });
+        let writer = writer.map(|pool| SqliteWriter::new(pool.get_sqlite_connection_pool().clone()));
         Db {
             conn,
             writer,

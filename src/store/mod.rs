@@ -49,12 +49,12 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: std::time
         options.map_sqlx_sqlite_opts(sqlite_settings);
     }
     let writer = if is_sqlite {
-        // The one connection every write goes through; its checkpoints run
-        // elsewhere (see `sqlite_txn`).
+        // The one connection every write goes through, and the one its
+        // checkpoints run on (see `sqlite_txn`).
         let mut writer = options.clone();
         writer
-            .max_connections(1)
-            .min_connections(1)
+            .max_connections(2)
+            .min_connections(2)
             .map_sqlx_sqlite_opts(|opts| sqlite_settings(opts).pragma("wal_autocheckpoint", "0"));
         Some(Database::connect(writer).await?)
     } else {

@@ -10,8 +10,8 @@
 //! IMMEDIATE` goes with a transaction's first statement and writes queued
 //! with [`SqliteTxn::queue`] go with its `COMMIT`: the same sign-in takes two.
 //! A transaction dropped without a commit is rolled back before the next
-//! writer gets its turn. Checkpoints run on a reader connection, outside the
-//! turn: SQLite's automatic one would run in the committing writer's turn,
+//! writer gets its turn. Checkpoints run on the writer pool's second
+//! connection, outside the turn: SQLite's automatic one would run in the committing writer's turn,
 //! fsyncs and all, and give every write queued behind it a tail.
 
 use std::sync::Arc;
@@ -24,14 +24,13 @@ use sea_orm::{ConnAcquireErr, DbBackend, DbErr, ExecResult, QueryResult, Runtime
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// The one connection that writes (checked out of its own pool of one, so
-/// that a broken one is replaced), behind the writer's turn.
+/// The one connection that writes, behind the writer's turn. It is checked
+/// out of a pool of two, so that a broken one is replaced and checkpoints
+/// have the other (borrowing a reader would make readers open connections).
 #[derive(Clone)]
 pub(super) struct SqliteWriter {
     pool: SqlitePool,
     conn: Arc<Mutex<Option<PoolConnection<Sqlite>>>>,
-    /// Where checkpoints run.
-    readers: SqlitePool,
     turns: Arc<AtomicU32>,
     checkpointing: Arc<AtomicBool>,
 }
@@ -50,13 +49,11 @@ pub(super) struct Outcome {
 }
 
 impl SqliteWriter {
-    /// The writer on `pool` (one connection, made without automatic
-    /// checkpoints), checkpointing through `readers`.
-    pub(super) fn new(pool: SqlitePool, readers: SqlitePool) -> Self {
+    /// The writer on `pool` (two connections, made without automatic checkpoints).
+    pub(super) fn new(pool: SqlitePool) -> Self {
         SqliteWriter {
             pool,
             conn: Arc::new(Mutex::new(None)),
-            readers,
             turns: Arc::new(AtomicU32::new(0)),
             checkpointing: Arc::new(AtomicBool::new(false)),
         }
@@ -73,10 +70,10 @@ impl SqliteWriter {
         {
             return;
         }
-        let readers = self.readers.clone();
+        let pool = self.pool.clone();
         let checkpointing = self.checkpointing.clone();
         tokio::spawn(async move {
-            if let Err(err) = Executor::execute(&readers, "PRAGMA wal_checkpoint(PASSIVE)").await {
+            if let Err(err) = Executor::execute(&pool, "PRAGMA wal_checkpoint(PASSIVE)").await {
                 tracing::debug!(%err, "WAL checkpoint did not run");
             }
             checkpointing.store(false, Ordering::Release);
