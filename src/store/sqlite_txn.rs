@@ -288,12 +288,14 @@ mod tests {
     async fn a_dropped_transaction_leaves_nothing_and_the_next_writer_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let db = db_with_table(&dir).await;
+        // A write on the writer's connection first: SQLite reports it again as `BEGIN`'s changes.
+        db.execute_raw(insert("before")).await.unwrap();
         let txn = store::begin(&db).await.unwrap();
         let done = txn.execute_raw(insert("dropped")).await.unwrap();
         assert_eq!(done.rows_affected(), 1, "BEGIN's changes are not the statement's");
         drop(txn);
         db.execute_raw(insert("kept")).await.unwrap();
-        assert_eq!(values(&db).await, ["kept"]);
+        assert_eq!(values(&db).await, ["before", "kept"]);
     }
 
     #[tokio::test]
