@@ -8,6 +8,7 @@
 
 mod backend;
 mod client;
+mod host;
 mod options;
 mod report;
 mod round;
@@ -106,12 +107,15 @@ async fn bench(opts: &Options) -> Result<Report, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!("loadbench: timing argon2id (m={memory_kib} KiB, t={iterations}) …");
     let hash_time = seed::median_hash_time(memory_kib, iterations, 7)?;
-    let parallel_hash_rate = seed::parallel_hash_rate(memory_kib, iterations, cores, 2.0)?;
+    let attempts = if opts.smoke { 1 } else { host::ATTEMPTS };
+    let hash_rate = || async { seed::parallel_hash_rate(memory_kib, iterations, cores, 2.0) };
+    let (parallel_hash_rate, hash_share) = host::least_stolen(attempts, hash_rate).await;
     let (shared_hash, _) = seed::hash_once(memory_kib, iterations, seed::PASSWORD)?;
     let mut report = Report {
         cores,
         hash_ms: hash_time.as_secs_f64() * 1000.0,
-        parallel_hash_rates: vec![parallel_hash_rate],
+        parallel_hash_rates: vec![parallel_hash_rate?],
+        hash_shares: vec![hash_share],
         argon2_memory_kib: memory_kib,
         argon2_iterations: iterations,
         backends: described,
@@ -136,8 +140,9 @@ async fn bench(opts: &Options) -> Result<Report, String> {
     // Again at the end: a build elsewhere on the machine during the first
     // measurement would otherwise make the login target easy.
     eprintln!("loadbench: all cores hashing at once again …");
-    let parallel_hash_rate = seed::parallel_hash_rate(memory_kib, iterations, cores, 2.0)?;
-    report.parallel_hash_rates.push(parallel_hash_rate);
+    let (parallel_hash_rate, hash_share) = host::least_stolen(attempts, hash_rate).await;
+    report.parallel_hash_rates.push(parallel_hash_rate?);
+    report.hash_shares.push(hash_share);
     report.finish();
     Ok(report)
 }

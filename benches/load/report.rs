@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use crate::backend::BackendKind;
 use crate::client::Stats;
+use crate::host::HostShare;
 use crate::targets::Verdict;
 
 /// What a row is compared with.
@@ -33,6 +34,8 @@ pub struct Row {
     pub basis: Basis,
     /// Filled in by [`Report::finish`].
     pub ratio: Option<f64>,
+    /// What the host took from the run kept, and how many runs were made.
+    pub host: HostShare,
 }
 
 /// Where a row was measured and how it is compared.
@@ -63,6 +66,7 @@ impl Row {
                 .map(|cpu| stats.requests as f64 / cpu),
             basis: place.basis,
             ratio: None,
+            host: HostShare::default(),
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct Report {
     /// Hashes per second with every core hashing at once (no server
     /// involved), measured before the rounds and after them.
     pub parallel_hash_rates: Vec<f64>,
+    /// What the host took from each of those measurements.
+    pub hash_shares: Vec<HostShare>,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     /// The backends this run was asked for, in order, with a line describing each.
@@ -146,12 +152,12 @@ impl Report {
     pub fn render(&self) -> String {
         let mut out = self.render_header();
         out.push_str(
-            "| backend | scenario | users | conns | requests/s | p50 ms | p99 ms | errors | req/CPU-s | ratio |\n",
+            "| backend | scenario | users | conns | requests/s | p50 ms | p99 ms | errors | req/CPU-s | ratio | host took |\n",
         );
-        out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
         for r in &self.rows {
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
                 r.backend.label(),
                 r.scenario,
                 r.users,
@@ -161,7 +167,8 @@ impl Report {
                 r.p99_ms,
                 r.errors,
                 r.per_core.map_or("-".to_string(), |v| format!("{v:.0}")),
-                self.ratio_text(r)
+                self.ratio_text(r),
+                r.host.text()
             ));
         }
         out.push('\n');
@@ -195,7 +202,7 @@ impl Report {
         }
         out.push_str(&format!(
             "argon2id m={} KiB t={} p=1: {:.1} ms per hash; {} cores → argon2 limit {:.1} logins/s\n\
-             all {} cores hashing at once, no server: {} hashes/s (before, after the rounds) → hash capacity {:.1} ({:.0} % of the limit)\n\n",
+             all {} cores hashing at once, no server: {} hashes/s (before, after the rounds; the host took {}) → hash capacity {:.1} ({:.0} % of the limit)\n\n",
             self.argon2_memory_kib,
             self.argon2_iterations,
             self.hash_ms,
@@ -203,6 +210,7 @@ impl Report {
             self.argon2_limit(),
             self.cores,
             self.parallel_hash_rates.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>().join(", "),
+            self.hash_shares.iter().map(HostShare::text).collect::<Vec<_>>().join(", "),
             self.hash_capacity(),
             100.0 * self.hash_capacity() / self.argon2_limit()
         ));
@@ -236,6 +244,7 @@ impl Report {
                     "requests_per_cpu_second": r.per_core, "ratio": r.ratio,
                     "ratio_to": match r.basis { Basis::Ceiling => "ceiling", Basis::HashCapacity => "hash_capacity", Basis::None => "" },
                     "ratio_to_argon2_limit": (r.basis == Basis::HashCapacity).then(|| r.rps / limit),
+                    "host_steal": r.host.steal, "runs": r.host.tries,
                 })
             })
             .collect();
@@ -260,6 +269,7 @@ impl Report {
             "argon2": {"memory_kib": self.argon2_memory_kib, "iterations": self.argon2_iterations,
                        "hash_ms": self.hash_ms, "limit_logins_per_second": limit,
                        "parallel_hashes_per_second": self.parallel_hash_rates,
+                       "parallel_hash_host_steal": self.hash_shares.iter().map(|h| h.steal).collect::<Vec<_>>(),
                        "hash_capacity_per_second": self.hash_capacity()},
             "scenarios": rows,
             "servers": servers,
