@@ -107,7 +107,7 @@ async fn bench(opts: &Options) -> Result<Report, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!("loadbench: timing argon2id (m={memory_kib} KiB, t={iterations}) …");
     let hash_time = seed::median_hash_time(memory_kib, iterations, 7)?;
-    let attempts = if opts.smoke { 1 } else { host::ATTEMPTS };
+    let attempts = host::attempts(opts.smoke);
     let hash_rate = || async { seed::parallel_hash_rate(memory_kib, iterations, cores, 2.0) };
     let (parallel_hash_rate, hash_share) = host::least_stolen(attempts, hash_rate).await;
     let (shared_hash, _) = seed::hash_once(memory_kib, iterations, seed::PASSWORD)?;

@@ -135,7 +135,7 @@ pub async fn run(
     }
     if first_round && ctx.opts.wants_storm() {
         eprintln!("loadbench: {label}, {users} users: me during a login storm …");
-        let ((me, login), share) = host::least_stolen(attempts(ctx.opts), || storm(ctx, &shared)).await;
+        let ((me, login), share) = host::least_stolen(host::attempts(ctx.opts.smoke), || storm(ctx, &shared)).await;
         let me_place = place("me during login storm", STORM_ME_CONNECTIONS, Basis::Ceiling);
         let login_place = place("login storm (beside me)", PASSWORD_CONNECTIONS, Basis::HashCapacity);
         for mut row in [Row::new(me_place, &me, None), Row::new(login_place, &login, None)] {
@@ -173,14 +173,12 @@ fn warmup(opts: &Options) -> Duration {
     Duration::from_millis(if opts.smoke { 300 } else { 1_000 })
 }
 
-/// Attempts a measurement may take (one in a smoke run, whose figures mean nothing).
-fn attempts(opts: &Options) -> usize {
-    if opts.smoke { 1 } else { host::ATTEMPTS }
-}
-
 /// One scenario on its own, run again while the host takes much of the CPU.
 async fn scenario(ctx: &RunContext<'_>, server: &Server, shared: &Arc<Shared>, kind: Kind, place: RowPlace<'_>) -> Row {
-    let (mut row, share) = host::least_stolen(attempts(ctx.opts), || measure(ctx, server, shared, kind, place)).await;
+    let (mut row, share) = host::least_stolen(host::attempts(ctx.opts.smoke), || {
+        measure(ctx, server, shared, kind, place)
+    })
+    .await;
     row.host = share;
     row
 }
