@@ -122,7 +122,8 @@ fn rss_kib(pid: u32) -> Option<u64> {
 async fn a_hundred_thousand_users_export_in_flat_memory() {
     const USERS: usize = 100_000;
     let dir = tempfile::tempdir().unwrap();
-    let database_url = fresh_database(dir.path()).await;
+    let database = fresh_database(dir.path()).await;
+    let database_url = database.url.clone();
     {
         let db = zhanghao::store::connect(&database_url, 2, Duration::from_secs(10))
             .await

@@ -61,11 +61,21 @@ pub struct TestApp {
     pub _dir: tempfile::TempDir,
     /// The client IP requests come from (tests change it to dodge IP limits).
     pub peer: SocketAddr,
+    /// The database this app created (none for [`TestApp::another_node`]),
+    /// declared last so that it is dropped after the app's connections.
+    _database: Option<TestDatabase>,
 }
 
-/// A fresh database URL: a new SQLite file, or a new PostgreSQL database
-/// created through `ZHANGHAO_TEST_DATABASE_URL`.
-pub async fn fresh_database(dir: &std::path::Path) -> String {
+/// A fresh database: a new SQLite file in `dir`, or a new PostgreSQL
+/// database created through `ZHANGHAO_TEST_DATABASE_URL`, dropped again when
+/// this is (a developer's PostgreSQL would otherwise keep one per test run).
+pub struct TestDatabase {
+    pub url: String,
+    /// PostgreSQL: the admin URL it was created through, and its name.
+    created: Option<(String, String)>,
+}
+
+pub async fn fresh_database(dir: &std::path::Path) -> TestDatabase {
     match std::env::var("ZHANGHAO_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -82,9 +92,42 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
                 .expect("create test database");
             admin.close().await.ok();
             let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-            format!("{base}/{name}")
+            TestDatabase {
+                url: format!("{base}/{name}"),
+                created: Some((admin_url, name)),
+            }
         }
-        None => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+        None => TestDatabase {
+            url: format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+            created: None,
+        },
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.created.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on:
+        // the database goes on a thread of its own (FORCE ends the test's
+        // connections still open), and a failure only leaves it behind.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                use sea_orm::ConnectionTrait;
+                let admin = sea_orm::Database::connect(admin_url.as_str()).await.ok()?;
+                let done = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+                admin.close().await.ok();
+                done.ok()
+            })
+        });
+        let _ = dropped.join();
     }
 }
 
@@ -120,9 +163,13 @@ impl TestApp {
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let outbox = dir.path().join("outbox.jsonl");
-        let (database_url, clock) = match shared {
-            Some(shared) => shared,
-            None => (fresh_database(dir.path()).await, ManualClock::default()),
+        let (database, database_url, clock) = match shared {
+            Some((url, clock)) => (None, url, clock),
+            None => {
+                let database = fresh_database(dir.path()).await;
+                let url = database.url.clone();
+                (Some(database), url, ManualClock::default())
+            }
         };
         let mut argv = vec![
             "zhanghao".to_string(),
@@ -147,12 +194,12 @@ impl TestApp {
         argv.extend(args.iter().map(|a| a.to_string()));
         let settings = TestCli::try_parse_from(argv).expect("test settings").settings;
         let config = Config::from_settings(settings).expect("test config");
-        TestApp::from_config(config, dir, outbox, codes, clock).await
+        TestApp::from_config(config, (dir, database), outbox, codes, clock).await
     }
 
     async fn from_config(
         config: Config,
-        dir: tempfile::TempDir,
+        (dir, database): (tempfile::TempDir, Option<TestDatabase>),
         outbox: PathBuf,
         codes: Option<Arc<dyn CodeGenerator>>,
         clock: ManualClock,
@@ -178,6 +225,7 @@ impl TestApp {
             outbox,
             _dir: dir,
             peer: "203.0.113.7:40000".parse().unwrap(),
+            _database: database,
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::fresh_database;
+use crate::common::{TestDatabase, fresh_database};
 
 /// A running `zhanghao serve`, killed when dropped.
 struct Node {
@@ -64,10 +64,12 @@ async fn start_node_with(database_url: &str, outbox: &std::path::Path, envs: &[(
 }
 
 /// A fresh database migrated once before any node starts, as a deployment
-/// would, and the outbox the nodes share; the directory holds both.
-async fn migrated_database() -> (tempfile::TempDir, String, std::path::PathBuf) {
+/// would, and the outbox the nodes share; the directory holds both, and the
+/// first part of the answer keeps them until the test ends.
+async fn migrated_database() -> ((tempfile::TempDir, TestDatabase), String, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let database_url = fresh_database(dir.path()).await;
+    let database = fresh_database(dir.path()).await;
+    let database_url = database.url.clone();
     let outbox = dir.path().join("outbox.jsonl");
     let status = Command::new(env!("CARGO_BIN_EXE_zhanghao"))
         .arg("migrate")
@@ -76,7 +78,7 @@ async fn migrated_database() -> (tempfile::TempDir, String, std::path::PathBuf) 
         .status()
         .unwrap();
     assert!(status.success());
-    (dir, database_url, outbox)
+    ((dir, database), database_url, outbox)
 }
 
 async fn gql(node: &Node, query: &str, variables: Value) -> Value {
