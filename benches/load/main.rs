@@ -107,15 +107,10 @@ async fn bench(opts: &Options) -> Result<Report, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!("loadbench: timing argon2id (m={memory_kib} KiB, t={iterations}) …");
     let hash_time = seed::median_hash_time(memory_kib, iterations, 7)?;
-    let attempts = host::attempts(opts.smoke);
-    let hash_rate = || async { seed::parallel_hash_rate(memory_kib, iterations, cores, 2.0) };
-    let (parallel_hash_rate, hash_share) = host::least_stolen(attempts, hash_rate).await;
     let (shared_hash, _) = seed::hash_once(memory_kib, iterations, seed::PASSWORD)?;
     let mut report = Report {
         cores,
         hash_ms: hash_time.as_secs_f64() * 1000.0,
-        parallel_hash_rates: vec![parallel_hash_rate?],
-        hash_shares: vec![hash_share],
         argon2_memory_kib: memory_kib,
         argon2_iterations: iterations,
         backends: described,
@@ -126,23 +121,27 @@ async fn bench(opts: &Options) -> Result<Report, String> {
     };
     let ctx = RunContext {
         opts,
+        cores,
         argon2_memory_kib: memory_kib,
         argon2_iterations: iterations,
         shared_hash,
     };
     // Backends alternate at each user count, so the figures compared
-    // (PostgreSQL `me` ÷ SQLite `me`) are measured minutes apart, not a whole run.
+    // (PostgreSQL `me` ÷ SQLite `me`) are measured minutes apart, not a whole
+    // run; the first round's servers stay up to be measured again beside the last.
+    let mut first_rounds = Vec::new();
     for (round, &users) in opts.users.iter().enumerate() {
-        for backend in &backends {
-            round::run(&ctx, backend, round == 0, users, &mut report).await?;
+        for (nth, backend) in backends.iter().enumerate() {
+            let done = round::run(&ctx, backend, round == 0, users, &mut report).await?;
+            if round == 0 {
+                first_rounds.push(done);
+            } else if round + 1 == opts.users.len()
+                && let Some(first) = first_rounds.get(nth)
+            {
+                round::again(&ctx, first, &mut report).await;
+            }
         }
     }
-    // Again at the end: a build elsewhere on the machine during the first
-    // measurement would otherwise make the login target easy.
-    eprintln!("loadbench: all cores hashing at once again …");
-    let (parallel_hash_rate, hash_share) = host::least_stolen(attempts, hash_rate).await;
-    report.parallel_hash_rates.push(parallel_hash_rate?);
-    report.hash_shares.push(hash_share);
     report.finish();
     Ok(report)
 }

@@ -12,7 +12,7 @@ use crate::targets::Verdict;
 pub enum Basis {
     /// The `{ __typename }` requests/s of the same backend and user count.
     Ceiling,
-    /// The measured parallel-hash capacity (every core hashing, no server).
+    /// The hash capacity measured around the same round (every core hashing, server idle).
     HashCapacity,
     /// Not compared (the ceiling itself).
     None,
@@ -36,6 +36,8 @@ pub struct Row {
     pub ratio: Option<f64>,
     /// What the host took from the run kept, and how many runs were made.
     pub host: HostShare,
+    /// Measured again on the first round's server, beside the last round ([`crate::round::again`]).
+    pub again: bool,
 }
 
 /// Where a row was measured and how it is compared.
@@ -67,6 +69,7 @@ impl Row {
             basis: place.basis,
             ratio: None,
             host: HostShare::default(),
+            again: false,
         }
     }
 }
@@ -79,17 +82,23 @@ pub struct ServerRun {
     pub rss_idle_mib: f64,
     pub rss_after_mib: f64,
     pub rss_peak_mib: f64,
+    /// Hashes per second with every core hashing and the server idle,
+    /// before and after the round's scenarios, with what the host took.
+    pub hash_rates: [(f64, HostShare); 2],
+}
+
+impl ServerRun {
+    /// The round's hash capacity: the better of its two measurements, since
+    /// whatever else runs on the machine can only lower one.
+    pub fn hash_capacity(&self) -> f64 {
+        self.hash_rates.iter().map(|(rate, _)| *rate).fold(0.0, f64::max)
+    }
 }
 
 /// Everything one run measured.
 pub struct Report {
     pub cores: usize,
     pub hash_ms: f64,
-    /// Hashes per second with every core hashing at once (no server
-    /// involved), measured before the rounds and after them.
-    pub parallel_hash_rates: Vec<f64>,
-    /// What the host took from each of those measurements.
-    pub hash_shares: Vec<HostShare>,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     /// The backends this run was asked for, in order, with a line describing each.
@@ -107,16 +116,20 @@ impl Report {
         self.cores as f64 / (self.hash_ms / 1000.0)
     }
 
-    /// The hash capacity: the best of the parallel-hash measurements, since
-    /// whatever else runs on the machine can only lower one.
-    pub fn hash_capacity(&self) -> f64 {
-        self.parallel_hash_rates.iter().copied().fold(0.0, f64::max)
+    /// A row of the round itself (not measured again).
+    pub fn find(&self, backend: BackendKind, scenario: &str, users: usize) -> Option<&Row> {
+        self.find_where(backend, scenario, users, false)
     }
 
-    pub fn find(&self, backend: BackendKind, scenario: &str, users: usize) -> Option<&Row> {
+    /// A row measured again beside the last round.
+    pub fn find_again(&self, backend: BackendKind, scenario: &str, users: usize) -> Option<&Row> {
+        self.find_where(backend, scenario, users, true)
+    }
+
+    fn find_where(&self, backend: BackendKind, scenario: &str, users: usize, again: bool) -> Option<&Row> {
         self.rows
             .iter()
-            .find(|r| r.backend == backend && r.scenario == scenario && r.users == users)
+            .find(|r| r.backend == backend && r.scenario == scenario && r.users == users && r.again == again)
     }
 
     /// The servers of `backend`, in the order they ran (smallest user count first).
@@ -125,9 +138,13 @@ impl Report {
     }
 
     /// Fills in the ratios: to the ceiling of the same backend and user count
-    /// (else that backend's first ceiling), or to the measured hash capacity.
+    /// (else that backend's first ceiling), or to the same round's hash capacity.
     pub fn finish(&mut self) {
-        let capacity = self.hash_capacity();
+        let capacities: Vec<(BackendKind, usize, f64)> = self
+            .servers
+            .iter()
+            .map(|s| (s.backend, s.users, s.hash_capacity()))
+            .collect();
         let ceilings: Vec<(BackendKind, usize, f64)> = self
             .rows
             .iter()
@@ -137,7 +154,10 @@ impl Report {
         for row in &mut self.rows {
             let same_backend = || ceilings.iter().filter(|c| c.0 == row.backend);
             row.ratio = match row.basis {
-                Basis::HashCapacity => Some(row.rps / capacity),
+                Basis::HashCapacity => capacities
+                    .iter()
+                    .find(|c| c.0 == row.backend && c.1 == row.users)
+                    .map(|c| row.rps / c.2),
                 Basis::Ceiling => same_backend()
                     .find(|c| c.1 == row.users)
                     .or(same_backend().next())
@@ -159,7 +179,11 @@ impl Report {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
                 r.backend.label(),
-                r.scenario,
+                if r.again {
+                    format!("{} (again)", r.scenario)
+                } else {
+                    r.scenario.clone()
+                },
                 r.users,
                 r.connections,
                 r.rps,
@@ -174,13 +198,26 @@ impl Report {
         out.push('\n');
         for s in &self.servers {
             out.push_str(&format!(
-                "{} server with {} users: seeded in {:.1} s; RSS idle {:.1} MiB, after load {:.1} MiB, peak {:.1} MiB\n",
+                "{} server with {} users: seeded in {:.1} s; RSS idle {:.1} MiB, after load {:.1} MiB, peak {:.1} MiB; \
+                 hash capacity {:.1} ({:.0} % of the limit; {} hashes/s before, after the round, the host took {})\n",
                 s.backend.label(),
                 s.users,
                 s.seed_seconds,
                 s.rss_idle_mib,
                 s.rss_after_mib,
-                s.rss_peak_mib
+                s.rss_peak_mib,
+                s.hash_capacity(),
+                100.0 * s.hash_capacity() / self.argon2_limit(),
+                s.hash_rates
+                    .iter()
+                    .map(|(r, _)| format!("{r:.1}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s.hash_rates
+                    .iter()
+                    .map(|(_, h)| h.text())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ));
         }
         out.push('\n');
@@ -202,17 +239,13 @@ impl Report {
         }
         out.push_str(&format!(
             "argon2id m={} KiB t={} p=1: {:.1} ms per hash; {} cores → argon2 limit {:.1} logins/s\n\
-             all {} cores hashing at once, no server: {} hashes/s (before, after the rounds; the host took {}) → hash capacity {:.1} ({:.0} % of the limit)\n\n",
+             hash capacity: all {} cores hashing at once with the server idle, before and after each round (server lines)\n\n",
             self.argon2_memory_kib,
             self.argon2_iterations,
             self.hash_ms,
             self.cores,
             self.argon2_limit(),
             self.cores,
-            self.parallel_hash_rates.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>().join(", "),
-            self.hash_shares.iter().map(HostShare::text).collect::<Vec<_>>().join(", "),
-            self.hash_capacity(),
-            100.0 * self.hash_capacity() / self.argon2_limit()
         ));
         out
     }
@@ -244,7 +277,7 @@ impl Report {
                     "requests_per_cpu_second": r.per_core, "ratio": r.ratio,
                     "ratio_to": match r.basis { Basis::Ceiling => "ceiling", Basis::HashCapacity => "hash_capacity", Basis::None => "" },
                     "ratio_to_argon2_limit": (r.basis == Basis::HashCapacity).then(|| r.rps / limit),
-                    "host_steal": r.host.steal, "runs": r.host.tries,
+                    "host_steal": r.host.steal, "runs": r.host.tries, "again": r.again,
                 })
             })
             .collect();
@@ -253,7 +286,10 @@ impl Report {
             .iter()
             .map(|s| {
                 json!({"backend": s.backend.label(), "users": s.users, "seed_seconds": s.seed_seconds,
-                       "rss_idle_mib": s.rss_idle_mib, "rss_after_load_mib": s.rss_after_mib, "rss_peak_mib": s.rss_peak_mib})
+                       "rss_idle_mib": s.rss_idle_mib, "rss_after_load_mib": s.rss_after_mib, "rss_peak_mib": s.rss_peak_mib,
+                       "parallel_hashes_per_second": s.hash_rates.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+                       "parallel_hash_host_steal": s.hash_rates.iter().map(|(_, h)| h.steal).collect::<Vec<_>>(),
+                       "hash_capacity_per_second": s.hash_capacity()})
             })
             .collect();
         let backends: Vec<Value> = self
@@ -267,10 +303,7 @@ impl Report {
             "cores": self.cores,
             "backends": backends,
             "argon2": {"memory_kib": self.argon2_memory_kib, "iterations": self.argon2_iterations,
-                       "hash_ms": self.hash_ms, "limit_logins_per_second": limit,
-                       "parallel_hashes_per_second": self.parallel_hash_rates,
-                       "parallel_hash_host_steal": self.hash_shares.iter().map(|h| h.steal).collect::<Vec<_>>(),
-                       "hash_capacity_per_second": self.hash_capacity()},
+                       "hash_ms": self.hash_ms, "limit_logins_per_second": limit},
             "scenarios": rows,
             "servers": servers,
             "targets": self.checks().iter().map(|c| c.to_json()).collect::<Vec<_>>(),

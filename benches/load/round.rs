@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use crate::backend::{Backend, BackendKind, FreshDatabase};
 use crate::client::{self, Kind, Shared};
-use crate::host;
+use crate::host::{self, HostShare};
 use crate::options::{LOGIN_NUMBERS, Options};
 use crate::report::{Basis, Report, Row, RowPlace, ServerRun};
 use crate::seed;
-use crate::server::{ProcStats, Server, ServerEnv, TEST_CODE};
+use crate::server::{Server, ServerEnv, TEST_CODE};
 
 /// Connections for the token paths and the ceiling.
 const TOKEN_CONNECTIONS: usize = 16;
@@ -22,10 +22,13 @@ const STORM_ME_CONNECTIONS: usize = 4;
 /// At most ~4,000 numbers fit in one environment variable (128 KiB); the
 /// register scenario stops early rather than fail when they run out.
 const REGISTER_POOL: usize = 4_000;
+/// Seconds every core hashes for one hash-capacity measurement.
+const HASH_SECONDS: f64 = 2.0;
 
-/// What every round shares: the options and the argon2 cost.
+/// What every round shares: the options, the cores and the argon2 cost.
 pub struct RunContext<'a> {
     pub opts: &'a Options,
+    pub cores: usize,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     /// The one PHC hash every seeded user shares.
@@ -50,13 +53,16 @@ fn plan(first_round: bool) -> Vec<(&'static str, Kind, usize, Basis)> {
 }
 
 /// A round's running server, with what must outlive it. Fields drop in
-/// order: the server is killed before its database is dropped.
-struct RoundServer {
+/// order: the server is killed before its database is dropped. [`run`]
+/// hands it back so that the first round's can be measured [`again`].
+pub struct RoundServer {
     server: Server,
     _database: FreshDatabase,
     _dir: tempfile::TempDir,
     seeded: Duration,
-    login_numbers: Vec<String>,
+    backend: BackendKind,
+    users: usize,
+    shared: Arc<Shared>,
 }
 
 /// A fresh database with the schema and `users` seeded users, and the server on it.
@@ -87,36 +93,41 @@ async fn start(
     eprintln!("loadbench: {}: seeding {users} users …", backend.kind().label());
     let seeded = seed::seed_users(&env.database_url, 0, users, &ctx.shared_hash).await?;
     let server = env.start()?;
+    let shared = Arc::new(Shared {
+        addr: server.addr,
+        users,
+        login_numbers,
+        register_pool: if first_round { REGISTER_POOL } else { 0 },
+        next_register: AtomicUsize::new(0),
+    });
     Ok(RoundServer {
         server,
         _database: database,
         _dir: dir,
         seeded,
-        login_numbers,
+        backend: backend.kind(),
+        users,
+        shared,
     })
 }
 
-/// Runs one round and adds its rows and server line to `report`.
+/// Runs one round, adds its rows and server line to `report`, and hands
+/// back its server, still running.
 pub async fn run(
     ctx: &RunContext<'_>,
     backend: &Backend,
     first_round: bool,
     users: usize,
     report: &mut Report,
-) -> Result<(), String> {
+) -> Result<RoundServer, String> {
     let label = backend.kind().label();
     let round = start(ctx, backend, first_round, users).await?;
     let server = &round.server;
     // Let start-up work (migrations check, dummy hash) settle before measuring idle memory.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = server.stats();
-    let shared = Arc::new(Shared {
-        addr: server.addr,
-        users,
-        login_numbers: round.login_numbers.clone(),
-        register_pool: if first_round { REGISTER_POOL } else { 0 },
-        next_register: AtomicUsize::new(0),
-    });
+    let shared = &round.shared;
+    let capacity_before = hash_capacity(ctx).await?;
     let rows_before = report.rows.len();
     let place = |scenario, connections, basis| RowPlace {
         backend: backend.kind(),
@@ -130,12 +141,12 @@ pub async fn run(
             "loadbench: {label}, {users} users: {name} ({connections} connections, {:.0} s) …",
             ctx.opts.seconds
         );
-        let row = scenario(ctx, server, &shared, kind, place(name, connections, basis)).await;
+        let row = scenario(ctx, server, shared, kind, place(name, connections, basis)).await;
         report.rows.push(row);
     }
     if first_round && ctx.opts.wants_storm() {
         eprintln!("loadbench: {label}, {users} users: me during a login storm …");
-        let ((me, login), share) = host::least_stolen(host::attempts(ctx.opts.smoke), || storm(ctx, &shared)).await;
+        let ((me, login), share) = host::least_stolen(host::attempts(ctx.opts.smoke), || storm(ctx, shared)).await;
         let me_place = place("me during login storm", STORM_ME_CONNECTIONS, Basis::Ceiling);
         let login_place = place("login storm (beside me)", PASSWORD_CONNECTIONS, Basis::HashCapacity);
         for mut row in [Row::new(me_place, &me, None), Row::new(login_place, &login, None)] {
@@ -151,22 +162,51 @@ pub async fn run(
         ));
     }
     let after = server.stats();
-    report
-        .servers
-        .push(server_run(backend.kind(), users, round.seeded, idle, after));
-    Ok(())
-}
-
-fn server_run(backend: BackendKind, users: usize, seeded: Duration, idle: ProcStats, after: ProcStats) -> ServerRun {
+    let capacity_after = hash_capacity(ctx).await?;
     let mib = |kib: u64| kib as f64 / 1024.0;
-    ServerRun {
-        backend,
+    report.servers.push(ServerRun {
+        backend: backend.kind(),
         users,
-        seed_seconds: seeded.as_secs_f64(),
+        seed_seconds: round.seeded.as_secs_f64(),
         rss_idle_mib: mib(idle.rss_kib),
         rss_after_mib: mib(after.rss_kib),
         rss_peak_mib: mib(after.hwm_kib),
+        hash_rates: [capacity_before, capacity_after],
+    });
+    Ok(round)
+}
+
+/// `me` and `login` again on a round's server still running, measured right
+/// after the largest user count's round. The p50 growth targets compare
+/// these with that round's: seconds apart, where the first round's are many
+/// minutes apart, and this host's speed drifts by more than the 1.2× those
+/// targets allow in that time without showing any steal.
+pub async fn again(ctx: &RunContext<'_>, round: &RoundServer, report: &mut Report) {
+    let label = round.backend.label();
+    for (name, kind, connections, basis) in plan(false).into_iter().filter(|p| ctx.opts.wants(p.0)) {
+        eprintln!("loadbench: {label}, {} users again: {name} …", round.users);
+        let place = RowPlace {
+            backend: round.backend,
+            scenario: name,
+            users: round.users,
+            connections,
+            basis,
+        };
+        let mut row = scenario(ctx, &round.server, &round.shared, kind, place).await;
+        row.again = true;
+        report.rows.push(row);
     }
+}
+
+/// Hashes per second with every core hashing and the server idle, and what
+/// the host took meanwhile. Each round measures it before and after its
+/// scenarios: one figure for a whole run would mix the host's speed at its
+/// start with the last rounds' minutes later.
+async fn hash_capacity(ctx: &RunContext<'_>) -> Result<(f64, HostShare), String> {
+    let (memory_kib, iterations) = (ctx.argon2_memory_kib, ctx.argon2_iterations);
+    let rate = || async { seed::parallel_hash_rate(memory_kib, iterations, ctx.cores, HASH_SECONDS) };
+    let (rate, share) = host::least_stolen(host::attempts(ctx.opts.smoke), rate).await;
+    Ok((rate?, share))
 }
 
 fn warmup(opts: &Options) -> Duration {
