@@ -3,19 +3,23 @@
 //! thread and back (two thread wake-ups), and the writer lock is held
 //! across all of them, so on SQLite the batch goes as one multi-statement
 //! query: one round trip, the statements run in order. PostgreSQL cannot
-//! prepare several statements at once; there they run one after another.
+//! prepare several statements at once; there they run one after another,
+//! or, for a sign-in's writes, as the parts of one statement.
 
 use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement, Value, Values};
 
-use super::{Conn, Txn};
+use super::Txn;
 use crate::error::AppError;
 
 /// Writes queued for one transaction, run by [`Writes::run`] in the order queued.
 pub struct Writes {
     backend: DbBackend,
     statements: Vec<Statement>,
-    /// `users` rows the writes change, told to the transaction when they run.
-    users: Vec<i64>,
+    /// `users` rows whose sign-in bookkeeping alone the writes change, told
+    /// to the transaction when they run. (Writes that change what a token
+    /// check reads go through the `users` store's own functions, which wait
+    /// for every node; none are queued here.)
+    touched: Vec<i64>,
 }
 
 impl Writes {
@@ -24,7 +28,7 @@ impl Writes {
         Writes {
             backend: db.get_database_backend(),
             statements: Vec::new(),
-            users: Vec::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -38,9 +42,13 @@ impl Writes {
         self.statements.push(statement);
     }
 
-    /// Notes that the writes change the `users` row `id`.
-    pub(super) fn user_changed(&mut self, id: i64) {
-        self.users.push(id);
+    /// Notes that the writes change only the sign-in bookkeeping of the
+    /// `users` row `id` (when and from where it last signed in). No token
+    /// check refuses on those columns, so this node forgets the row at the
+    /// commit but does not wait for every other node to (they still learn
+    /// of it from the trigger's notification, a moment later).
+    pub(super) fn user_touched(&mut self, id: i64) {
+        self.touched.push(id);
     }
 
     /// Runs every queued write inside `txn`.
@@ -48,39 +56,46 @@ impl Writes {
         self.run_counting(txn).await.map(|_| ())
     }
 
-    /// Runs every queued write inside `txn` as part of its commit where that
-    /// saves a round trip (SQLite: they go with `COMMIT`), at once elsewhere.
-    /// For writes nothing reads before the commit; their failure then comes
-    /// from [`super::commit`], and nothing of the transaction lands.
-    pub async fn run_at_commit(self, txn: &Txn) -> Result<(), AppError> {
-        if self.backend != DbBackend::Sqlite {
-            return self.run(txn).await;
-        }
-        if let Some(statement) = joined(self.statements) {
+    /// Runs every queued write inside `txn` in one round trip: on SQLite
+    /// they go with `COMMIT`, on PostgreSQL as one statement of `WITH`
+    /// parts (see [`joined_as_one_statement`]). For writes nothing reads
+    /// before the commit and that touch different rows; on SQLite their
+    /// failure comes from [`super::commit`], and nothing of the transaction
+    /// lands.
+    pub async fn run_at_commit(mut self, txn: &Txn) -> Result<(), AppError> {
+        let statements = std::mem::take(&mut self.statements);
+        let statement = match self.backend {
+            DbBackend::Sqlite => joined(statements),
+            _ => joined_as_one_statement(statements),
+        };
+        if let Some(statement) = statement {
             txn.run_at_commit(statement).await?;
         }
-        for &id in &self.users {
-            txn.user_changed(id).await;
-        }
+        self.tell(txn);
         Ok(())
     }
 
     /// Runs every queued write inside `txn`; the rows they changed, all together.
-    pub(super) async fn run_counting(self, txn: &Txn) -> Result<u64, AppError> {
+    pub(super) async fn run_counting(mut self, txn: &Txn) -> Result<u64, AppError> {
         let mut rows = 0;
         if self.backend == DbBackend::Sqlite {
-            if let Some(statement) = joined(self.statements) {
+            if let Some(statement) = joined(std::mem::take(&mut self.statements)) {
                 rows = txn.execute_raw(statement).await?.rows_affected();
             }
         } else {
-            for statement in self.statements {
+            for statement in std::mem::take(&mut self.statements) {
                 rows += txn.execute_raw(statement).await?.rows_affected();
             }
         }
-        for &id in &self.users {
-            txn.user_changed(id).await;
-        }
+        self.tell(txn);
         Ok(rows)
+    }
+
+    /// Tells `txn` which `users` rows the writes touched.
+    fn tell(&self, txn: &Txn) {
+        for &id in &self.touched {
+            txn.user_touched(id);
+        }
     }
 }
 
@@ -100,6 +115,62 @@ pub(super) fn joined(statements: Vec<Statement>) -> Option<Statement> {
         }
     }
     Some(Statement::from_sql_and_values(backend, sql, values))
+}
+
+/// One PostgreSQL statement of all the writes: each but the last becomes a
+/// data-modifying `WITH` part, the last the main statement, and each one's
+/// `$n` placeholders are numbered on after those before it. PostgreSQL
+/// runs every part exactly once, all on one snapshot, so the parts must not
+/// read or write one another's rows.
+pub(super) fn joined_as_one_statement(statements: Vec<Statement>) -> Option<Statement> {
+    let backend = statements.first()?.db_backend;
+    let mut parts = Vec::with_capacity(statements.len());
+    let mut values: Vec<Value> = Vec::new();
+    for statement in statements {
+        parts.push(renumbered(&statement.sql, values.len()));
+        if let Some(Values(more)) = statement.values {
+            values.extend(more);
+        }
+    }
+    let main = parts.pop()?;
+    let sql = if parts.is_empty() {
+        main
+    } else {
+        let with: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(n, part)| format!("w{n} AS ({part})"))
+            .collect();
+        format!("WITH {} {main}", with.join(", "))
+    };
+    Some(Statement::from_sql_and_values(backend, sql, values))
+}
+
+/// `sql` with every `$n` placeholder outside quotes made `$(n + offset)`.
+fn renumbered(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match (quote, c) {
+            (Some(open), _) if c == open => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '$') => {
+                let mut digits = String::new();
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    digits.push(d);
+                }
+                match digits.parse::<usize>() {
+                    Ok(number) => out.push_str(&(number + offset).to_string()),
+                    Err(_) => out.push_str(&digits),
+                }
+            }
+            (None, _) => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -124,5 +195,36 @@ mod tests {
         let values: Vec<Value> = joined.values.unwrap().0;
         assert_eq!(values, vec![Value::from(1), Value::from(2), Value::from("z")]);
         assert!(super::joined(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn postgres_statements_join_as_with_parts_numbered_on() {
+        let delete = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM \"a\" WHERE \"key\" IN ($1, $2)",
+            ["k".into(), "l".into()],
+        );
+        let update = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE \"u\" SET \"note\" = 'costs $5', \"n\" = $1 WHERE \"id\" = $2",
+            [3.into(), 4.into()],
+        );
+        let insert =
+            Statement::from_sql_and_values(DbBackend::Postgres, "INSERT INTO \"b$1\" (y) VALUES ($1)", ["z".into()]);
+        let joined = super::joined_as_one_statement(vec![delete, update, insert]).unwrap();
+        assert_eq!(
+            joined.sql,
+            "WITH w0 AS (DELETE FROM \"a\" WHERE \"key\" IN ($1, $2)), \
+             w1 AS (UPDATE \"u\" SET \"note\" = 'costs $5', \"n\" = $3 WHERE \"id\" = $4) \
+             INSERT INTO \"b$1\" (y) VALUES ($5)"
+        );
+        let values: Vec<Value> = joined.values.unwrap().0;
+        assert_eq!(values, vec!["k".into(), "l".into(), 3.into(), 4.into(), "z".into()]);
+        let alone = Statement::from_sql_and_values(DbBackend::Postgres, "DELETE FROM b WHERE x = $1", [1.into()]);
+        assert_eq!(
+            super::joined_as_one_statement(vec![alone]).unwrap().sql,
+            "DELETE FROM b WHERE x = $1"
+        );
+        assert!(super::joined_as_one_statement(Vec::new()).is_none());
     }
 }

@@ -41,8 +41,12 @@ pub struct Txn {
     inner: Inner,
     /// The pool it came from: where the roll call after its commit goes.
     pool: DatabaseConnection,
-    /// Users whose rows this transaction changed: forgotten once it commits.
+    /// Users whose rows this transaction changed: forgotten once it commits,
+    /// on every node before the commit returns.
     changed: StdMutex<Vec<i64>>,
+    /// Users whose sign-in bookkeeping alone it changed: forgotten on this
+    /// node once it commits (see [`super::Writes::user_touched`]).
+    touched: StdMutex<Vec<i64>>,
     users: Arc<UserCache>,
 }
 
@@ -113,6 +117,7 @@ pub async fn begin(db: &Db) -> Result<Txn, AppError> {
         inner,
         pool: db.conn.clone(),
         changed: StdMutex::new(Vec::new()),
+        touched: StdMutex::new(Vec::new()),
         users: db.users.clone(),
     })
 }
@@ -123,12 +128,17 @@ pub async fn commit(txn: Txn) -> Result<(), AppError> {
         inner,
         pool,
         changed,
+        touched,
         users,
     } = txn;
     let changed = changed.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let touched = touched.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     match inner {
         Inner::Sqlite(txn) => txn.commit().await.map_err(exec_err)?,
         Inner::Postgres(txn) => txn.commit().await?,
+    }
+    for id in touched {
+        users.forget(id);
     }
     users.committed(&pool, &changed).await;
     Ok(())
@@ -138,7 +148,6 @@ impl Txn {
     /// Runs `stmt` with the commit where that saves a round trip (SQLite),
     /// at once otherwise; on SQLite its failure is the commit's.
     pub(super) async fn run_at_commit(&self, stmt: Statement) -> Result<(), DbErr> {
-        // `Writes` sends PostgreSQL's statements one by one through `run`.
         match &self.inner {
             Inner::Sqlite(txn) => {
                 txn.queue(stmt).await;
@@ -167,6 +176,15 @@ impl Conn for Txn {
     async fn user_changed(&self, id: i64) {
         let mut changed = self.changed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         changed.push(id);
+    }
+}
+
+impl Txn {
+    /// The sign-in bookkeeping of `users` row `id` was written in this
+    /// transaction: this node forgets the row once it commits.
+    pub(super) fn user_touched(&self, id: i64) {
+        let mut touched = self.touched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        touched.push(id);
     }
 }
 

@@ -186,7 +186,7 @@ pub fn touch_login(writes: &mut Writes, id: i64, ip: Option<String>, now: DateTi
             .col_expr(Column::LastLoginIp, Expr::value(ip))
             .filter(Column::Id.eq(id)),
     );
-    writes.user_changed(id);
+    writes.user_touched(id);
 }
 
 /// Attaches a mobile proven by a code; a taken one is ACCOUNT_EXISTS.

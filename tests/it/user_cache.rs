@@ -113,6 +113,34 @@ async fn a_sign_out_everywhere_on_one_node_is_refused_by_the_next_request_on_the
     }
 }
 
+/// A sign-in's time is bookkeeping, not a revocation: the node that signed
+/// in shows it at once, and the other forgets its cached row when the
+/// database tells it (PostgreSQL: the trigger's notification, a moment
+/// later; the sign-in does not wait for it).
+#[tokio::test]
+async fn a_sign_in_time_reaches_the_other_nodes_cache() {
+    const LAST: &str = "{ me { lastLoginAt } }";
+    let a = TestApp::new().await;
+    let b = a.another_node(&[]).await;
+    let first = access(&a.register_username("alice", "a-good-password").await);
+    let (_, before) = b.gql_as(&first, LAST, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = access(&a.login("alice", "a-good-password").await);
+    let (_, on_a) = a.gql_as(&token, LAST, json!({})).await;
+    let signed_in = on_a["data"]["me"]["lastLoginAt"].clone();
+    assert!(signed_in.is_string(), "{on_a}");
+    assert_ne!(signed_in, before["data"]["me"]["lastLoginAt"], "{before}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(if is_postgres() { 2 } else { 0 });
+    loop {
+        let (_, on_b) = b.gql_as(&first, LAST, json!({})).await;
+        if on_b["data"]["me"]["lastLoginAt"] == signed_in {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "B still shows {on_b}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_row_changed_by_hand_in_the_database_is_not_served_from_the_cache() {
     let app = TestApp::new().await;
@@ -147,6 +175,11 @@ async fn a_cached_token_check_does_not_touch_the_database() {
     let app = TestApp::new().await;
     let alice = access(&app.register_username("alice", "a-good-password").await);
     let bob = access(&app.register_username("bob", "a-good-password").await);
+    // Sign-ups do not wait for the notifications of their sign-in times; a
+    // change that waits for the roll call makes sure none comes in after
+    // the row is cached (PostgreSQL delivers them in commit order).
+    let (_, body) = app.gql_as(&alice, NICKNAME, json!({"n": "Alice"})).await;
+    assert!(body["errors"].is_null(), "{body}");
     assert!(me(&app, &alice).await.is_ok());
     assert!(zhanghao::store::user_cache_trusted(&app.state.db));
     app.state.db.clone().close().await.unwrap();
