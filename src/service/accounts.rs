@@ -336,8 +336,8 @@ impl Accounts {
         })
     }
 
-    /// Writes what every sign-in writes, in `txn` and together (on SQLite,
-    /// sent with its `COMMIT`): the end of `user`'s password failure streaks (with
+    /// Writes what every sign-in writes, in `txn` and together, sent with
+    /// its commit: the end of `user`'s password failure streaks (with
     /// `clear_failures`), the login time, the history when `method` is a
     /// sign-in (not a sign-up), and a new session, whose tokens it answers.
     pub async fn write_sign_in(
@@ -357,7 +357,7 @@ impl Accounts {
             self.sign_ins.succeeded(&mut writes, method, user.id, meta);
         }
         let tokens = self.tokens.issue_to(&mut writes, user, meta)?;
-        writes.run_at_commit(txn).await?;
+        writes.run_at_commit(txn).await;
         Ok(tokens)
     }
 }

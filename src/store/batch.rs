@@ -56,23 +56,22 @@ impl Writes {
         self.run_counting(txn).await.map(|_| ())
     }
 
-    /// Runs every queued write inside `txn` in one round trip: on SQLite
-    /// they go with `COMMIT`, on PostgreSQL as one statement of `WITH`
-    /// parts (see [`joined_as_one_statement`]). For writes nothing reads
-    /// before the commit and that touch different rows; on SQLite their
-    /// failure comes from [`super::commit`], and nothing of the transaction
-    /// lands.
-    pub async fn run_at_commit(mut self, txn: &Txn) -> Result<(), AppError> {
+    /// Runs every queued write inside `txn` with its commit, in the
+    /// commit's round trip: on SQLite they go with `COMMIT`, on PostgreSQL
+    /// as one statement of `WITH` parts (see [`joined_as_one_statement`]),
+    /// alone when the transaction sent nothing else. For writes nothing
+    /// reads before the commit and that touch different rows; their failure
+    /// comes from [`super::commit`], and nothing of the transaction lands.
+    pub async fn run_at_commit(mut self, txn: &Txn) {
         let statements = std::mem::take(&mut self.statements);
         let statement = match self.backend {
             DbBackend::Sqlite => joined(statements),
             _ => joined_as_one_statement(statements),
         };
         if let Some(statement) = statement {
-            txn.run_at_commit(statement).await?;
+            txn.run_at_commit(statement).await;
         }
         self.tell(txn);
-        Ok(())
     }
 
     /// Runs every queued write inside `txn`; the rows they changed, all together.

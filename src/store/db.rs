@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
-    Statement, TransactionTrait,
+    Statement,
 };
 
+use super::pg_txn::PgTxn;
 use super::sqlite_txn::{self, SqliteTxn, SqliteWriter, WriteTurn};
 use super::user_cache::UserCache;
 use crate::error::AppError;
@@ -50,11 +51,11 @@ pub struct Txn {
     users: Arc<UserCache>,
 }
 
-/// SQLite's transactions are this module's own (see `sqlite_txn`); the
-/// others are sea-orm's.
+/// Both backends' transactions are this module's own (see `sqlite_txn` and
+/// `pg_txn`), around sea-orm's connections.
 enum Inner {
     Sqlite(SqliteTxn),
-    Postgres(DatabaseTransaction),
+    Postgres(PgTxn),
 }
 
 /// A connection that can tell the user cache a row changed: the pool (the
@@ -111,7 +112,7 @@ impl Db {
 pub async fn begin(db: &Db) -> Result<Txn, AppError> {
     let inner = match db.write_turn().await? {
         Some(turn) => Inner::Sqlite(SqliteTxn::open(turn)),
-        None => Inner::Postgres(db.conn.begin().await?),
+        None => Inner::Postgres(PgTxn::new()),
     };
     Ok(Txn {
         inner,
@@ -135,7 +136,7 @@ pub async fn commit(txn: Txn) -> Result<(), AppError> {
     let touched = touched.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     match inner {
         Inner::Sqlite(txn) => txn.commit().await.map_err(exec_err)?,
-        Inner::Postgres(txn) => txn.commit().await?,
+        Inner::Postgres(txn) => txn.commit(&pool).await?,
     }
     for id in touched {
         users.forget(id);
@@ -145,16 +146,19 @@ pub async fn commit(txn: Txn) -> Result<(), AppError> {
 }
 
 impl Txn {
-    /// Runs `stmt` with the commit where that saves a round trip (SQLite),
-    /// at once otherwise; on SQLite its failure is the commit's.
-    pub(super) async fn run_at_commit(&self, stmt: Statement) -> Result<(), DbErr> {
+    /// Runs `stmt` with the commit, after every other statement of the
+    /// transaction, in the commit's round trip where there is one; its
+    /// failure is the commit's.
+    pub(super) async fn run_at_commit(&self, stmt: Statement) {
         match &self.inner {
-            Inner::Sqlite(txn) => {
-                txn.queue(stmt).await;
-                Ok(())
-            }
-            Inner::Postgres(txn) => txn.execute_raw(stmt).await.map(|_| ()),
+            Inner::Sqlite(txn) => txn.queue(stmt).await,
+            Inner::Postgres(txn) => txn.run_at_commit(stmt),
         }
+    }
+
+    /// PostgreSQL: the transaction, begun now if nothing has begun it yet.
+    async fn postgres<'a>(&'a self, txn: &'a PgTxn) -> Result<&'a DatabaseTransaction, DbErr> {
+        txn.open(&self.pool).await
     }
 }
 
@@ -247,28 +251,28 @@ impl ConnectionTrait for Txn {
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         match &self.inner {
             Inner::Sqlite(txn) => txn.run(stmt).await.map(sqlite_txn::exec_result).map_err(exec_err),
-            Inner::Postgres(txn) => txn.execute_raw(stmt).await,
+            Inner::Postgres(txn) => self.postgres(txn).await?.execute_raw(stmt).await,
         }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         match &self.inner {
             Inner::Sqlite(_) => self.execute_raw(Statement::from_string(DbBackend::Sqlite, sql)).await,
-            Inner::Postgres(txn) => txn.execute_unprepared(sql).await,
+            Inner::Postgres(txn) => self.postgres(txn).await?.execute_unprepared(sql).await,
         }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match &self.inner {
             Inner::Sqlite(txn) => Ok(txn.run(stmt).await.map_err(query_err)?.rows.into_iter().next()),
-            Inner::Postgres(txn) => txn.query_one_raw(stmt).await,
+            Inner::Postgres(txn) => self.postgres(txn).await?.query_one_raw(stmt).await,
         }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match &self.inner {
             Inner::Sqlite(txn) => Ok(txn.run(stmt).await.map_err(query_err)?.rows),
-            Inner::Postgres(txn) => txn.query_all_raw(stmt).await,
+            Inner::Postgres(txn) => self.postgres(txn).await?.query_all_raw(stmt).await,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod erasure;
 pub mod events;
 pub mod login_events;
 pub mod oauth_states;
+mod pg_txn;
 pub mod sessions;
 pub mod settings;
 pub mod signing_keys;
