@@ -31,6 +31,8 @@ pub struct Row {
     pub errors: u64,
     /// Requests per CPU-second of the server process (all its threads).
     pub per_core: Option<f64>,
+    /// The CPU the measured part cost, where it was counted.
+    pub cpu: Option<CpuSpent>,
     pub basis: Basis,
     /// Filled in by [`Report::finish`].
     pub ratio: Option<f64>,
@@ -38,6 +40,17 @@ pub struct Row {
     pub host: HostShare,
     /// Measured again on the first round's server, beside the last round ([`crate::round::again`]).
     pub again: bool,
+}
+
+/// CPU seconds spent during a scenario's measured part.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuSpent {
+    /// The server process, all its threads.
+    pub server: f64,
+    /// Of that, its password hashing threads.
+    pub hashing: f64,
+    /// A PostgreSQL server on this machine (all its processes), for PostgreSQL rows.
+    pub postgres: Option<f64>,
 }
 
 /// Where a row was measured and how it is compared.
@@ -51,8 +64,8 @@ pub struct RowPlace<'a> {
 }
 
 impl Row {
-    /// A row from a scenario's statistics; `server_cpu` = server CPU-seconds spent in it.
-    pub fn new(place: RowPlace<'_>, stats: &Stats, server_cpu: Option<f64>) -> Row {
+    /// A row from a scenario's statistics and the CPU spent in it.
+    pub fn new(place: RowPlace<'_>, stats: &Stats, cpu: Option<CpuSpent>) -> Row {
         Row {
             backend: place.backend,
             scenario: place.scenario.to_string(),
@@ -63,9 +76,11 @@ impl Row {
             p50_ms: stats.quantile_ms(0.50),
             p99_ms: stats.quantile_ms(0.99),
             errors: stats.errors,
-            per_core: server_cpu
+            per_core: cpu
+                .map(|cpu| cpu.server)
                 .filter(|cpu| *cpu > 0.0)
                 .map(|cpu| stats.requests as f64 / cpu),
+            cpu,
             basis: place.basis,
             ratio: None,
             host: HostShare::default(),
@@ -221,6 +236,7 @@ impl Report {
             ));
         }
         out.push('\n');
+        out.push_str(&self.render_login_cpu());
         for c in self.checks() {
             let line = match c.verdict {
                 Verdict::Holds => format!("target {}: {} (holds)\n", c.name, c.value),
@@ -248,6 +264,53 @@ impl Report {
             self.cores,
         ));
         out
+    }
+
+    /// Where each password login's CPU went, beside what a hash cost when
+    /// measured alone: a login can only reach the hash capacity if hashing
+    /// gets every core and runs as fast as it did there.
+    fn render_login_cpu(&self) -> String {
+        let mut out = String::from(
+            "| backend | scenario | users | hashing ms | rest of server ms | PostgreSQL ms | CPU share hashing | hash cost ÷ capacity's |\n\
+             |---|---|---:|---:|---:|---:|---:|---:|\n",
+        );
+        let mut any = false;
+        for r in self
+            .rows
+            .iter()
+            .filter(|r| r.basis == Basis::HashCapacity && r.requests > 0)
+        {
+            let (Some(cpu), Some(capacity)) = (r.cpu, self.capacity_of(r)) else {
+                continue;
+            };
+            any = true;
+            let per = |seconds: f64| 1000.0 * seconds / r.requests as f64;
+            let postgres = cpu.postgres.map(per);
+            let total = cpu.server + cpu.postgres.unwrap_or(0.0);
+            let alone_ms = 1000.0 * self.cores as f64 / capacity;
+            out.push_str(&format!(
+                "| {} | {}{} | {} | {:.2} | {:.2} | {} | {:.1} % | {:.2} |\n",
+                r.backend.label(),
+                r.scenario,
+                if r.again { " (again)" } else { "" },
+                r.users,
+                per(cpu.hashing),
+                per(cpu.server - cpu.hashing),
+                postgres.map_or("-".to_string(), |ms| format!("{ms:.2}")),
+                100.0 * cpu.hashing / total,
+                per(cpu.hashing) / alone_ms,
+            ));
+        }
+        out.push('\n');
+        if any { out } else { String::new() }
+    }
+
+    /// The hash capacity of the round `row` was measured in.
+    fn capacity_of(&self, row: &Row) -> Option<f64> {
+        self.servers
+            .iter()
+            .find(|s| s.backend == row.backend && s.users == row.users)
+            .map(ServerRun::hash_capacity)
     }
 
     fn ratio_text(&self, row: &Row) -> String {
@@ -278,6 +341,7 @@ impl Report {
                     "ratio_to": match r.basis { Basis::Ceiling => "ceiling", Basis::HashCapacity => "hash_capacity", Basis::None => "" },
                     "ratio_to_argon2_limit": (r.basis == Basis::HashCapacity).then(|| r.rps / limit),
                     "host_steal": r.host.steal, "runs": r.host.tries, "again": r.again,
+                    "cpu_seconds": r.cpu.map(|c| json!({"server": c.server, "hashing": c.hashing, "postgres": c.postgres})),
                 })
             })
             .collect();

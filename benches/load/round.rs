@@ -9,9 +9,9 @@ use crate::backend::{Backend, BackendKind, FreshDatabase};
 use crate::client::{self, Kind, Shared};
 use crate::host::{self, HostShare};
 use crate::options::{LOGIN_NUMBERS, Options};
-use crate::report::{Basis, Report, Row, RowPlace, ServerRun};
+use crate::report::{Basis, CpuSpent, Report, Row, RowPlace, ServerRun};
 use crate::seed;
-use crate::server::{Server, ServerEnv, TEST_CODE};
+use crate::server::{self, Server, ServerEnv, TEST_CODE};
 
 /// Connections for the token paths and the ceiling.
 const TOKEN_CONNECTIONS: usize = 16;
@@ -227,11 +227,20 @@ async fn scenario(ctx: &RunContext<'_>, server: &Server, shared: &Arc<Shared>, k
 async fn measure(ctx: &RunContext<'_>, server: &Server, shared: &Arc<Shared>, kind: Kind, place: RowPlace<'_>) -> Row {
     let duration = Duration::from_secs_f64(ctx.opts.seconds);
     let warmup = warmup(ctx.opts);
-    let before = server.stats();
+    let postgres = || (place.backend == BackendKind::Postgres).then(server::postgres_cpu_seconds);
+    let (before, postgres_before) = (server.stats(), postgres());
     let stats = client::run(shared.clone(), kind, place.connections, warmup, duration).await;
+    let (after, postgres_after) = (server.stats(), postgres());
     // CPU is counted over warm-up too; scale it to the measured part.
-    let cpu =
-        (server.stats().cpu_seconds - before.cpu_seconds) * duration.as_secs_f64() / (duration + warmup).as_secs_f64();
+    let measured = duration.as_secs_f64() / (duration + warmup).as_secs_f64();
+    let cpu = CpuSpent {
+        server: (after.cpu_seconds - before.cpu_seconds) * measured,
+        hashing: (after.hash_cpu_seconds - before.hash_cpu_seconds) * measured,
+        postgres: postgres_before
+            .zip(postgres_after)
+            .map(|(before, after)| (after - before) * measured)
+            .filter(|cpu| *cpu > 0.0),
+    };
     Row::new(place, &stats, Some(cpu))
 }
 

@@ -98,6 +98,8 @@ pub struct ProcStats {
     pub hwm_kib: u64,
     /// User + system CPU time since start, seconds.
     pub cpu_seconds: f64,
+    /// The part of it spent by the password hashing threads (`argon2-<n>`).
+    pub hash_cpu_seconds: f64,
 }
 
 impl Server {
@@ -132,17 +134,52 @@ pub fn proc_stats(dir: &str) -> ProcStats {
             .and_then(|kib| kib.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, counted
-    // after the ")" that ends the command name. Linux uses 100 ticks a second.
-    let stat = std::fs::read_to_string(Path::new(dir).join("stat")).unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     ProcStats {
         rss_kib: field("VmRSS:"),
         hwm_kib: field("VmHWM:"),
-        cpu_seconds: (ticks(11) + ticks(12)) as f64 / 100.0,
+        cpu_seconds: cpu_of(&Path::new(dir).join("stat")).map_or(0.0, |(_, cpu)| cpu),
+        hash_cpu_seconds: threads_cpu(dir, "argon2-"),
     }
+}
+
+/// CPU seconds of the threads of the process at `dir` whose names start with `prefix`.
+fn threads_cpu(dir: &str, prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(Path::new(dir).join("task")) else {
+        return 0.0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| cpu_of(&task.path().join("stat")))
+        .filter(|(name, _)| name.starts_with(prefix))
+        .map(|(_, cpu)| cpu)
+        .sum()
+}
+
+/// CPU seconds so far of every process named `postgres` on this machine: a
+/// PostgreSQL server on loopback shares the cores with the server under test.
+pub fn postgres_cpu_seconds() -> f64 {
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    processes
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|entry| cpu_of(&entry.path().join("stat")))
+        .filter(|(name, _)| name == "postgres")
+        .map(|(_, cpu)| cpu)
+        .sum()
+}
+
+/// The command name and the user + system CPU seconds of a /proc `stat`
+/// file: fields 14 and 15 (utime, stime) in clock ticks, counted after the
+/// ")" that ends the name. Linux uses 100 ticks a second.
+fn cpu_of(stat: &Path) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(stat).ok()?;
+    let (head, after_name) = stat.rsplit_once(')')?;
+    let name = head.split_once('(').map_or("", |(_, name)| name).to_string();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    Some((name, (ticks(11) + ticks(12)) as f64 / 100.0))
 }
 
 fn free_port() -> Result<SocketAddr, String> {
