@@ -33,6 +33,8 @@ pub struct Row {
     pub per_core: Option<f64>,
     /// The CPU the measured part cost, where it was counted.
     pub cpu: Option<CpuSpent>,
+    /// Password rows: the hash capacity measured right before and after.
+    pub capacity_beside: Option<[f64; 2]>,
     pub basis: Basis,
     /// Filled in by [`Report::finish`].
     pub ratio: Option<f64>,
@@ -81,6 +83,7 @@ impl Row {
                 .filter(|cpu| *cpu > 0.0)
                 .map(|cpu| stats.requests as f64 / cpu),
             cpu,
+            capacity_beside: None,
             basis: place.basis,
             ratio: None,
             host: HostShare::default(),
@@ -153,26 +156,20 @@ impl Report {
     }
 
     /// Fills in the ratios: to the ceiling of the same backend and user count
-    /// (else that backend's first ceiling), or to the same round's hash capacity.
+    /// (else that backend's first ceiling), or to the hash capacity measured
+    /// beside the row (else its round's).
     pub fn finish(&mut self) {
-        let capacities: Vec<(BackendKind, usize, f64)> = self
-            .servers
-            .iter()
-            .map(|s| (s.backend, s.users, s.hash_capacity()))
-            .collect();
+        let capacities: Vec<Option<f64>> = self.rows.iter().map(|row| self.capacity_of(row)).collect();
         let ceilings: Vec<(BackendKind, usize, f64)> = self
             .rows
             .iter()
             .filter(|r| r.scenario == "{ __typename }")
             .map(|r| (r.backend, r.users, r.rps))
             .collect();
-        for row in &mut self.rows {
+        for (row, capacity) in self.rows.iter_mut().zip(capacities) {
             let same_backend = || ceilings.iter().filter(|c| c.0 == row.backend);
             row.ratio = match row.basis {
-                Basis::HashCapacity => capacities
-                    .iter()
-                    .find(|c| c.0 == row.backend && c.1 == row.users)
-                    .map(|c| row.rps / c.2),
+                Basis::HashCapacity => capacity.map(|capacity| row.rps / capacity),
                 Basis::Ceiling => same_backend()
                     .find(|c| c.1 == row.users)
                     .or(same_backend().next())
@@ -255,7 +252,8 @@ impl Report {
         }
         out.push_str(&format!(
             "argon2id m={} KiB t={} p=1: {:.1} ms per hash; {} cores → argon2 limit {:.1} logins/s\n\
-             hash capacity: all {} cores hashing at once with the server idle, before and after each round (server lines)\n\n",
+             hash capacity: all {} cores hashing at once with the server idle, before and after each round (server lines)\n\
+             and right before and after each password scenario: the yardstick of its ratio\n\n",
             self.argon2_memory_kib,
             self.argon2_iterations,
             self.hash_ms,
@@ -271,8 +269,8 @@ impl Report {
     /// gets every core and runs as fast as it did there.
     fn render_login_cpu(&self) -> String {
         let mut out = String::from(
-            "| backend | scenario | users | hashing ms | rest of server ms | PostgreSQL ms | CPU share hashing | hash cost ÷ capacity's |\n\
-             |---|---|---:|---:|---:|---:|---:|---:|\n",
+            "| backend | scenario | users | hashing ms | rest of server ms | PostgreSQL ms | CPU share hashing | capacity beside | hash cost ÷ capacity's |\n\
+             |---|---|---:|---:|---:|---:|---:|---|---:|\n",
         );
         let mut any = false;
         for r in self
@@ -289,7 +287,7 @@ impl Report {
             let total = cpu.server + cpu.postgres.unwrap_or(0.0);
             let alone_ms = 1000.0 * self.cores as f64 / capacity;
             out.push_str(&format!(
-                "| {} | {}{} | {} | {:.2} | {:.2} | {} | {:.1} % | {:.2} |\n",
+                "| {} | {}{} | {} | {:.2} | {:.2} | {} | {:.1} % | {} | {:.2} |\n",
                 r.backend.label(),
                 r.scenario,
                 if r.again { " (again)" } else { "" },
@@ -298,6 +296,8 @@ impl Report {
                 per(cpu.server - cpu.hashing),
                 postgres.map_or("-".to_string(), |ms| format!("{ms:.2}")),
                 100.0 * cpu.hashing / total,
+                r.capacity_beside
+                    .map_or("-".to_string(), |[before, after]| format!("{before:.1}, {after:.1}")),
                 per(cpu.hashing) / alone_ms,
             ));
         }
@@ -305,12 +305,16 @@ impl Report {
         if any { out } else { String::new() }
     }
 
-    /// The hash capacity of the round `row` was measured in.
+    /// The hash capacity `row` is judged by: the better of the two measured
+    /// beside it, else its round's.
     fn capacity_of(&self, row: &Row) -> Option<f64> {
-        self.servers
-            .iter()
-            .find(|s| s.backend == row.backend && s.users == row.users)
-            .map(ServerRun::hash_capacity)
+        let beside = row.capacity_beside.map(|[before, after]| before.max(after));
+        beside.or_else(|| {
+            self.servers
+                .iter()
+                .find(|s| s.backend == row.backend && s.users == row.users)
+                .map(ServerRun::hash_capacity)
+        })
     }
 
     fn ratio_text(&self, row: &Row) -> String {
@@ -341,6 +345,7 @@ impl Report {
                     "ratio_to": match r.basis { Basis::Ceiling => "ceiling", Basis::HashCapacity => "hash_capacity", Basis::None => "" },
                     "ratio_to_argon2_limit": (r.basis == Basis::HashCapacity).then(|| r.rps / limit),
                     "host_steal": r.host.steal, "runs": r.host.tries, "again": r.again,
+                    "hash_capacity_beside": r.capacity_beside,
                     "cpu_seconds": r.cpu.map(|c| json!({"server": c.server, "hashing": c.hashing, "postgres": c.postgres})),
                 })
             })

@@ -214,12 +214,19 @@ fn warmup(opts: &Options) -> Duration {
 }
 
 /// One scenario on its own, run again while the host takes much of the CPU.
+/// A password scenario has the hash capacity measured right before and
+/// after it too: this host's hash speed drifts by a quarter within one
+/// round without any steal (6 Dec: 87.9, then 111.3 hashes/s around one).
 async fn scenario(ctx: &RunContext<'_>, server: &Server, shared: &Arc<Shared>, kind: Kind, place: RowPlace<'_>) -> Row {
+    let beside = place.basis == Basis::HashCapacity;
+    let before = if beside { hash_capacity(ctx).await.ok() } else { None };
     let (mut row, share) = host::least_stolen(host::attempts(ctx.opts.smoke), || {
         measure(ctx, server, shared, kind, place)
     })
     .await;
+    let after = if beside { hash_capacity(ctx).await.ok() } else { None };
     row.host = share;
+    row.capacity_beside = before.zip(after).map(|((before, _), (after, _))| [before, after]);
     row
 }
 
