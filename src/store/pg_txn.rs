@@ -62,3 +62,88 @@ impl PgTxn {
         txn.commit().await
     }
 }
+
+/// Runs against `ZHANGHAO_TEST_DATABASE_URL` (PostgreSQL's test run), in a
+/// table of its own; on SQLite's run there is nothing to test.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+
+    use super::PgTxn;
+
+    async fn rows(pool: &DatabaseConnection, table: &str) -> Vec<i32> {
+        let sql = format!("SELECT id FROM {table} ORDER BY id");
+        let found = pool
+            .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await
+            .unwrap();
+        found.iter().map(|row| row.try_get("", "id").unwrap()).collect()
+    }
+
+    fn insert(table: &str, id: i32) -> Statement {
+        Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("INSERT INTO {table} (id) VALUES ($1)"),
+            [id.into()],
+        )
+    }
+
+    #[tokio::test]
+    async fn kept_statements_land_with_the_commit_and_only_with_it() {
+        let Some(url) = std::env::var("ZHANGHAO_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return;
+        };
+        let pool = Database::connect(url.as_str()).await.unwrap();
+        let table = format!("pg_txn_test_{}", uuid::Uuid::new_v4().simple());
+        let create = format!("CREATE TABLE {table} (id INT PRIMARY KEY)");
+        pool.execute_unprepared(&create).await.unwrap();
+
+        // Never begun, one statement kept: sent alone, autocommitted.
+        let txn = PgTxn::new();
+        txn.run_at_commit(insert(&table, 1));
+        assert_eq!(
+            rows(&pool, &table).await,
+            Vec::<i32>::new(),
+            "nothing before the commit"
+        );
+        txn.commit(&pool).await.unwrap();
+        assert_eq!(rows(&pool, &table).await, vec![1]);
+
+        // Never begun, two kept: one transaction.
+        let txn = PgTxn::new();
+        txn.run_at_commit(insert(&table, 2));
+        txn.run_at_commit(insert(&table, 1));
+        assert!(txn.commit(&pool).await.is_err(), "the second one is a duplicate");
+        assert_eq!(rows(&pool, &table).await, vec![1], "so the first did not land either");
+
+        // Begun by a statement, kept one run after it, then dropped: nothing lands.
+        let txn = PgTxn::new();
+        txn.open(&pool)
+            .await
+            .unwrap()
+            .execute_raw(insert(&table, 3))
+            .await
+            .unwrap();
+        txn.run_at_commit(insert(&table, 4));
+        drop(txn);
+        assert_eq!(rows(&pool, &table).await, vec![1]);
+
+        // Begun by a statement, committed: both land.
+        let txn = PgTxn::new();
+        txn.open(&pool)
+            .await
+            .unwrap()
+            .execute_raw(insert(&table, 5))
+            .await
+            .unwrap();
+        txn.run_at_commit(insert(&table, 6));
+        txn.commit(&pool).await.unwrap();
+        assert_eq!(rows(&pool, &table).await, vec![1, 5, 6]);
+
+        pool.execute_unprepared(&format!("DROP TABLE {table}")).await.unwrap();
+    }
+}
