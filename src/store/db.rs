@@ -156,6 +156,13 @@ impl Txn {
         }
     }
 
+    /// The sign-in bookkeeping of `users` row `id` was written in this
+    /// transaction: this node forgets the row once it commits.
+    pub(super) fn user_touched(&self, id: i64) {
+        let mut touched = self.touched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        touched.push(id);
+    }
+
     /// PostgreSQL: the transaction, begun now if nothing has begun it yet.
     async fn postgres<'a>(&'a self, txn: &'a PgTxn) -> Result<&'a DatabaseTransaction, DbErr> {
         txn.open(&self.pool).await
@@ -180,15 +187,6 @@ impl Conn for Txn {
     async fn user_changed(&self, id: i64) {
         let mut changed = self.changed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         changed.push(id);
-    }
-}
-
-impl Txn {
-    /// The sign-in bookkeeping of `users` row `id` was written in this
-    /// transaction: this node forgets the row once it commits.
-    pub(super) fn user_touched(&self, id: i64) {
-        let mut touched = self.touched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        touched.push(id);
     }
 }
 

@@ -89,6 +89,18 @@ mod tests {
         )
     }
 
+    /// A transaction begun by inserting `id`.
+    async fn begun_with(pool: &DatabaseConnection, table: &str, id: i32) -> PgTxn {
+        let txn = PgTxn::new();
+        txn.open(pool)
+            .await
+            .unwrap()
+            .execute_raw(insert(table, id))
+            .await
+            .unwrap();
+        txn
+    }
+
     #[tokio::test]
     async fn kept_statements_land_with_the_commit_and_only_with_it() {
         let Some(url) = std::env::var("ZHANGHAO_TEST_DATABASE_URL")
@@ -121,25 +133,13 @@ mod tests {
         assert_eq!(rows(&pool, &table).await, vec![1], "so the first did not land either");
 
         // Begun by a statement, kept one run after it, then dropped: nothing lands.
-        let txn = PgTxn::new();
-        txn.open(&pool)
-            .await
-            .unwrap()
-            .execute_raw(insert(&table, 3))
-            .await
-            .unwrap();
+        let txn = begun_with(&pool, &table, 3).await;
         txn.run_at_commit(insert(&table, 4));
         drop(txn);
         assert_eq!(rows(&pool, &table).await, vec![1]);
 
         // Begun by a statement, committed: both land.
-        let txn = PgTxn::new();
-        txn.open(&pool)
-            .await
-            .unwrap()
-            .execute_raw(insert(&table, 5))
-            .await
-            .unwrap();
+        let txn = begun_with(&pool, &table, 5).await;
         txn.run_at_commit(insert(&table, 6));
         txn.commit(&pool).await.unwrap();
         assert_eq!(rows(&pool, &table).await, vec![1, 5, 6]);

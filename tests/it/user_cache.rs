@@ -124,6 +124,10 @@ async fn a_sign_in_time_reaches_the_other_nodes_cache() {
     let b = a.another_node(&[]).await;
     let first = access(&a.register_username("alice", "a-good-password").await);
     let (_, before) = b.gql_as(&first, LAST, json!({})).await;
+    assert!(
+        before["data"]["me"]["lastLoginAt"].is_string(),
+        "B has the row: {before}"
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let token = access(&a.login("alice", "a-good-password").await);
     let (_, on_a) = a.gql_as(&token, LAST, json!({})).await;
