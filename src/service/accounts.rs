@@ -285,14 +285,13 @@ impl Accounts {
         }
         let ticket = self.tickets.load(bind_token).await?;
         let parsed = Account::parse(account, self.rules.region);
-        // Counted before anything is looked up or compared, known account or not.
-        self.limits
-            .reserve_password_try(&limits::PasswordFactor::of(parsed.as_ref(), account))
-            .await?;
-        let record = match &parsed {
-            Some(account) => store::users::for_password_sign_in(&self.db, account).await?,
-            None => None,
-        };
+        // Counted before any hash is compared, known account or not; the
+        // count goes with the account's read, and a refused try ignores it.
+        let factor = limits::PasswordFactor::of(parsed.as_ref(), account);
+        let password_try = self.limits.password_try(&factor);
+        let (counted, record) =
+            store::users::for_password_sign_in_counting(&self.db, parsed.as_ref(), password_try.upsert()).await?;
+        self.limits.settle_password_try(password_try, counted).await?;
         let Some(record) = record else {
             // The same work as a real check, so timing tells nothing.
             self.passwords.verify(None, password).await?;

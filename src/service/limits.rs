@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::domain::Account;
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::store::counters::{StreakTry, StreakTryUpsert};
 use crate::store::{self, Db, Txn, Writes};
 
 /// The counters behind every limit: sliding windows, password lockouts, the SMS budget.
@@ -163,12 +164,38 @@ impl Limits {
     /// `ZHANGHAO_LOCKOUT` the first time, doubling with each further lock of
     /// the factor within a day (up to a day), until the owner signs in.
     pub async fn reserve_password_try(&self, factor: &PasswordFactor) -> Result<(), AppError> {
-        let now = self.clock.now().timestamp();
-        let limit = self.settings.account_failures_hourly.max(1);
-        let first_lock = self.settings.lockout.as_secs() as i64;
-        let mut reserved =
-            store::counters::reserve_streak_try(&self.db, &factor.key, now, limit, HOUR, first_lock).await?;
-        if reserved.count == i64::from(limit) {
+        let password_try = self.password_try(factor);
+        let counted = password_try.upsert().send(&self.db).await?;
+        self.settle_password_try(password_try, counted).await
+    }
+
+    /// A password try for `factor` now, to be counted (its
+    /// [`PasswordTry::upsert`] sent, alone or beside the read of the account)
+    /// and then settled by [`Limits::settle_password_try`] before the hash is
+    /// compared.
+    pub fn password_try<'a>(&self, factor: &'a PasswordFactor) -> PasswordTry<'a> {
+        PasswordTry {
+            factor,
+            now: self.clock.now().timestamp(),
+            limit: self.settings.account_failures_hourly.max(1),
+            first_lock: self.settings.lockout.as_secs() as i64,
+        }
+    }
+
+    /// Refuses a counted try over the limit (TOO_MANY_ATTEMPTS); the try that
+    /// set the lock first lengthens it by the factor's earlier locks.
+    pub async fn settle_password_try(
+        &self,
+        password_try: PasswordTry<'_>,
+        mut counted: StreakTry,
+    ) -> Result<(), AppError> {
+        let PasswordTry {
+            factor,
+            now,
+            limit,
+            first_lock,
+        } = password_try;
+        if counted.count == i64::from(limit) {
             // This try set the lock (one upsert decides, so exactly one try
             // does): it alone reads and counts the earlier locks, keeping the
             // extra round trips off every other sign-in. Tries refused in
@@ -176,20 +203,35 @@ impl Limits {
             let earlier = store::counters::streak_count(&self.db, &factor.lock_key, now).await?;
             store::counters::reserve_streak_try(&self.db, &factor.lock_key, now, u32::MAX, DAY, 0).await?;
             if earlier > 0 {
-                reserved.ends_at = now + progressive_lock(first_lock, earlier);
-                store::counters::set_streak_end(&self.db, &factor.key, reserved.ends_at).await?;
+                counted.ends_at = now + progressive_lock(first_lock, earlier);
+                store::counters::set_streak_end(&self.db, &factor.key, counted.ends_at).await?;
             }
         }
-        if reserved.count > i64::from(limit) {
-            if reserved.count == i64::from(limit) + 1 {
+        if counted.count > i64::from(limit) {
+            if counted.count == i64::from(limit) + 1 {
                 tracing::warn!("too many wrong passwords for one identifier; its password sign-in is locked");
             }
             self.metrics.rate_limited("password");
             return Err(AppError::TooManyAttempts {
-                retry_after: (reserved.ends_at - now).max(1) as u64,
+                retry_after: (counted.ends_at - now).max(1) as u64,
             });
         }
         Ok(())
+    }
+}
+
+/// One password try being counted: the moment and the limits it is judged by.
+pub struct PasswordTry<'a> {
+    factor: &'a PasswordFactor,
+    now: i64,
+    limit: u32,
+    first_lock: i64,
+}
+
+impl PasswordTry<'_> {
+    /// The upsert that counts this try in its factor's streak.
+    pub fn upsert(&self) -> StreakTryUpsert {
+        store::counters::streak_try_upsert(&self.factor.key, self.now, self.limit, HOUR, self.first_lock)
     }
 }
 

@@ -145,6 +145,26 @@ pub(super) fn joined_as_one_statement(statements: Vec<Statement>) -> Option<Stat
     Some(Statement::from_sql_and_values(backend, sql, values))
 }
 
+/// One PostgreSQL statement of a write that returns rows and a read beside
+/// it: the write becomes the `WITH` part `name`, and `main` is given the
+/// read's text, renumbered after the write's placeholders, to place in the
+/// main query. Both run on one snapshot, so the read must not read the
+/// write's table.
+pub(super) fn beside_write(
+    name: &str,
+    write: Statement,
+    read: Statement,
+    main: impl FnOnce(&str) -> String,
+) -> Statement {
+    let mut values = write.values.map_or_else(Vec::new, |Values(values)| values);
+    let read_sql = renumbered(&read.sql, values.len());
+    if let Some(Values(more)) = read.values {
+        values.extend(more);
+    }
+    let sql = format!("WITH {name} AS ({}) {}", write.sql, main(&read_sql));
+    Statement::from_sql_and_values(write.db_backend, sql, values)
+}
+
 /// `sql` with every `$n` placeholder outside quotes made `$(n + offset)`.
 fn renumbered(sql: &str, offset: usize) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
@@ -225,5 +245,24 @@ mod tests {
             "DELETE FROM b WHERE x = $1"
         );
         assert!(super::joined_as_one_statement(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn a_read_beside_a_write_is_numbered_after_it() {
+        let write = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO c (k, n) VALUES ($1, $2) RETURNING n",
+            ["k".into(), 1.into()],
+        );
+        let read = Statement::from_sql_and_values(DbBackend::Postgres, "SELECT * FROM u WHERE name = $1", ["x".into()]);
+        let both = super::beside_write("w", write, read, |read| {
+            format!("SELECT w.n, r.* FROM w LEFT JOIN ({read}) r ON TRUE")
+        });
+        assert_eq!(
+            both.sql,
+            "WITH w AS (INSERT INTO c (k, n) VALUES ($1, $2) RETURNING n) \
+             SELECT w.n, r.* FROM w LEFT JOIN (SELECT * FROM u WHERE name = $3) r ON TRUE"
+        );
+        assert_eq!(both.values.unwrap().0, vec!["k".into(), 1.into(), "x".into()]);
     }
 }

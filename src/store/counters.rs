@@ -1,8 +1,8 @@
 //! Fixed-window counters in `rate_counters`, shared by every node.
 
 use entity::rate_counter::{Column, Entity as Counters};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryResult, Statement};
 
 use super::Writes;
 use crate::error::AppError;
@@ -115,6 +115,11 @@ pub struct StreakTry {
     pub ends_at: i64,
 }
 
+/// One try in `key`'s failure streak, not yet sent: [`reserve_streak_try`]
+/// sends it alone, `users::for_password_sign_in_counting` beside the read a
+/// password check needs.
+pub struct StreakTryUpsert(InsertStatement);
+
 /// Reserves one try in `key`'s failure streak, in one upsert statement so
 /// concurrent tries on any node are counted before any is checked. A streak
 /// lasts `streak_seconds` from its first try; the `limit`-th try locks it
@@ -128,6 +133,19 @@ pub async fn reserve_streak_try<C: ConnectionTrait>(
     streak_seconds: i64,
     lock_seconds: i64,
 ) -> Result<StreakTry, AppError> {
+    streak_try_upsert(key, now_unix, limit, streak_seconds, lock_seconds)
+        .send(db)
+        .await
+}
+
+/// The upsert [`reserve_streak_try`] sends.
+pub fn streak_try_upsert(
+    key: &str,
+    now_unix: i64,
+    limit: u32,
+    streak_seconds: i64,
+    lock_seconds: i64,
+) -> StreakTryUpsert {
     let limit = i32::try_from(limit).unwrap_or(i32::MAX);
     let row_count = Expr::col((Counters, Column::Count));
     let row_ends = Expr::col((Counters, Column::ExpiresAt));
@@ -152,16 +170,34 @@ pub async fn reserve_streak_try<C: ConnectionTrait>(
         )
         .returning(Query::returning().columns([Column::Count, Column::ExpiresAt]))
         .to_owned();
-    let row = db
-        .query_one(&upsert)
-        .await?
-        .ok_or_else(|| AppError::Internal("streak upsert returned no row".into()))?;
-    let count: i32 = row.try_get("", "count")?;
-    let ends_at: i64 = row.try_get("", "expires_at")?;
-    Ok(StreakTry {
-        count: i64::from(count),
-        ends_at,
-    })
+    StreakTryUpsert(upsert)
+}
+
+impl StreakTryUpsert {
+    /// Sends the upsert alone.
+    pub async fn send<C: ConnectionTrait>(self, db: &C) -> Result<StreakTry, AppError> {
+        let row = db
+            .query_one(&self.0)
+            .await?
+            .ok_or_else(|| AppError::Internal("streak upsert returned no row".into()))?;
+        StreakTry::from_row(&row, "count", "expires_at")
+    }
+
+    /// The statement for `backend`, returning `count` and `expires_at`.
+    pub(super) fn statement(&self, backend: DbBackend) -> Statement {
+        backend.build(&self.0)
+    }
+}
+
+impl StreakTry {
+    /// The try a returned row tells, its columns under these names.
+    pub(super) fn from_row(row: &QueryResult, count: &str, ends_at: &str) -> Result<Self, AppError> {
+        let count: i32 = row.try_get("", count)?;
+        Ok(StreakTry {
+            count: i64::from(count),
+            ends_at: row.try_get("", ends_at)?,
+        })
+    }
 }
 
 /// The tries in `key`'s streak, 0 when it has none or it ended.

@@ -3,9 +3,14 @@
 use chrono::{DateTime, Utc};
 use entity::user::{ActiveModel, Column, Entity as Users, Model as UserRow};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryTrait,
+    Select, Set,
+};
 
 use super::account_conflict;
+use super::batch::beside_write;
+use super::counters::{StreakTry, StreakTryUpsert};
 
 mod admin;
 mod deletion;
@@ -111,16 +116,65 @@ pub async fn for_password_sign_in<C: ConnectionTrait>(
     db: &C,
     account: &Account,
 ) -> Result<Option<SignInRecord>, AppError> {
+    let row = super::by_key(named_by(account), db).await?;
+    Ok(row.map(into_sign_in_record))
+}
+
+/// [`for_password_sign_in`] with a try counted first, in the same round
+/// trip on PostgreSQL (the upsert as a `WITH` part), where the round trip
+/// costs more CPU than either statement; one after the other on SQLite.
+/// Without an account to look up, the try alone.
+pub async fn for_password_sign_in_counting(
+    db: &Db,
+    account: Option<&Account>,
+    count: StreakTryUpsert,
+) -> Result<(StreakTry, Option<SignInRecord>), AppError> {
+    let backend = db.get_database_backend();
+    let Some(account) = account else {
+        return Ok((count.send(db).await?, None));
+    };
+    if backend != DbBackend::Postgres {
+        let counted = count.send(db).await?;
+        return Ok((counted, for_password_sign_in(db, account).await?));
+    }
+    let statement = beside_write(
+        "counted",
+        count.statement(backend),
+        named_by(account).build(backend),
+        |read| {
+            format!(
+                "SELECT counted.count AS try_count, counted.expires_at AS try_ends, found.* \
+             FROM counted LEFT JOIN ({read}) AS found ON TRUE"
+            )
+        },
+    );
+    let row = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| AppError::Internal("streak upsert returned no row".into()))?;
+    let counted = StreakTry::from_row(&row, "try_count", "try_ends")?;
+    let found: Option<i64> = row.try_get("", "id")?;
+    let record = match found {
+        Some(_) => Some(into_sign_in_record(UserRow::from_query_result(&row, "")?)),
+        None => None,
+    };
+    Ok((counted, record))
+}
+
+fn named_by(account: &Account) -> Select<Users> {
     let by = match account {
         Account::Username(name) => Column::UsernameKey.eq(name.key()),
         Account::Mobile(mobile) => Column::Mobile.eq(mobile.as_str()),
         Account::Email(email) => Column::Email.eq(email.as_str()),
     };
-    let row = super::by_key(Users::find().filter(by), db).await?;
-    Ok(row.map(|row| SignInRecord {
+    Users::find().filter(by)
+}
+
+fn into_sign_in_record(row: UserRow) -> SignInRecord {
+    SignInRecord {
         password_hash: row.password_hash.clone(),
         user: into_user(row),
-    }))
+    }
 }
 
 /// The account `account` names.
