@@ -30,6 +30,10 @@ use user_cache::UserCache;
 
 use crate::error::{AppError, Field};
 
+/// How long a pooled PostgreSQL connection may sit idle before it is
+/// pinged at checkout.
+const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Opens the pool; SQLite gets WAL and a busy timeout so concurrent requests
 /// wait for the writer instead of failing. A request waits at most
 /// `acquire_timeout` for a connection, so an outage answers quickly.
@@ -48,6 +52,14 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: std::time
         // round trip to that thread (inside the writer lock, for a write).
         options.test_before_acquire(false);
         options.map_sqlx_sqlite_opts(sqlite_settings);
+    } else {
+        // sqlx pings a PostgreSQL connection when it goes back to the pool
+        // and drops it if that fails; pinging again at every checkout would
+        // add a round trip to each (two of a password login's four). Only a
+        // connection idle long enough for a proxy, a firewall or a restart
+        // to have cut it is pinged first. A connection cut sooner fails the
+        // one request that gets it, and its release ping then drops it.
+        options.test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
     }
     let writer = if is_sqlite {
         // The one connection every write goes through, and the one its
