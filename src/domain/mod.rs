@@ -36,9 +36,9 @@ impl Account {
         if raw.contains('@') {
             return Email::parse(raw).map(Account::Email);
         }
-        if let Some(mobile) = Mobile::parse(raw, region) {
-            return Some(Account::Mobile(mobile));
+        match Mobile::parse(raw, region) {
+            Some(mobile) => Some(Account::Mobile(mobile)),
+            None => Username::parse_not_mobile(raw).map(Account::Username),
         }
-        Username::parse(raw, region).map(Account::Username)
     }
 }
