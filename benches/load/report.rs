@@ -33,8 +33,8 @@ pub struct Row {
     pub per_core: Option<f64>,
     /// The CPU the measured part cost, where it was counted.
     pub cpu: Option<CpuSpent>,
-    /// Password rows: the hash capacity measured right before and after.
-    pub capacity_beside: Option<[f64; 2]>,
+    /// Password rows: the hash capacity measured before each of their slices and after the last.
+    pub capacity_beside: Option<Vec<f64>>,
     pub basis: Basis,
     /// Filled in by [`Report::finish`].
     pub ratio: Option<f64>,
@@ -45,7 +45,7 @@ pub struct Row {
 }
 
 /// CPU seconds spent during a scenario's measured part.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct CpuSpent {
     /// The server process, all its threads.
     pub server: f64,
@@ -53,6 +53,18 @@ pub struct CpuSpent {
     pub hashing: f64,
     /// A PostgreSQL server on this machine (all its processes), for PostgreSQL rows.
     pub postgres: Option<f64>,
+}
+
+impl CpuSpent {
+    /// Adds the CPU of a slice measured after the ones before.
+    pub fn absorb(&mut self, slice: CpuSpent) {
+        self.server += slice.server;
+        self.hashing += slice.hashing;
+        self.postgres = match (self.postgres, slice.postgres) {
+            (Some(sum), Some(more)) => Some(sum + more),
+            (sum, more) => sum.or(more),
+        };
+    }
 }
 
 /// Where a row was measured and how it is compared.
@@ -253,7 +265,7 @@ impl Report {
         out.push_str(&format!(
             "argon2id m={} KiB t={} p=1: {:.1} ms per hash; {} cores → argon2 limit {:.1} logins/s\n\
              hash capacity: all {} cores hashing at once with the server idle, before and after each round (server lines)\n\
-             and right before and after each password scenario: the yardstick of its ratio\n\n",
+             and between the slices of each password scenario: their mean is the yardstick of its ratio\n\n",
             self.argon2_memory_kib,
             self.argon2_iterations,
             self.hash_ms,
@@ -296,8 +308,7 @@ impl Report {
                 per(cpu.server - cpu.hashing),
                 postgres.map_or("-".to_string(), |ms| format!("{ms:.2}")),
                 100.0 * cpu.hashing / total,
-                r.capacity_beside
-                    .map_or("-".to_string(), |[before, after]| format!("{before:.1}, {after:.1}")),
+                r.capacity_beside.as_deref().map_or("-".to_string(), capacity_text),
                 per(cpu.hashing) / alone_ms,
             ));
         }
@@ -305,10 +316,10 @@ impl Report {
         if any { out } else { String::new() }
     }
 
-    /// The hash capacity `row` is judged by: the better of the two measured
-    /// beside it, else its round's.
+    /// The hash capacity `row` is judged by: the mean of those measured
+    /// between its slices (the same stretch of time), else its round's.
     fn capacity_of(&self, row: &Row) -> Option<f64> {
-        let beside = row.capacity_beside.map(|[before, after]| before.max(after));
+        let beside = row.capacity_beside.as_deref().and_then(mean);
         beside.or_else(|| {
             self.servers
                 .iter()
@@ -377,5 +388,20 @@ impl Report {
             "servers": servers,
             "targets": self.checks().iter().map(|c| c.to_json()).collect::<Vec<_>>(),
         })
+    }
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// "93.0 (88.1–98.6)": the mean of the capacities beside a row, and their range.
+fn capacity_text(capacities: &[f64]) -> String {
+    let low = capacities.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = capacities.iter().copied().fold(0.0, f64::max);
+    match mean(capacities) {
+        Some(mean) if capacities.len() > 1 => format!("{mean:.1} ({low:.1}–{high:.1})"),
+        Some(mean) => format!("{mean:.1}"),
+        None => "-".to_string(),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, BackendKind, FreshDatabase};
 use crate::client::{self, Kind, Shared};
@@ -24,6 +24,13 @@ const STORM_ME_CONNECTIONS: usize = 4;
 const REGISTER_POOL: usize = 4_000;
 /// Seconds every core hashes for one hash-capacity measurement.
 const HASH_SECONDS: f64 = 2.0;
+/// Slices a password scenario is cut into, the hash capacity measured between them.
+const CAPACITY_SLICES: usize = 10;
+/// Seconds every core hashes for one capacity measurement between slices.
+const SLICE_HASH_SECONDS: f64 = 0.5;
+/// Warm-up of every slice after the first: the connections are open and
+/// the server warm; this only refills the hash queue.
+const SLICE_WARMUP: Duration = Duration::from_millis(300);
 
 /// What every round shares: the options, the cores and the argon2 cost.
 pub struct RunContext<'a> {
@@ -214,32 +221,77 @@ fn warmup(opts: &Options) -> Duration {
 }
 
 /// One scenario on its own, run again while the host takes much of the CPU.
-/// A password scenario has the hash capacity measured right before and
-/// after it too: this host's hash speed drifts by a quarter within one
-/// round without any steal (6 Dec: 87.9, then 111.3 hashes/s around one).
 async fn scenario(ctx: &RunContext<'_>, server: &Server, shared: &Arc<Shared>, kind: Kind, place: RowPlace<'_>) -> Row {
-    let beside = place.basis == Basis::HashCapacity;
-    let before = if beside { hash_capacity(ctx).await.ok() } else { None };
-    let (mut row, share) = host::least_stolen(host::attempts(ctx.opts.smoke), || {
-        measure(ctx, server, shared, kind, place)
+    let (mut row, share) = host::least_stolen(host::attempts(ctx.opts.smoke), || async {
+        if place.basis == Basis::HashCapacity {
+            beside_capacity(ctx, server, shared, kind, place).await
+        } else {
+            let (stats, cpu) = measure(server, shared, kind, place, warmup(ctx.opts), seconds(ctx)).await;
+            Row::new(place, &stats, Some(cpu))
+        }
     })
     .await;
-    let after = if beside { hash_capacity(ctx).await.ok() } else { None };
     row.host = share;
-    row.capacity_beside = before.zip(after).map(|((before, _), (after, _))| [before, after]);
     row
 }
 
-/// One scenario once, with the server CPU it cost.
-async fn measure(ctx: &RunContext<'_>, server: &Server, shared: &Arc<Shared>, kind: Kind, place: RowPlace<'_>) -> Row {
-    let duration = Duration::from_secs_f64(ctx.opts.seconds);
-    let warmup = warmup(ctx.opts);
+/// A password scenario cut into slices with the hash capacity measured
+/// before each and after the last, so that the yardstick is taken over
+/// the same stretch of time as the logins: this host's hash speed swings by
+/// a quarter within seconds without any steal (7 Dec: 98.6, then 73.9
+/// hashes/s around one 10 s login row), and a capacity measured only before
+/// and after a whole scenario judged it by whichever moment was faster.
+async fn beside_capacity(
+    ctx: &RunContext<'_>,
+    server: &Server,
+    shared: &Arc<Shared>,
+    kind: Kind,
+    place: RowPlace<'_>,
+) -> Row {
+    let slices = if ctx.opts.smoke { 1 } else { CAPACITY_SLICES };
+    let slice = seconds(ctx) / slices as u32;
+    let mut capacities = Vec::with_capacity(slices + 1);
+    let mut stats = client::Stats::default();
+    let mut cpu = CpuSpent::default();
+    for n in 0..slices {
+        capacities.extend(capacity_slice(ctx));
+        let warmup = if n == 0 { warmup(ctx.opts) } else { SLICE_WARMUP };
+        let (slice_stats, slice_cpu) = measure(server, shared, kind, place, warmup, slice).await;
+        stats.absorb(slice_stats);
+        cpu.absorb(slice_cpu);
+    }
+    capacities.extend(capacity_slice(ctx));
+    stats.latencies_us.sort_unstable();
+    let mut row = Row::new(place, &stats, Some(cpu));
+    row.capacity_beside = (!capacities.is_empty()).then_some(capacities);
+    row
+}
+
+/// One hash-capacity slice beside a password scenario (`None` if argon2 failed).
+fn capacity_slice(ctx: &RunContext<'_>) -> Option<f64> {
+    let (memory_kib, iterations) = (ctx.argon2_memory_kib, ctx.argon2_iterations);
+    seed::parallel_hash_rate(memory_kib, iterations, ctx.cores, SLICE_HASH_SECONDS).ok()
+}
+
+fn seconds(ctx: &RunContext<'_>) -> Duration {
+    Duration::from_secs_f64(ctx.opts.seconds)
+}
+
+/// One scenario once for `duration` after `warmup`, with the CPU it cost.
+async fn measure(
+    server: &Server,
+    shared: &Arc<Shared>,
+    kind: Kind,
+    place: RowPlace<'_>,
+    warmup: Duration,
+    duration: Duration,
+) -> (client::Stats, CpuSpent) {
     let postgres = || (place.backend == BackendKind::Postgres).then(server::postgres_cpu_seconds);
-    let (before, postgres_before) = (server.stats(), postgres());
+    let (before, postgres_before, started) = (server.stats(), postgres(), Instant::now());
     let stats = client::run(shared.clone(), kind, place.connections, warmup, duration).await;
     let (after, postgres_after) = (server.stats(), postgres());
-    // CPU is counted over warm-up too; scale it to the measured part.
-    let measured = duration.as_secs_f64() / (duration + warmup).as_secs_f64();
+    // CPU is counted over warm-up and the last answers too; scale it to the measured part.
+    let measured = duration.as_secs_f64() / started.elapsed().as_secs_f64().max(duration.as_secs_f64());
     let cpu = CpuSpent {
         server: (after.cpu_seconds - before.cpu_seconds) * measured,
         hashing: (after.hash_cpu_seconds - before.hash_cpu_seconds) * measured,
@@ -248,7 +300,7 @@ async fn measure(ctx: &RunContext<'_>, server: &Server, shared: &Arc<Shared>, ki
             .map(|(before, after)| (after - before) * measured)
             .filter(|cpu| *cpu > 0.0),
     };
-    Row::new(place, &stats, Some(cpu))
+    (stats, cpu)
 }
 
 /// `me` connections beside login connections that keep the hash pool saturated.
