@@ -167,3 +167,51 @@ fn assert_lock(retry_after: u64, length: u64) {
         "retryAfter {retry_after}, the lock is {length} s"
     );
 }
+
+/// PostgreSQL: the read that counts a password try turns off
+/// `synchronous_commit` for its own transaction only; the next statement on
+/// the same connection (a sign-in's writes) commits as durably as ever. (That
+/// it then skips the flush shows in `pg_stat_wal`, cluster-wide and so not
+/// checked here beside other tests: 1 `wal_sync` for 50 such statements by
+/// hand, 50 for 50 plain inserts.)
+#[tokio::test]
+async fn the_counted_tries_commit_mode_ends_with_its_statement() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use zhanghao::{domain::Account, store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = fresh_database(dir.path()).await;
+    if !database.url.starts_with("postgres") {
+        return;
+    }
+    // One connection, so the second statement runs where the first did.
+    let db = store::connect(&database.url, 1, std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    store::migrate(&db).await.unwrap();
+    let account = Account::parse("someone", phonenumber::country::Id::CN).unwrap();
+    let upsert = store::counters::streak_try_upsert("pwfail:u:someone", 1_700_000_000, 5, 3600, 900);
+    let (counted, record) = store::users::for_password_sign_in_counting(&db, Some(&account), upsert)
+        .await
+        .unwrap();
+    assert_eq!(counted.count, 1, "the try is counted");
+    assert!(record.is_none(), "nobody is called that");
+    let setting = |sql: &'static str| {
+        let db = &db;
+        async move {
+            db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get::<String>("", "synchronous_commit")
+                .unwrap()
+        }
+    };
+    assert_eq!(setting("SHOW synchronous_commit").await, "on");
+    let again = store::counters::streak_try_upsert("pwfail:u:someone", 1_700_000_001, 5, 3600, 900);
+    let (counted, _) = store::users::for_password_sign_in_counting(&db, Some(&account), again)
+        .await
+        .unwrap();
+    assert_eq!(counted.count, 2, "the first count was committed and is seen");
+    db.close().await.unwrap();
+}
