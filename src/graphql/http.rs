@@ -25,6 +25,8 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 pub struct GraphqlState {
     pub app: AppState,
     pub schema: ZhanghaoSchema,
+    /// Documents parsed before, by their text.
+    pub parsed: super::parsed::ParsedDocuments,
 }
 
 /// Which response media type the client accepts.
@@ -282,6 +284,7 @@ async fn execute(
             return respond(StatusCode::SERVICE_UNAVAILABLE, flavor, body);
         }
     };
+    gql.parsed.attach(&mut request);
     let operation = operation_name(&mut request);
     if let Some(note) = parts.extensions.get::<RequestNote>() {
         if let Viewer::User { user, .. } = &viewer {
@@ -300,8 +303,8 @@ async fn execute(
 }
 
 /// The operation's name: the request's `operationName`, else the name of
-/// the document's only operation (`None` when anonymous). The document is
-/// parsed once: the request keeps it and execution uses it.
+/// the document's only operation (`None` when anonymous), from the
+/// document attached to the request (execution uses the same).
 fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
     if let Some(name) = &request.operation_name {
         return Some(name.clone());

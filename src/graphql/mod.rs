@@ -5,8 +5,11 @@ mod http;
 mod inputs;
 mod limits;
 mod mutation;
+mod parsed;
 mod query;
 pub mod types;
+
+use std::num::NonZeroUsize;
 
 use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::{EmptySubscription, Schema};
@@ -18,10 +21,14 @@ pub use query::Query;
 
 use crate::state::AppState;
 
-/// Parsed documents kept per node for Apollo automatic persisted queries.
-/// A miss only costs the client one resend of the full text, so this cache
-/// may live in process memory (unlike limits and counters).
+/// Texts kept per node for Apollo automatic persisted queries, by their
+/// hash. A miss only costs the client one resend of the full text, so this
+/// cache may live in process memory (unlike limits and counters).
 const PERSISTED_QUERIES_CACHED: usize = 512;
+
+/// Parsed documents kept per node, by their text (see `parsed`), each of
+/// a text of at most `parsed::LONGEST_KEPT` bytes.
+const PARSED_DOCUMENTS_CACHED: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
 
 /// The executable schema.
 pub type ZhanghaoSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -55,5 +62,9 @@ pub fn sdl() -> String {
 
 /// The router state of the GraphQL routes.
 pub fn http_state(app: AppState, schema: ZhanghaoSchema) -> GraphqlState {
-    GraphqlState { app, schema }
+    GraphqlState {
+        app,
+        schema,
+        parsed: parsed::ParsedDocuments::new(PARSED_DOCUMENTS_CACHED),
+    }
 }
