@@ -189,6 +189,9 @@ async fn the_counted_tries_commit_mode_ends_with_its_statement() {
         .await
         .unwrap();
     store::migrate(&db).await.unwrap();
+    // The session's own setting, whatever the server's (CI's throwaway
+    // PostgreSQL runs with it off).
+    db.execute_unprepared("SET synchronous_commit = on").await.unwrap();
     let account = Account::parse("someone", phonenumber::country::Id::CN).unwrap();
     let upsert = store::counters::streak_try_upsert("pwfail:u:someone", 1_700_000_000, 5, 3600, 900);
     let (counted, record) = store::users::for_password_sign_in_counting(&db, Some(&account), upsert)
@@ -196,18 +199,14 @@ async fn the_counted_tries_commit_mode_ends_with_its_statement() {
         .unwrap();
     assert_eq!(counted.count, 1, "the try is counted");
     assert!(record.is_none(), "nobody is called that");
-    let setting = |sql: &'static str| {
-        let db = &db;
-        async move {
-            db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get::<String>("", "synchronous_commit")
-                .unwrap()
-        }
-    };
-    assert_eq!(setting("SHOW synchronous_commit").await, "on");
+    let setting = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SHOW synchronous_commit"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "synchronous_commit")
+        .unwrap();
+    assert_eq!(setting, "on", "the statement's own setting ended with it");
     let again = store::counters::streak_try_upsert("pwfail:u:someone", 1_700_000_001, 5, 3600, 900);
     let (counted, _) = store::users::for_password_sign_in_counting(&db, Some(&account), again)
         .await
