@@ -22,7 +22,9 @@ pub const LONGEST_KEPT: usize = 4 * 1024;
 /// The cache; its clones share it.
 #[derive(Clone)]
 pub struct ParsedDocuments {
-    cache: Arc<Mutex<LruCache<String, ExecutableDocument>>>,
+    /// Shared documents, so a hit holds the lock only to count a reference
+    /// and deep-copies outside it.
+    cache: Arc<Mutex<LruCache<String, Arc<ExecutableDocument>>>>,
     /// Texts parsed (not found in the cache) so far.
     parses: Arc<AtomicUsize>,
 }
@@ -39,8 +41,9 @@ impl ParsedDocuments {
     /// Gives `request` the document of its text, kept or parsed now; leaves
     /// a text that does not parse to execution, which reports the error.
     pub fn attach(&self, request: &mut Request) {
-        if let Some(document) = self.lock().get(request.query.as_str()) {
-            request.set_parsed_query(document.clone());
+        let kept = self.lock().get(request.query.as_str()).cloned();
+        if let Some(document) = kept {
+            request.set_parsed_query(ExecutableDocument::clone(&document));
             return;
         }
         self.parses.fetch_add(1, Ordering::Relaxed);
@@ -49,12 +52,12 @@ impl ParsedDocuments {
             return;
         };
         if keep {
-            let document = document.clone();
+            let document = Arc::new(document.clone());
             self.lock().put(request.query.clone(), document);
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, LruCache<String, ExecutableDocument>> {
+    fn lock(&self) -> MutexGuard<'_, LruCache<String, Arc<ExecutableDocument>>> {
         // A panic while holding the lock leaves a consistent cache behind.
         self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

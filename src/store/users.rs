@@ -129,8 +129,9 @@ pub async fn for_password_sign_in<C: ConnectionTrait>(
 /// reach the disk (`synchronous_commit` off for its own transaction only):
 /// the count is visible to every node at once, as before, and only a crash
 /// of PostgreSQL itself may forget the tries of its last ~0.6 s (three
-/// `wal_writer_delay`s), nothing against an hourly limit of 100. The flush
-/// it saves is a tenth of PostgreSQL's CPU a login on a 2-core host.
+/// `wal_writer_delay`s), nothing against an hourly limit of 100. On a
+/// 2-core host the two flushes of a login were a quarter of PostgreSQL's
+/// CPU for it (perf, 7 Dec); this leaves one.
 pub async fn for_password_sign_in_counting(
     db: &Db,
     account: Option<&Account>,
