@@ -19,6 +19,7 @@ mod deletion;
 mod invite;
 mod password;
 mod profile;
+mod sign_in;
 mod users;
 use profile::parse_nickname;
 pub use profile::{Change, ProfileChange};
@@ -230,11 +231,11 @@ impl Accounts {
     ) -> Result<AuthOutcome, AppError> {
         let txn = self.codes.begin_spending(spend).await?;
         let user = self.insert_in(&txn, new).await?;
-        let user = match ticket {
+        let mut user = match ticket {
             Some(ticket) => self.tickets.redeem(&txn, user, ticket).await?,
             None => user,
         };
-        let tokens = self.write_sign_in(&txn, &user, meta, method, false).await?;
+        let tokens = self.write_sign_in(&txn, &mut user, meta, method, false).await?;
         store::commit(txn).await?;
         tracing::info!(user_id = user.id, "account created");
         Ok(AuthOutcome {
@@ -307,57 +308,6 @@ impl Accounts {
             .await?;
         self.sign_in(user, ticket.as_ref(), meta, None, SignInMethod::Password)
             .await
-    }
-
-    /// Issues tokens for a user who has proven who they are, redeeming a bind
-    /// ticket first when one is given; a code the proof rests on is spent,
-    /// and the sign-in written to the login history, in the same transaction.
-    pub async fn sign_in(
-        &self,
-        user: User,
-        ticket: Option<&LiveTicket>,
-        meta: &RequestMeta,
-        spend: Option<PresentedCode<'_>>,
-        method: SignInMethod,
-    ) -> Result<AuthOutcome, AppError> {
-        self.rules.admit(Entering::Existing(&user))?;
-        let txn = self.codes.begin_spending(spend).await?;
-        let user = match ticket {
-            Some(ticket) => self.tickets.redeem(&txn, user, ticket).await?,
-            None => user,
-        };
-        let tokens = self.write_sign_in(&txn, &user, meta, Some(method), true).await?;
-        store::commit(txn).await?;
-        Ok(AuthOutcome {
-            user,
-            tokens,
-            created: false,
-        })
-    }
-
-    /// Writes what every sign-in writes, in `txn` and together, sent with
-    /// its commit: the end of `user`'s password failure streaks (with
-    /// `clear_failures`), the login time, the history when `method` is a
-    /// sign-in (not a sign-up), and a new session, whose tokens it answers.
-    pub async fn write_sign_in(
-        &self,
-        txn: &Txn,
-        user: &User,
-        meta: &RequestMeta,
-        method: Option<SignInMethod>,
-        clear_failures: bool,
-    ) -> Result<TokenPair, AppError> {
-        let mut writes = store::Writes::new(txn);
-        if clear_failures {
-            limits::clear_failures_to(&mut writes, user);
-        }
-        store::users::touch_login(&mut writes, user.id, meta.ip_text(), self.clock.now());
-        if let Some(method) = method {
-            self.sign_ins.succeeded(&mut writes, method, user.id, meta);
-        }
-        let tokens = self.tokens.issue_to(&mut writes, user, meta)?;
-        writes.run_at_commit(txn).await;
-        Ok(tokens)
     }
 }
 

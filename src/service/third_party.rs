@@ -188,7 +188,7 @@ impl ThirdParty {
     ) -> Result<AuthOutcome, AppError> {
         let now = self.clock.now();
         let txn = self.codes.begin_spending(spend).await?;
-        let (user, created) = match owner {
+        let (mut user, created) = match owner {
             Owner::Existing(user) => {
                 self.rules.admit(Entering::Existing(&user))?;
                 (*user, false)
@@ -198,7 +198,7 @@ impl ThirdParty {
         bindings::attach(&txn, &user, identity, now).await?;
         let tokens = self
             .accounts
-            .write_sign_in(&txn, &user, meta, Some(SignInMethod::ThirdParty), !created)
+            .write_sign_in(&txn, &mut user, meta, Some(SignInMethod::ThirdParty), !created)
             .await?;
         store::commit(txn).await?;
         if created {

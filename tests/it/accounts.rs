@@ -30,6 +30,29 @@ async fn register_login_me_round_trip() {
 }
 
 #[tokio::test]
+async fn a_sign_in_answers_with_its_own_login_time() {
+    let app = TestApp::new().await;
+    app.register_username("alice", "correct-horse-battery").await;
+    let first = app.login("alice", "correct-horse-battery").await;
+    const LOGIN_TIME: &str =
+        "mutation($input: LoginInput!) { login(input: $input) { user { lastLoginAt } tokens { accessToken } } }";
+    app.clock.advance(60);
+    let (_, body) = app
+        .gql(
+            LOGIN_TIME,
+            json!({"input": {"account": "alice", "password": "correct-horse-battery"}}),
+        )
+        .await;
+    let answered = &body["data"]["login"]["user"]["lastLoginAt"];
+    assert!(answered.is_string(), "{body}");
+    let (_, before) = app.gql_as(&access(&first), "{ me { lastLoginAt } }", json!({})).await;
+    let token = body["data"]["login"]["tokens"]["accessToken"].as_str().unwrap();
+    let (_, me) = app.gql_as(token, "{ me { lastLoginAt } }", json!({})).await;
+    assert_eq!(answered, &me["data"]["me"]["lastLoginAt"], "{me}");
+    assert_eq!(before, me, "every session sees the one login time");
+}
+
+#[tokio::test]
 async fn me_is_null_without_a_valid_token() {
     let app = TestApp::new().await;
     let (_, body) = app.gql("{ me { id } }", json!({})).await;
