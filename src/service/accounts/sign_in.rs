@@ -59,9 +59,10 @@ impl Accounts {
         }
         // PostgreSQL keeps microseconds; the answer shows what `me` will read.
         let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6);
-        store::users::touch_login(&mut writes, user.id, meta.ip_text(), now);
+        let ip = meta.ip_text();
+        store::users::touch_login(&mut writes, user.id, ip.clone(), now);
         user.last_login_at = Some(now);
-        user.last_login_ip = meta.ip_text();
+        user.last_login_ip = ip;
         if let Some(method) = method {
             self.sign_ins.succeeded(&mut writes, method, user.id, meta);
         }
